@@ -1,0 +1,242 @@
+// Package activities holds the side effects of an application's workflow:
+// the authoritative validation, watchlist screening, read-model writes and
+// visa issuance. Every one is idempotent under retry: keys come from the
+// workflow (application id, status sequence), writes are INSERT … ON CONFLICT.
+//
+// Inputs and results carry ids, codes and dates only — never passport
+// numbers, names or e-mail addresses — so workflow histories stay free of PII.
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/keys"
+)
+
+// Activities carries the dependencies of every activity.
+type Activities struct {
+	Store                 *db.Store
+	Keys                  *keys.Keyring
+	Watchlist             *Watchlist
+	EligibleNationalities []string
+}
+
+// Error types the workflow reacts to without retrying.
+const (
+	ErrTypeApplicationMissing = "ApplicationMissing"
+	ErrTypeUnknownProduct     = "UnknownProduct"
+)
+
+// StatusInput is one status change of a case.
+type StatusInput struct {
+	ApplicationID string
+	Seq           int64
+	Status        string
+	Event         string
+	Actor         string
+	Detail        string
+	At            time.Time
+	ScreeningHit  *bool
+	Decision      *db.Decision
+}
+
+// RecordStatus writes a status change to the read model and the timeline.
+func (a *Activities) RecordStatus(ctx context.Context, in StatusInput) error {
+	return a.Store.RecordStatus(ctx, db.StatusChange(in))
+}
+
+// ValidateInput names the application to validate and the day it was submitted.
+type ValidateInput struct {
+	ApplicationID string
+	SubmittedAt   time.Time
+}
+
+// ValidateResult lists every broken rule; empty means valid.
+type ValidateResult struct {
+	Errors []domain.FieldError
+}
+
+// ValidateApplication re-checks every domain rule against the stored form,
+// as of the submission day, and that no earlier open application exists for
+// the same passport and product.
+func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) (ValidateResult, error) {
+	app, form, err := a.load(ctx, in.ApplicationID)
+	if err != nil {
+		return ValidateResult{}, err
+	}
+	policy := domain.Policy{Today: in.SubmittedAt, EligibleNationalities: a.EligibleNationalities}
+	errs := domain.Validate(form, policy)
+	other, found, err := a.Store.OtherOpenApplication(ctx, app.PassportHash, app.Product, app.ID)
+	if err != nil {
+		return ValidateResult{}, err
+	}
+	if found && other.SubmittedAtMS <= app.SubmittedAtMS {
+		errs = append(errs, domain.FieldError{
+			Pointer: "/passport/number",
+			Code:    "duplicate_application",
+			Detail:  "an open application for this passport and product already exists: " + other.Reference,
+		})
+	}
+	return ValidateResult{Errors: errs}, nil
+}
+
+// ScreenInput names the application to screen.
+type ScreenInput struct {
+	ApplicationID string
+}
+
+// ScreenResult says whether the applicant matched the watchlist. It carries
+// no names: the officer sees the match on the case itself.
+type ScreenResult struct {
+	Hit     bool
+	Matches int
+}
+
+// ScreenApplication matches normalised names and birth date against the watchlist.
+func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (ScreenResult, error) {
+	_, form, err := a.load(ctx, in.ApplicationID)
+	if err != nil {
+		return ScreenResult{}, err
+	}
+	if a.Watchlist == nil {
+		return ScreenResult{}, nil
+	}
+	n, err := a.Watchlist.Match(form.Applicant.Surname, form.Applicant.GivenNames, form.Applicant.DateOfBirth)
+	if err != nil {
+		return ScreenResult{}, err
+	}
+	return ScreenResult{Hit: n > 0, Matches: n}, nil
+}
+
+// IssueInput asks for the visa of an approved application.
+type IssueInput struct {
+	Status   StatusInput // the "issued" status change, recorded with the visa
+	IssuedOn time.Time   // workflow time of the approval, so retries issue the same dates
+}
+
+// VisaResult is the issued visa as the workflow and API show it.
+type VisaResult struct {
+	VisaNumber  string `json:"visa_number"`
+	ValidFrom   string `json:"valid_from"`
+	ValidUntil  string `json:"valid_until"`
+	Entries     string `json:"entries"`
+	MaxStayDays int    `json:"max_stay_days"`
+}
+
+// IssueVisa issues the visa: validity from the product, capped at passport
+// expiry; a unique, human-readable number derived from the application id so a
+// retry re-issues the same visa rather than a second one.
+func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (VisaResult, error) {
+	app, form, err := a.load(ctx, in.Status.ApplicationID)
+	if err != nil {
+		return VisaResult{}, err
+	}
+	spec, ok := domain.LookupProduct(domain.Product(app.Product))
+	if !ok {
+		return VisaResult{}, temporal.NewNonRetryableApplicationError("unknown product", ErrTypeUnknownProduct, nil)
+	}
+	expiry, ok := domain.ParseDate(form.Passport.ExpiryDate)
+	if !ok {
+		return VisaResult{}, temporal.NewNonRetryableApplicationError("stored passport expiry is not a date", ErrTypeApplicationMissing, nil)
+	}
+	terms := domain.ComputeVisaTerms(spec, in.IssuedOn, expiry)
+	visa, err := a.Store.IssueVisa(ctx, db.VisaIssue{
+		Change:      db.StatusChange(in.Status),
+		Product:     app.Product,
+		ValidFrom:   terms.ValidFrom.Format(time.DateOnly),
+		ValidUntil:  terms.ValidUntil.Format(time.DateOnly),
+		Entries:     terms.Entries,
+		MaxStayDays: terms.MaxStayDays,
+		NumberCandidate: func(i int) string {
+			return VisaNumber(spec.Code, in.IssuedOn, app.ID, i)
+		},
+	})
+	if err != nil {
+		return VisaResult{}, err
+	}
+	return VisaResult{
+		VisaNumber: visa.VisaNumber, ValidFrom: visa.ValidFrom, ValidUntil: visa.ValidUntil,
+		Entries: visa.Entries, MaxStayDays: visa.MaxStayDays,
+	}, nil
+}
+
+// crockford is Crockford's base32 alphabet: no I, L, O, U to misread.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// VisaNumber formats the i-th candidate number of an application's visa, e.g.
+// "PK2Y-26-7K3M9Q2X-4": country, product, issue year, 40 bits derived from the
+// application id, and a mod-32 check character over the rest.
+func VisaNumber(product domain.Product, issuedOn time.Time, applicationID string, i int) string {
+	kind := "2Y"
+	if product == domain.ProductBusiness5YMulti {
+		kind = "5Y"
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", applicationID, i)))
+	var body strings.Builder
+	var bits uint64
+	for _, b := range sum[:5] {
+		bits = bits<<8 | uint64(b)
+	}
+	for shift := 35; shift >= 0; shift -= 5 {
+		body.WriteByte(crockford[(bits>>uint(shift))&31])
+	}
+	number := fmt.Sprintf("PK%s-%02d-%s", kind, issuedOn.Year()%100, body.String())
+	return number + "-" + string(crockford[visaCheck(number)])
+}
+
+func visaCheck(s string) int {
+	total := 0
+	for i, r := range s {
+		total += (i + 1) * int(r)
+	}
+	return total % 32
+}
+
+// load reads and unseals an application's form.
+func (a *Activities) load(ctx context.Context, id string) (db.Application, domain.Application, error) {
+	app, err := a.Store.GetApplication(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.Application{}, domain.Application{}, temporal.NewNonRetryableApplicationError("application not found", ErrTypeApplicationMissing, nil)
+	}
+	if err != nil {
+		return db.Application{}, domain.Application{}, err
+	}
+	form, err := OpenForm(a.Keys, app)
+	if err != nil {
+		return db.Application{}, domain.Application{}, temporal.NewNonRetryableApplicationError("application form cannot be read", ErrTypeApplicationMissing, err)
+	}
+	return app, form, nil
+}
+
+// SealForm encrypts a form for storage, bound to its application id.
+func SealForm(k *keys.Keyring, applicationID string, form domain.Application) (sealed string, plain []byte, err error) {
+	plain, err = json.Marshal(form)
+	if err != nil {
+		return "", nil, err
+	}
+	sealed, err = k.Seal(plain, applicationID)
+	return sealed, plain, err
+}
+
+// OpenForm decrypts a stored form.
+func OpenForm(k *keys.Keyring, app db.Application) (domain.Application, error) {
+	plain, err := k.Open(app.FormSealed, app.ID)
+	if err != nil {
+		return domain.Application{}, err
+	}
+	var form domain.Application
+	if err := json.Unmarshal(plain, &form); err != nil {
+		return domain.Application{}, errors.New("application form is corrupt")
+	}
+	return form, nil
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/visad/visad/db"
+	"github.com/visad/visad/internal/app"
+	"github.com/visad/visad/internal/casework"
+	"github.com/visad/visad/internal/config"
+	"github.com/visad/visad/internal/devserver"
+	"github.com/visad/visad/internal/keys"
+)
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, fs, err := config.Load("visad dev", args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	log := newLogger(stderr, cfg.LogLevel, true)
+
+	temporal, err := devserver.Start(ctx, devserver.Config{
+		DatabaseFile:    cfg.TemporalDatabaseFile(),
+		FrontendAddress: cfg.TemporalAddress,
+		Namespaces:      []string{cfg.Namespace},
+	})
+	if err != nil {
+		return err
+	}
+	defer temporal.Stop()
+	cfg.TemporalAddress = temporal.HostPort()
+
+	svc, err := app.NewServices(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	workerErr := make(chan error, 1)
+	go func() { workerErr <- svc.RunWorker(ctx) }()
+
+	return svc.RunAPI(ctx, func(addr string) {
+		fmt.Fprintf(stdout, `visad dev is running
+  API              http://%s   (try: curl http://%s/readyz)
+  Temporal         %s   namespace %q, task queue %q
+  Temporal state   %s
+  App database     %s
+  Secret           %s
+Stop with Ctrl-C; start again and every case is still there.
+`, addr, addr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
+			cfg.TemporalDatabaseFile(), cfg.DatabaseURL, secretSource(cfg))
+	})
+}
+
+func secretSource(cfg config.Config) string {
+	if cfg.SecretKey != "" {
+		return "from VISA_SECRET_KEY"
+	}
+	return cfg.SecretFile() + " (generated; set VISA_SECRET_KEY in production)"
+}
+
+func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, _, err := config.Load("visad api", args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel, false)
+	svc, err := app.NewServices(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	return svc.RunAPI(ctx, func(addr string) { log.Info("api listening", "addr", addr) })
+}
+
+func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, _, err := config.Load("visad worker", args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel, false)
+	svc, err := app.NewServices(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	log.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.TemporalAddress)
+	return svc.RunWorker(ctx)
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := config.Load("visad migrate", args)
+	if err != nil {
+		return err
+	}
+	store, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fmt.Fprintf(stdout, "database migrated (%s)\n", store.Dialect())
+	return nil
+}
+
+var staffRoles = []string{"officer", "supervisor", "admin"}
+
+func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: visad users create|list|revoke [flags]")
+	}
+	verb := args[0]
+	var role, name, id string
+	var expiresIn time.Duration
+	cfg, _, err := config.Load("visad users "+verb, args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&role, "role", "", "create: officer, supervisor or admin")
+		fs.StringVar(&name, "name", "", "create: the person's name")
+		fs.DurationVar(&expiresIn, "expires-in", 0, "create: token lifetime, e.g. 720h (default: no expiry)")
+		fs.StringVar(&id, "id", "", "revoke: the account id (usr_…)")
+	})
+	if err != nil {
+		return err
+	}
+	store, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	switch verb {
+	case "create":
+		if !contains(staffRoles, role) {
+			return fmt.Errorf("--role must be one of %s", strings.Join(staffRoles, ", "))
+		}
+		name = strings.TrimSpace(name)
+		if name == "" || len(name) > 100 {
+			return errors.New("--name is required (at most 100 characters)")
+		}
+		token, err := keys.NewStaffToken()
+		if err != nil {
+			return err
+		}
+		u := db.User{
+			ID: "usr_" + casework.NewApplicationID()[4:], Name: name, Role: role,
+			TokenHash: keys.HashToken(token), CreatedAtMS: time.Now().UnixMilli(),
+		}
+		if expiresIn > 0 {
+			u.ExpiresAtMS = sql.NullInt64{Int64: time.Now().Add(expiresIn).UnixMilli(), Valid: true}
+		}
+		if err := store.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		// Only the token goes to stdout, so scripts can capture it: TOKEN=$(visad users create …).
+		fmt.Fprintln(stdout, token)
+		fmt.Fprintf(stderr, "created %s %s (%s)\n", u.Role, u.ID, u.Name)
+		return nil
+	case "list":
+		users, err := store.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		for _, u := range users {
+			rec := map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "created_at": time.UnixMilli(u.CreatedAtMS).UTC(), "active": u.Active(time.Now())}
+			if err := enc.Encode(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "revoke":
+		if id == "" {
+			return errors.New("--id is required")
+		}
+		ok, err := store.RevokeUser(ctx, id, time.Now())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("no active user %s", id)
+		}
+		fmt.Fprintf(stderr, "revoked %s\n", id)
+		return nil
+	default:
+		return fmt.Errorf("unknown users command %q (create, list, revoke)", verb)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,88 @@
+// Command visad runs the business visa service: `visad dev` for everything in
+// one process, or `api`, `worker` and `migrate` for production, plus admin verbs.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `visad — business visa applications as durable Temporal workflows
+
+Usage: visad <command> [flags]
+
+Commands:
+  dev                 embedded Temporal server (SQLite file), app database, worker and API in one process
+  api                 serve the HTTP API against VISA_TEMPORAL_ADDRESS and VISA_DATABASE_URL
+  worker              run the Temporal worker (and the workflow-start reconciler)
+  migrate             apply database migrations and exit
+  users create        create a staff account: --role officer|supervisor|admin --name "…"; prints the token
+  users list          list staff accounts (no tokens)
+  users revoke        revoke a staff account: --id usr_…
+
+Configuration comes from VISA_* environment variables; flags override them.
+Run "visad <command> -h" for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "visad:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, args[1:], stdout, stderr)
+	case "api":
+		return runAPI(ctx, args[1:], stderr)
+	case "worker":
+		return runWorker(ctx, args[1:], stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "users":
+		return runUsers(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func newLogger(w io.Writer, level string, text bool) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if text {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

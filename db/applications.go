@@ -1,0 +1,266 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Application is one row of the applications table. The form itself is
+// sealed (encrypted) by the caller; the store never sees it in the clear.
+type Application struct {
+	ID              string         `db:"id"`
+	Reference       string         `db:"reference"`
+	Product         string         `db:"product"`
+	Status          string         `db:"status"`
+	StatusSeq       int64          `db:"status_seq"`
+	PassportHash    string         `db:"passport_hash"`
+	FormSealed      string         `db:"form_sealed"`
+	RequestHash     string         `db:"request_hash"`
+	IdempotencyKey  sql.NullString `db:"idempotency_key_hash"`
+	ScreeningHit    bool           `db:"screening_hit"`
+	Decision        sql.NullString `db:"decision"`
+	ReasonCode      sql.NullString `db:"reason_code"`
+	DecidedBy       sql.NullString `db:"decided_by"`
+	DecidedAtMS     sql.NullInt64  `db:"decided_at"`
+	WorkflowStarted bool           `db:"workflow_started"`
+	SubmittedAtMS   int64          `db:"submitted_at"`
+	UpdatedAtMS     int64          `db:"updated_at"`
+	SLADueAtMS      int64          `db:"sla_due_at"`
+}
+
+// SubmittedAt is when the application was accepted.
+func (a Application) SubmittedAt() time.Time { return fromMS(a.SubmittedAtMS) }
+
+// SLADueAt is when a decision is due.
+func (a Application) SLADueAt() time.Time { return fromMS(a.SLADueAtMS) }
+
+// UpdatedAt is the time of the last status change.
+func (a Application) UpdatedAt() time.Time { return fromMS(a.UpdatedAtMS) }
+
+const applicationColumns = `id, reference, product, status, status_seq, passport_hash, form_sealed,
+	request_hash, idempotency_key_hash, screening_hit, decision, reason_code, decided_by, decided_at,
+	workflow_started, submitted_at, updated_at, sla_due_at`
+
+// NewApplication is what the API records when it accepts an application.
+type NewApplication struct {
+	ID                 string
+	Reference          string
+	Product            string
+	PassportHash       string
+	FormSealed         string
+	RequestHash        string
+	IdempotencyKeyHash string // empty when the client sent no Idempotency-Key
+	SubmittedAt        time.Time
+	SLADueAt           time.Time
+}
+
+// DuplicateOpenError says the passport already has an open application for the product.
+type DuplicateOpenError struct {
+	ID        string
+	Reference string
+}
+
+func (e *DuplicateOpenError) Error() string {
+	return "an open application for this passport and product already exists: " + e.Reference
+}
+
+// ErrIDCollision is returned when a freshly drawn id or reference is taken; draw again.
+var ErrIDCollision = errors.New("application id or reference already taken")
+
+// ErrIdempotencyMismatch is returned when an Idempotency-Key is reused with a different request.
+var ErrIdempotencyMismatch = errors.New("idempotency key was used with a different request")
+
+// Statuses that close a case; they free the passport for a new application.
+var ClosedStatuses = []string{"issued", "refused", "withdrawn", "ineligible", "lapsed"}
+
+// CreateApplication records an accepted application and its first timeline
+// event in one transaction. created is false when the Idempotency-Key named an
+// existing application with the same request, which is then returned.
+func (s *Store) CreateApplication(ctx context.Context, n NewApplication) (app Application, created bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if n.IdempotencyKeyHash != "" {
+			existing, found, err := s.byIdempotencyKey(ctx, tx, n)
+			if err != nil || found {
+				app = existing
+				return err
+			}
+		}
+		var key any
+		if n.IdempotencyKeyHash != "" {
+			key = n.IdempotencyKeyHash
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO applications
+			(id, reference, product, status, status_seq, passport_hash, form_sealed, request_hash,
+			 idempotency_key_hash, screening_hit, workflow_started, submitted_at, updated_at, sla_due_at)
+			VALUES (?, ?, ?, 'received', 0, ?, ?, ?, ?, FALSE, FALSE, ?, ?, ?)
+			ON CONFLICT DO NOTHING`),
+			n.ID, n.Reference, n.Product, n.PassportHash, n.FormSealed, n.RequestHash, key,
+			ms(n.SubmittedAt), ms(n.SubmittedAt), ms(n.SLADueAt))
+		if err != nil {
+			return fmt.Errorf("insert application: %w", err)
+		}
+		if rows, _ := res.RowsAffected(); rows == 0 {
+			// Something unique collided: a concurrent request with the same key, or an open
+			// application for the same passport and product.
+			if n.IdempotencyKeyHash != "" {
+				existing, found, err := s.byIdempotencyKey(ctx, tx, n)
+				if err != nil || found {
+					app = existing
+					return err
+				}
+			}
+			var dup Application
+			err := tx.GetContext(ctx, &dup, tx.Rebind(`SELECT `+applicationColumns+` FROM applications
+				WHERE passport_hash = ? AND product = ? AND status NOT IN (`+closedList()+`)`),
+				n.PassportHash, n.Product)
+			if err == nil {
+				return &DuplicateOpenError{ID: dup.ID, Reference: dup.Reference}
+			}
+			return ErrIDCollision
+		}
+		if err := insertEvent(ctx, tx, TimelineEvent{
+			ApplicationID: n.ID, Seq: 0, AtMS: ms(n.SubmittedAt), Status: "received",
+			Event: "submitted", Actor: "applicant",
+		}); err != nil {
+			return err
+		}
+		created = true
+		return tx.GetContext(ctx, &app, tx.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE id = ?`), n.ID)
+	})
+	return app, created, err
+}
+
+func (s *Store) byIdempotencyKey(ctx context.Context, tx *sqlx.Tx, n NewApplication) (Application, bool, error) {
+	var existing Application
+	err := tx.GetContext(ctx, &existing, tx.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE idempotency_key_hash = ?`), n.IdempotencyKeyHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Application{}, false, nil
+	}
+	if err != nil {
+		return Application{}, false, err
+	}
+	if existing.RequestHash != n.RequestHash {
+		return Application{}, false, ErrIdempotencyMismatch
+	}
+	return existing, true, nil
+}
+
+func closedList() string {
+	return "'" + strings.Join(ClosedStatuses, "', '") + "'"
+}
+
+// GetApplication loads one application by id.
+func (s *Store) GetApplication(ctx context.Context, id string) (Application, error) {
+	var app Application
+	err := s.db.GetContext(ctx, &app, s.db.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Application{}, ErrNotFound
+	}
+	return app, err
+}
+
+// GetApplicationByReference loads one application by its public reference.
+func (s *Store) GetApplicationByReference(ctx context.Context, reference string) (Application, error) {
+	var app Application
+	err := s.db.GetContext(ctx, &app, s.db.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE reference = ?`), reference)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Application{}, ErrNotFound
+	}
+	return app, err
+}
+
+// OtherOpenApplication finds another open application for the same passport
+// and product, submitted before this one (the validation activity's re-check).
+func (s *Store) OtherOpenApplication(ctx context.Context, passportHash, product, excludeID string) (Application, bool, error) {
+	var app Application
+	err := s.db.GetContext(ctx, &app, s.db.Rebind(`SELECT `+applicationColumns+` FROM applications
+		WHERE passport_hash = ? AND product = ? AND id <> ? AND status NOT IN (`+closedList()+`)
+		ORDER BY submitted_at LIMIT 1`), passportHash, product, excludeID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Application{}, false, nil
+	}
+	return app, err == nil, err
+}
+
+// MarkWorkflowStarted records that the application's workflow exists.
+func (s *Store) MarkWorkflowStarted(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE applications SET workflow_started = TRUE WHERE id = ? AND workflow_started = FALSE`), id)
+	return err
+}
+
+// UnstartedApplications lists accepted applications whose workflow start was
+// not confirmed and that were submitted before cutoff, oldest first.
+func (s *Store) UnstartedApplications(ctx context.Context, cutoff time.Time, limit int) ([]Application, error) {
+	var apps []Application
+	err := s.db.SelectContext(ctx, &apps, s.db.Rebind(`SELECT `+applicationColumns+` FROM applications
+		WHERE workflow_started = FALSE AND submitted_at < ? ORDER BY submitted_at LIMIT ?`), ms(cutoff), limit)
+	return apps, err
+}
+
+// StatusChange is one step of a case, written by the workflow's activities.
+type StatusChange struct {
+	ApplicationID string
+	Seq           int64 // strictly increasing per application, assigned by the workflow
+	Status        string
+	Event         string
+	Actor         string
+	Detail        string
+	At            time.Time
+	ScreeningHit  *bool
+	Decision      *Decision
+}
+
+// Decision is an officer's (or the system's) decision on a case.
+type Decision struct {
+	Outcome    string // approve | refuse
+	ReasonCode string
+	DecidedBy  string
+}
+
+// RecordStatus appends the timeline event and moves the case's status, both
+// idempotently: a replayed change is a no-op, and an older one never overwrites a newer.
+// Only a running workflow records status changes, so it also marks the workflow started.
+func (s *Store) RecordStatus(ctx context.Context, c StatusChange) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error { return recordStatus(ctx, tx, c) })
+}
+
+func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
+	if err := insertEvent(ctx, tx, TimelineEvent{
+		ApplicationID: c.ApplicationID, Seq: c.Seq, AtMS: ms(c.At), Status: c.Status,
+		Event: c.Event, Actor: c.Actor, Detail: c.Detail,
+	}); err != nil {
+		return err
+	}
+	var hit any
+	if c.ScreeningHit != nil {
+		hit = *c.ScreeningHit
+	}
+	var outcome, reason, decidedBy, decidedAt any
+	if c.Decision != nil {
+		outcome, reason, decidedBy, decidedAt = c.Decision.Outcome, nullable(c.Decision.ReasonCode), c.Decision.DecidedBy, ms(c.At)
+	}
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE applications SET
+			status = ?, status_seq = ?, updated_at = ?, workflow_started = TRUE,
+			screening_hit = COALESCE(?, screening_hit),
+			decision = COALESCE(?, decision), reason_code = COALESCE(?, reason_code),
+			decided_by = COALESCE(?, decided_by), decided_at = COALESCE(?, decided_at)
+		WHERE id = ? AND status_seq < ?`),
+		c.Status, c.Seq, ms(c.At), hit, outcome, reason, decidedBy, decidedAt, c.ApplicationID, c.Seq)
+	if err != nil {
+		return fmt.Errorf("update status: %w", err)
+	}
+	return nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

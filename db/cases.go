@@ -1,0 +1,181 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// TimelineEvent is one entry of a case's history.
+type TimelineEvent struct {
+	ApplicationID string `db:"application_id"`
+	Seq           int64  `db:"seq"`
+	AtMS          int64  `db:"at"`
+	Status        string `db:"status"`
+	Event         string `db:"event"`
+	Actor         string `db:"actor"`
+	Detail        string `db:"detail"`
+}
+
+// At is when the event happened.
+func (e TimelineEvent) At() time.Time { return fromMS(e.AtMS) }
+
+func insertEvent(ctx context.Context, tx *sqlx.Tx, e TimelineEvent) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events
+		(application_id, seq, at, status, event, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (application_id, seq) DO NOTHING`),
+		e.ApplicationID, e.Seq, e.AtMS, e.Status, e.Event, e.Actor, e.Detail)
+	if err != nil {
+		return fmt.Errorf("insert timeline event: %w", err)
+	}
+	return nil
+}
+
+// Timeline returns a case's events in order.
+func (s *Store) Timeline(ctx context.Context, applicationID string) ([]TimelineEvent, error) {
+	var events []TimelineEvent
+	err := s.db.SelectContext(ctx, &events, s.db.Rebind(`SELECT application_id, seq, at, status, event, actor, detail
+		FROM timeline_events WHERE application_id = ? ORDER BY seq`), applicationID)
+	return events, err
+}
+
+// Visa is an issued visa.
+type Visa struct {
+	ApplicationID string `db:"application_id"`
+	VisaNumber    string `db:"visa_number"`
+	Product       string `db:"product"`
+	ValidFrom     string `db:"valid_from"`
+	ValidUntil    string `db:"valid_until"`
+	Entries       string `db:"entries"`
+	MaxStayDays   int    `db:"max_stay_days"`
+	IssuedAtMS    int64  `db:"issued_at"`
+	IssuedBy      string `db:"issued_by"`
+}
+
+// VisaIssue asks for a visa to be issued and the case closed as issued.
+type VisaIssue struct {
+	Change      StatusChange
+	Product     string
+	ValidFrom   string
+	ValidUntil  string
+	Entries     string
+	MaxStayDays int
+	// NumberCandidate returns the i-th candidate visa number. It must be
+	// deterministic so a retried activity issues the same number.
+	NumberCandidate func(i int) string
+}
+
+// IssueVisa inserts the visa (once per application, with a globally unique
+// number) and records the issued status in the same transaction.
+func (s *Store) IssueVisa(ctx context.Context, v VisaIssue) (Visa, error) {
+	var visa Visa
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &visa, tx.Rebind(`SELECT * FROM visas WHERE application_id = ?`), v.Change.ApplicationID)
+		if err == nil {
+			return recordStatus(ctx, tx, v.Change)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		for i := 0; i < 16; i++ {
+			number := v.NumberCandidate(i)
+			res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO visas
+				(application_id, visa_number, product, valid_from, valid_until, entries, max_stay_days, issued_at, issued_by)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+				v.Change.ApplicationID, number, v.Product, v.ValidFrom, v.ValidUntil, v.Entries, v.MaxStayDays,
+				ms(v.Change.At), v.Change.Actor)
+			if err != nil {
+				return fmt.Errorf("insert visa: %w", err)
+			}
+			if rows, _ := res.RowsAffected(); rows == 1 {
+				if err := tx.GetContext(ctx, &visa, tx.Rebind(`SELECT * FROM visas WHERE application_id = ?`), v.Change.ApplicationID); err != nil {
+					return err
+				}
+				return recordStatus(ctx, tx, v.Change)
+			}
+		}
+		return errors.New("no free visa number after 16 candidates")
+	})
+	return visa, err
+}
+
+// GetVisa returns the visa issued for an application.
+func (s *Store) GetVisa(ctx context.Context, applicationID string) (Visa, error) {
+	var visa Visa
+	err := s.db.GetContext(ctx, &visa, s.db.Rebind(`SELECT * FROM visas WHERE application_id = ?`), applicationID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Visa{}, ErrNotFound
+	}
+	return visa, err
+}
+
+// CaseFilter selects a page of the officers' queue.
+type CaseFilter struct {
+	Status  string
+	Product string
+	Limit   int
+	After   *CaseCursor
+}
+
+// CaseCursor is the keyset position after which the next page starts.
+type CaseCursor struct {
+	SLADueAtMS int64
+	ID         string
+}
+
+// CaseSummary is one line of the queue.
+type CaseSummary struct {
+	ID            string `db:"id"`
+	Reference     string `db:"reference"`
+	Product       string `db:"product"`
+	Status        string `db:"status"`
+	ScreeningHit  bool   `db:"screening_hit"`
+	SubmittedAtMS int64  `db:"submitted_at"`
+	UpdatedAtMS   int64  `db:"updated_at"`
+	SLADueAtMS    int64  `db:"sla_due_at"`
+}
+
+// ListCases returns one page of cases ordered by SLA due time (oldest promise
+// first), and the cursor of the next page when there is one.
+func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *CaseCursor, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	if f.Product != "" {
+		where = append(where, "product = ?")
+		args = append(args, f.Product)
+	}
+	if f.After != nil {
+		where = append(where, "(sla_due_at > ? OR (sla_due_at = ? AND id > ?))")
+		args = append(args, f.After.SLADueAtMS, f.After.SLADueAtMS, f.After.ID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	q := `SELECT id, reference, product, status, screening_hit, submitted_at, updated_at, sla_due_at FROM applications`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY sla_due_at, id LIMIT ?"
+	args = append(args, limit+1)
+	var rows []CaseSummary
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, nil, err
+	}
+	var next *CaseCursor
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[len(rows)-1]
+		next = &CaseCursor{SLADueAtMS: last.SLADueAtMS, ID: last.ID}
+	}
+	return rows, next, nil
+}

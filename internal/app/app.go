@@ -1,0 +1,177 @@
+// Package app wires visad's parts together for the visad command and the
+// integration tests: database, keys, Temporal client, worker and HTTP API.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/visad/visad/activities"
+	"github.com/visad/visad/api"
+	"github.com/visad/visad/db"
+	"github.com/visad/visad/internal/casework"
+	"github.com/visad/visad/internal/config"
+	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/workflows"
+)
+
+// OpenStore connects to the configured database and migrates it.
+func OpenStore(ctx context.Context, cfg config.Config) (*db.Store, error) {
+	store, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// LoadKeys derives the keyring from VISA_SECRET_KEY, or in dev mode from a
+// secret file generated in the data directory.
+func LoadKeys(cfg config.Config) (*keys.Keyring, error) {
+	var secret []byte
+	var err error
+	if cfg.SecretKey != "" {
+		secret, err = keys.ParseSecret(cfg.SecretKey)
+	} else {
+		secret, err = keys.LoadOrCreateSecretFile(cfg.SecretFile())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server secret: %w", err)
+	}
+	return keys.New(secret)
+}
+
+// DialTemporal connects an SDK client, retrying while the server comes up.
+func DialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	var lastErr error
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := client.DialContext(ctx, client.Options{
+			HostPort:  cfg.TemporalAddress,
+			Namespace: cfg.Namespace,
+			Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+		})
+		if err == nil {
+			return c, nil
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, lastErr)
+}
+
+// Services bundles a process's long-lived dependencies.
+type Services struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *db.Store
+	Keys     *keys.Keyring
+	Temporal client.Client
+	Cases    *casework.Service
+}
+
+// NewServices opens the store and keys and dials Temporal.
+func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, error) {
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	k, err := LoadKeys(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	tc, err := DialTemporal(ctx, cfg, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &Services{
+		Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc,
+		Cases: &casework.Service{
+			Store: store, Keys: k, Temporal: tc, TaskQueue: cfg.TaskQueue,
+			EligibleNationalities: cfg.EligibleNationalities, Log: log,
+		},
+	}, nil
+}
+
+// Close releases the services.
+func (s *Services) Close() {
+	s.Temporal.Close()
+	s.Store.Close()
+}
+
+// NewWorker registers the workflows and activities on the task queue.
+func (s *Services) NewWorker() (worker.Worker, error) {
+	wl, err := activities.NewWatchlist(s.Config.Watchlist)
+	if err != nil {
+		return nil, err
+	}
+	w := worker.New(s.Temporal, s.Config.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.ApplicationWorkflow)
+	w.RegisterActivity(&activities.Activities{
+		Store: s.Store, Keys: s.Keys, Watchlist: wl, EligibleNationalities: s.Config.EligibleNationalities,
+	})
+	return w, nil
+}
+
+// Handler builds the HTTP API handler.
+func (s *Services) Handler() http.Handler {
+	return api.New(api.Deps{Cases: s.Cases, Store: s.Store, Keys: s.Keys, Temporal: s.Temporal, Log: s.Log})
+}
+
+// RunWorker runs the worker and the start reconciler until ctx ends.
+func (s *Services) RunWorker(ctx context.Context) error {
+	w, err := s.NewWorker()
+	if err != nil {
+		return err
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	go s.Cases.RunReconciler(ctx, 10*time.Second)
+	<-ctx.Done()
+	return nil
+}
+
+// RunAPI serves HTTP on the configured address until ctx ends, then drains.
+func (s *Services) RunAPI(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Config.HTTPAddr, err)
+	}
+	srv := api.NewHTTPServer(s.Config.HTTPAddr, s.Handler())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,319 @@
+// Package casework is the application service between the HTTP API and the
+// durable parts: it records accepted applications in the database, starts
+// their workflows, and relays officers' and applicants' actions as Temporal
+// Updates. The API and the worker's reconciler share it.
+package casework
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/visad/visad/activities"
+	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/workflows"
+)
+
+// Service handles cases.
+type Service struct {
+	Store                 *db.Store
+	Keys                  *keys.Keyring
+	Temporal              client.Client
+	TaskQueue             string
+	EligibleNationalities []string
+	Now                   func() time.Time
+	Log                   *slog.Logger
+}
+
+// Errors the API maps to problems.
+var (
+	ErrNotFound     = errors.New("application not found")
+	ErrCaseClosed   = errors.New("the case is closed")
+	ErrUnavailable  = errors.New("case processing is temporarily unavailable")
+)
+
+// TransitionError is an action the case cannot take in its current state.
+type TransitionError struct{ Message string }
+
+func (e *TransitionError) Error() string { return e.Message }
+
+// RequestError is an action whose arguments the workflow rejected.
+type RequestError struct{ Message string }
+
+func (e *RequestError) Error() string { return e.Message }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Policy is the domain policy as of now.
+func (s *Service) Policy() domain.Policy {
+	return domain.Policy{Today: s.now(), EligibleNationalities: s.EligibleNationalities}
+}
+
+// Submitted is the outcome of a submission.
+type Submitted struct {
+	Application db.Application
+	AccessToken string
+	Created     bool // false: an idempotent replay of an earlier submission
+}
+
+// Submit validates and records an application, then starts its workflow.
+// Once the database has committed, the application is accepted: if Temporal
+// cannot be reached now, the reconciler starts the workflow later.
+func (s *Service) Submit(ctx context.Context, form domain.Application, idempotencyKey string) (Submitted, error) {
+	form = domain.Normalize(form)
+	if errs := domain.Validate(form, s.Policy()); len(errs) > 0 {
+		return Submitted{}, errs
+	}
+	spec, _ := domain.LookupProduct(form.Product)
+	now := s.now()
+	var keyHash string
+	if idempotencyKey != "" {
+		keyHash = keys.HashToken("idempotency:" + idempotencyKey)
+	}
+	var (
+		app     db.Application
+		created bool
+	)
+	for attempt := 0; ; attempt++ {
+		id, reference := NewApplicationID(), NewReference()
+		sealed, plain, err := activities.SealForm(s.Keys, id, form)
+		if err != nil {
+			return Submitted{}, err
+		}
+		app, created, err = s.Store.CreateApplication(ctx, db.NewApplication{
+			ID: id, Reference: reference, Product: string(form.Product),
+			PassportHash:       s.Keys.PassportHash(form.Passport.IssuingCountry, form.Passport.Number),
+			FormSealed:         sealed,
+			RequestHash:        keys.HashRequest(plain),
+			IdempotencyKeyHash: keyHash,
+			SubmittedAt:        now,
+			SLADueAt:           now.Add(spec.DecisionSLA),
+		})
+		if errors.Is(err, db.ErrIDCollision) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return Submitted{}, err
+		}
+		break
+	}
+	if !app.WorkflowStarted {
+		if err := s.StartWorkflow(ctx, app); err != nil {
+			// Accepted all the same: the record is durable and the reconciler will start it.
+			s.Log.Warn("workflow start deferred to reconciler", "application_id", app.ID, "error", err)
+		}
+	}
+	return Submitted{Application: app, AccessToken: s.Keys.AccessToken(app.ID), Created: created}, nil
+}
+
+// StartWorkflow starts the application's workflow, or finds it already
+// started: the workflow id is the application's, and a second start attaches
+// to the first.
+func (s *Service) StartWorkflow(ctx context.Context, app db.Application) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(app.ID),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.ApplicationWorkflow, workflows.ApplicationInput{
+		ApplicationID: app.ID, Product: app.Product, SubmittedAt: app.SubmittedAt(),
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return err
+	}
+	return s.Store.MarkWorkflowStarted(ctx, app.ID)
+}
+
+// Reconcile starts the workflows of accepted applications whose start was
+// never confirmed (the API process died, or Temporal was down). It returns
+// how many it started.
+func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
+	apps, err := s.Store.UnstartedApplications(ctx, s.now().Add(-olderThan), 200)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, app := range apps {
+		if err := s.StartWorkflow(ctx, app); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// RunReconciler calls Reconcile every interval until ctx ends.
+func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := s.Reconcile(ctx, interval); err != nil && ctx.Err() == nil {
+			s.Log.Warn("reconciler", "error", err)
+		} else if n > 0 {
+			s.Log.Info("reconciler started workflows", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Form reads an application's form (for staff views).
+func (s *Service) Form(app db.Application) (domain.Application, error) {
+	return activities.OpenForm(s.Keys, app)
+}
+
+// View is everything shown about one case.
+type View struct {
+	Application db.Application
+	Live        *workflows.CaseState
+	Visa        *db.Visa
+	Timeline    []db.TimelineEvent
+}
+
+// Get loads a case: the read model, the live state from its workflow while
+// the case is open, the visa and the timeline.
+func (s *Service) Get(ctx context.Context, id string) (View, error) {
+	app, err := s.Store.GetApplication(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return View{}, ErrNotFound
+	}
+	if err != nil {
+		return View{}, err
+	}
+	v := View{Application: app}
+	if !isClosed(app.Status) && app.WorkflowStarted {
+		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if res, err := s.Temporal.QueryWorkflow(qctx, workflows.WorkflowID(id), "", workflows.QueryState); err == nil {
+			var st workflows.CaseState
+			if res.Get(&st) == nil {
+				v.Live = &st
+			}
+		}
+	}
+	if visa, err := s.Store.GetVisa(ctx, id); err == nil {
+		v.Visa = &visa
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return View{}, err
+	}
+	if v.Timeline, err = s.Store.Timeline(ctx, id); err != nil {
+		return View{}, err
+	}
+	return v, nil
+}
+
+// Decide relays an officer's decision to the case's workflow and waits for its outcome.
+func (s *Service) Decide(ctx context.Context, id string, d workflows.DecisionRequest, requestID string) (workflows.CaseState, error) {
+	return s.update(ctx, id, workflows.UpdateDecide, d, requestID)
+}
+
+// Withdraw relays an applicant's withdrawal.
+func (s *Service) Withdraw(ctx context.Context, id string, r workflows.WithdrawRequest, requestID string) (workflows.CaseState, error) {
+	return s.update(ctx, id, workflows.UpdateWithdraw, r, requestID)
+}
+
+func (s *Service) update(ctx context.Context, id, name string, arg any, requestID string) (workflows.CaseState, error) {
+	app, err := s.Store.GetApplication(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return workflows.CaseState{}, ErrNotFound
+	}
+	if err != nil {
+		return workflows.CaseState{}, err
+	}
+	if isClosed(app.Status) {
+		return workflows.CaseState{}, &TransitionError{Message: fmt.Sprintf("cannot %s a case in status %q", name, app.Status)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(id),
+		UpdateID:     requestID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var st workflows.CaseState
+	if err == nil {
+		err = handle.Get(ctx, &st)
+	}
+	switch {
+	case err == nil:
+		return st, nil
+	case workflows.IsInvalidTransition(err):
+		return st, &TransitionError{Message: applicationMessage(err)}
+	case workflows.IsInvalidRequest(err):
+		return st, &RequestError{Message: applicationMessage(err)}
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		// The workflow closed between our read and the update.
+		return st, &TransitionError{Message: "the case is already closed"}
+	}
+	if ctx.Err() != nil {
+		return st, ErrUnavailable
+	}
+	return st, err
+}
+
+func applicationMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
+
+func isClosed(status string) bool {
+	for _, s := range db.ClosedStatuses {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// crockford is Crockford's base32 alphabet (no I, L, O, U).
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+func randomBase32(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	out := make([]byte, n)
+	for i, v := range b {
+		out[i] = crockford[v&31]
+	}
+	return string(out)
+}
+
+// NewApplicationID returns an opaque, unguessable application id (125 bits).
+func NewApplicationID() string { return "app_" + strings.ToLower(randomBase32(25)) }
+
+// NewReference returns a short reference an applicant can read over the phone.
+func NewReference() string {
+	r := randomBase32(10)
+	return "PKV-" + r[:5] + "-" + r[5:]
+}

@@ -1,0 +1,73 @@
+// Package dbtest gives tests a fresh, migrated application database on
+// SQLite (always) or PostgreSQL (when VISA_TEST_POSTGRES_URL is set).
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/visad/visad/db"
+)
+
+// PostgresURLEnv names the variable CI sets to a PostgreSQL server's URL.
+const PostgresURLEnv = "VISA_TEST_POSTGRES_URL"
+
+// SQLite returns a migrated store in a temporary file.
+func SQLite(t testing.TB) *db.Store {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "visad.db"))
+}
+
+// Postgres returns a migrated store in a schema of its own, dropped after the
+// test. The test is skipped when no server URL is configured.
+func Postgres(t testing.TB) *db.Store {
+	t.Helper()
+	base := os.Getenv(PostgresURLEnv)
+	if base == "" {
+		t.Skip(PostgresURLEnv + " is not set; skipping the PostgreSQL run")
+	}
+	schema := "t_" + randomHex(8)
+	admin, err := db.Open(context.Background(), base)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	if _, err := admin.DB().Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.DB().Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return open(t, u.String())
+}
+
+func open(t testing.TB, dsn string) *db.Store {
+	t.Helper()
+	s, err := db.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("open %s database: %v", "test", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,272 @@
+// Package devserver runs a complete Temporal server (frontend, history, matching
+// and worker services) inside the visad process, persisted to one SQLite file.
+//
+// It is what `visad dev` and the integration tests use: a real server, not a
+// mock, that needs nothing but Go. The configuration follows the shape of
+// Temporal's own temporaltest lite server, written for our needs: a fixed,
+// reachable frontend address, a file that survives restarts, quiet logs.
+package devserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+const clusterName = "active"
+
+// Config says where the embedded server keeps its state and listens.
+type Config struct {
+	// DatabaseFile is the SQLite file holding all Temporal state. Empty means
+	// in-memory (state is lost when the process stops; tests only).
+	DatabaseFile string
+	// FrontendAddress is host:port for the gRPC frontend that SDK clients and
+	// the temporal CLI dial. Port 0 picks a free port.
+	FrontendAddress string
+	// Namespaces are registered at start (idempotently).
+	Namespaces []string
+	// LogLevel for the server's own logs: debug, info, warn, error. Default warn.
+	LogLevel string
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	server   temporal.Server
+	hostPort string
+}
+
+// Start configures the server, creates the schema on first use, registers the
+// namespaces and starts every service. It returns once the frontend answers.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	host, port, err := splitAddress(cfg.FrontendAddress)
+	if err != nil {
+		return nil, err
+	}
+	if port == 0 {
+		if port, err = freePort(host); err != nil {
+			return nil, err
+		}
+	}
+	hostPort := net.JoinHostPort(host, strconv.Itoa(port))
+
+	sqlCfg := &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		ConnectAttributes: map[string]string{},
+		DatabaseName:      cfg.DatabaseFile,
+	}
+	if cfg.DatabaseFile == "" {
+		// Shared-cache in-memory database: every service in this process sees the same data.
+		sqlCfg.ConnectAttributes["mode"] = "memory"
+		sqlCfg.ConnectAttributes["cache"] = "shared"
+		sqlCfg.DatabaseName = fmt.Sprintf("visad-%d-%d", os.Getpid(), time.Now().UnixNano())
+	} else {
+		sqlCfg.ConnectAttributes["mode"] = "rwc"
+		// WAL keeps readers and the single writer out of each other's way.
+		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["_synchronous"] = "2"
+		if err := os.MkdirAll(filepath.Dir(cfg.DatabaseFile), 0o750); err != nil {
+			return nil, fmt.Errorf("temporal data directory: %w", err)
+		}
+	}
+	// The SQLite plugin creates the schema of an in-memory database itself.
+	if cfg.DatabaseFile != "" && !fileExists(cfg.DatabaseFile) {
+		if err := sqliteschema.SetupSchema(sqlCfg); err != nil {
+			return nil, fmt.Errorf("temporal schema setup: %w", err)
+		}
+	}
+
+	serverCfg, err := buildConfig(sqlCfg, host, port)
+	if err != nil {
+		return nil, err
+	}
+
+	var namespaces []*sqliteschema.NamespaceConfig
+	for _, ns := range cfg.Namespaces {
+		nsCfg, err := sqliteschema.NewNamespaceConfig(clusterName, ns, false, nil)
+		if err != nil {
+			return nil, fmt.Errorf("namespace %q: %w", ns, err)
+		}
+		namespaces = append(namespaces, nsCfg)
+	}
+	if err := sqliteschema.CreateNamespaces(sqlCfg, namespaces...); err != nil {
+		return nil, fmt.Errorf("register namespaces: %w", err)
+	}
+
+	level := cfg.LogLevel
+	if level == "" {
+		level = "warn"
+	}
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Stdout: true, Level: level, Format: "json"}))
+
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(serverCfg),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(logger),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			// Search attributes registered at runtime are visible at once (tests, admin verbs).
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{server: srv, hostPort: hostPort}
+	if err := s.waitReady(ctx, cfg.Namespaces); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// HostPort is the frontend address SDK clients dial.
+func (s *Server) HostPort() string { return s.hostPort }
+
+// Stop shuts every service down and releases the database file.
+func (s *Server) Stop() error { return s.server.Stop() }
+
+// waitReady blocks until the frontend serves the namespaces: a freshly started
+// server answers health checks before its namespace cache is warm.
+func (s *Server) waitReady(ctx context.Context, namespaces []string) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	ns := "default"
+	if len(namespaces) > 0 {
+		ns = namespaces[0]
+	}
+	var lastErr error
+	for {
+		c, err := client.Dial(client.Options{HostPort: s.hostPort, Namespace: ns, Logger: quietSDKLogger{}})
+		if err == nil {
+			_, err = c.WorkflowService().DescribeNamespace(ctx, describeNamespace(ns))
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("temporal server not ready: %w", errors.Join(ctx.Err(), lastErr))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func buildConfig(sqlCfg *config.SQL, host string, frontendPort int) (*config.Config, error) {
+	ports := map[string]int{"frontend": frontendPort}
+	membership := map[string]int{}
+	for _, svc := range []string{"frontend", "history", "matching", "worker"} {
+		if svc != "frontend" {
+			p, err := freePort(host)
+			if err != nil {
+				return nil, err
+			}
+			ports[svc] = p
+		}
+		p, err := freePort(host)
+		if err != nil {
+			return nil, err
+		}
+		membership[svc] = p
+	}
+	metricsPort, err := freePort(host)
+	if err != nil {
+		return nil, err
+	}
+	frontend := net.JoinHostPort(host, strconv.Itoa(frontendPort))
+
+	services := map[string]config.Service{}
+	for svc, p := range ports {
+		services[svc] = config.Service{RPC: config.RPC{
+			GRPCPort:       p,
+			MembershipPort: membership[svc],
+			BindOnIP:       host,
+		}}
+	}
+	return &config.Config{
+		Global: config.Global{
+			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
+			Metrics: &metrics.Config{Prometheus: &metrics.PrometheusConfig{
+				ListenAddress: net.JoinHostPort(host, strconv.Itoa(metricsPort)),
+				HandlerPath:   "/metrics",
+			}},
+		},
+		Persistence: config.Persistence{
+			DefaultStore:     sqliteplugin.PluginName,
+			VisibilityStore:  sqliteplugin.PluginName,
+			NumHistoryShards: 1,
+			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlCfg}},
+		},
+		ClusterMetadata: &cluster.Config{
+			EnableGlobalNamespace:    false,
+			FailoverVersionIncrement: 10,
+			MasterClusterName:        clusterName,
+			CurrentClusterName:       clusterName,
+			ClusterInformation: map[string]cluster.ClusterInformation{
+				clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontend},
+			},
+		},
+		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
+		Services:            services,
+		Archival: config.Archival{
+			History:    config.HistoryArchival{State: "disabled"},
+			Visibility: config.VisibilityArchival{State: "disabled"},
+		},
+		NamespaceDefaults: config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
+			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+		}},
+		// The server's internal system workers dial the public frontend.
+		PublicClient: config.PublicClient{HostPort: frontend},
+	}, nil
+}
+
+func splitAddress(addr string) (string, int, error) {
+	if addr == "" {
+		return "127.0.0.1", 0, nil
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("temporal frontend address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("temporal frontend address %q: bad port", addr)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return host, port, nil
+}
+
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

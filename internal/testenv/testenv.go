@@ -1,0 +1,234 @@
+// Package testenv starts a real visad stack for integration tests: the
+// embedded Temporal server, a SQLite (or PostgreSQL) app database, a worker
+// and the HTTP API on a loopback port. Nothing is mocked.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/visad/visad/db"
+	"github.com/visad/visad/internal/app"
+	"github.com/visad/visad/internal/config"
+	"github.com/visad/visad/internal/devserver"
+	"github.com/visad/visad/internal/keys"
+)
+
+var (
+	sharedOnce   sync.Once
+	sharedServer *devserver.Server
+	sharedErr    error
+)
+
+// Temporal returns the package's shared in-memory Temporal server, started
+// on first use. Tests isolate themselves by task queue.
+func Temporal(t testing.TB) *devserver.Server {
+	t.Helper()
+	sharedOnce.Do(func() {
+		sharedServer, sharedErr = devserver.Start(context.Background(), devserver.Config{Namespaces: []string{"default"}, LogLevel: "fatal"})
+	})
+	if sharedErr != nil {
+		t.Fatalf("start temporal: %v", sharedErr)
+	}
+	return sharedServer
+}
+
+// Options adjust a stack.
+type Options struct {
+	DatabaseURL string // default: a fresh SQLite file
+	Watchlist   string // CSV content; written to a temp file
+	Log         io.Writer
+}
+
+// Env is a running stack.
+type Env struct {
+	T        testing.TB
+	Services *app.Services
+	Worker   worker.Worker
+	HTTP     *httptest.Server
+	Store    *db.Store
+	LogBuf   *SafeBuffer
+}
+
+// Start brings up database, worker and API on the shared Temporal server.
+func Start(t testing.TB, opts Options) *Env {
+	t.Helper()
+	ts := Temporal(t)
+	dir := t.TempDir()
+	cfg, _, err := config.Load("test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = dir
+	cfg.DatabaseURL = opts.DatabaseURL
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = filepath.Join(dir, "visad.db")
+	}
+	cfg.TemporalAddress = ts.HostPort()
+	cfg.Namespace = "default"
+	cfg.TaskQueue = fmt.Sprintf("test-%s-%d", sanitize(t.Name()), time.Now().UnixNano())
+	cfg.SecretKey = strings.Repeat("ab", 32)
+	if opts.Watchlist != "" {
+		cfg.Watchlist = filepath.Join(dir, "watchlist.csv")
+		if err := os.WriteFile(cfg.Watchlist, []byte(opts.Watchlist), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := &SafeBuffer{}
+	var logOut io.Writer = buf
+	if opts.Log != nil {
+		logOut = io.MultiWriter(buf, opts.Log)
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	svc, err := app.NewServices(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := svc.NewWorker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		w.Stop()
+		svc.Close()
+	})
+	return &Env{T: t, Services: svc, Worker: w, HTTP: srv, Store: svc.Store, LogBuf: buf}
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+// StaffToken creates an account with the role and returns its bearer token.
+func (e *Env) StaffToken(role, name string) (token, userID string) {
+	e.T.Helper()
+	token, err := keys.NewStaffToken()
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	userID = fmt.Sprintf("usr_%s_%d", role, time.Now().UnixNano())
+	if err := e.Store.CreateUser(context.Background(), db.User{
+		ID: userID, Name: name, Role: role, TokenHash: keys.HashToken(token), CreatedAtMS: time.Now().UnixMilli(),
+	}); err != nil {
+		e.T.Fatal(err)
+	}
+	return token, userID
+}
+
+// Response is a captured HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on error.
+func (r Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %d response %q: %v", r.Status, r.Body, err)
+	}
+}
+
+// Do sends a request. body may be nil, a []byte/string (sent raw) or a value (JSON-encoded).
+func (e *Env) Do(method, path, token string, body any, headers ...string) Response {
+	e.T.Helper()
+	var rdr io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rdr = bytes.NewReader(b)
+	case string:
+		rdr = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		rdr = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.HTTP.URL+path, rdr)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+}
+
+// WaitForStatus polls the application until it reaches status (or fails the test).
+func (e *Env) WaitForStatus(id, token, status string) map[string]any {
+	e.T.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last map[string]any
+	for time.Now().Before(deadline) {
+		r := e.Do("GET", "/v1/applications/"+id, token, nil)
+		if r.Status == http.StatusOK {
+			last = map[string]any{}
+			r.JSON(e.T, &last)
+			if last["status"] == status {
+				return last
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.T.Fatalf("application %s never reached %q; last view %v", id, status, last)
+	return nil
+}
+
+// SafeBuffer is a goroutine-safe log sink tests can search.
+type SafeBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SafeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SafeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
