@@ -102,6 +102,9 @@ func ApplicationWorkflow(ctx workflow.Context, in ApplicationInput) (CaseState, 
 		return w.state, err
 	}
 	err := w.run(ctx)
+	// If run failed, an accepted update may wait for a status that will never
+	// come: release it with the failure instead of leaving the workflow open.
+	w.ended, w.runErr = true, err
 	// Let every accepted update finish and reply before the workflow closes.
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	return w.state, err
@@ -114,6 +117,9 @@ type applicationWorkflow struct {
 	seq        int64
 	decision   *DecisionRequest
 	withdrawal *WithdrawRequest
+	// ended is set once run has returned, with its error.
+	ended  bool
+	runErr error
 }
 
 func (w *applicationWorkflow) registerHandlers(ctx workflow.Context) error {
@@ -254,7 +260,11 @@ func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d DecisionReq
 
 func (w *applicationWorkflow) handleDecide(ctx workflow.Context, d DecisionRequest) (CaseState, error) {
 	w.decision = &d
-	err := workflow.Await(ctx, func() bool { return w.state.Status == StatusIssued || w.state.Status == StatusRefused })
+	decided := func() bool { return w.state.Status == StatusIssued || w.state.Status == StatusRefused }
+	err := workflow.Await(ctx, func() bool { return decided() || w.ended })
+	if err == nil && !decided() {
+		err = w.failure()
+	}
 	return w.state, err
 }
 
@@ -274,8 +284,19 @@ func (w *applicationWorkflow) handleWithdraw(ctx workflow.Context, r WithdrawReq
 	w.withdrawal = &r
 	// The run loop notices the withdrawal at its next step; we answer once it is recorded,
 	// or with the state it ended in if validation closed the case first.
-	err := workflow.Await(ctx, func() bool { return isClosed(w.state.Status) })
+	err := workflow.Await(ctx, func() bool { return isClosed(w.state.Status) || w.ended })
+	if err == nil && !isClosed(w.state.Status) {
+		err = w.failure()
+	}
 	return w.state, err
+}
+
+// failure is the error an accepted update answers when the case ended without taking it.
+func (w *applicationWorkflow) failure() error {
+	if w.runErr != nil {
+		return w.runErr
+	}
+	return errors.New("the case ended before the update could be applied")
 }
 
 func isClosed(status string) bool {
@@ -320,7 +341,7 @@ var acts *activities.Activities
 // readCtx is for activities that only read and compute: quick retries, bounded.
 func readCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrTypeApplicationMissing, activities.ErrTypeUnknownProduct},
@@ -332,7 +353,7 @@ func readCtx(ctx workflow.Context) workflow.Context {
 // because a case must never be left half-recorded while the database is down.
 func writeCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 			MaximumAttempts:        0,

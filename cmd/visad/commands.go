@@ -33,6 +33,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		DatabaseFile:    cfg.TemporalDatabaseFile(),
 		FrontendAddress: cfg.TemporalAddress,
 		Namespaces:      []string{cfg.Namespace},
+		LogLevel:        cfg.TemporalLogLevel,
+		LogFile:         cfg.TemporalLogFile(),
 	})
 	if err != nil {
 		return err
@@ -46,19 +48,25 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer svc.Close()
 
+	// Stop order on Ctrl-C (or an API failure): the API drains, then the worker
+	// stops, then the clients and the Temporal server close.
+	ctx, cancel := context.WithCancel(ctx)
 	workerErr := make(chan error, 1)
 	go func() { workerErr <- svc.RunWorker(ctx) }()
-
+	defer func() {
+		cancel()
+		<-workerErr
+	}()
 	return svc.RunAPI(ctx, func(addr string) {
 		fmt.Fprintf(stdout, `visad dev is running
   API              http://%s   (try: curl http://%s/readyz)
   Temporal         %s   namespace %q, task queue %q
-  Temporal state   %s
+  Temporal state   %s   (server log: %s)
   App database     %s
   Secret           %s
 Stop with Ctrl-C; start again and every case is still there.
 `, addr, addr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
-			cfg.TemporalDatabaseFile(), cfg.DatabaseURL, secretSource(cfg))
+			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg))
 	})
 }
 

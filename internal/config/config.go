@@ -23,6 +23,7 @@ type Config struct {
 	EligibleNationalities []string      // VISA_ELIGIBLE_NATIONALITIES: comma-separated alpha-3
 	SecretKey             string        // VISA_SECRET_KEY: hex/base64, ≥32 bytes; dev default is a file in the data dir
 	LogLevel              string        // VISA_LOG_LEVEL: debug|info|warn|error
+	TemporalLogLevel      string        // VISA_TEMPORAL_LOG_LEVEL: the embedded server's log level (dev), or off
 	ShutdownTimeout       time.Duration // VISA_SHUTDOWN_TIMEOUT
 }
 
@@ -30,7 +31,7 @@ type Config struct {
 var Variables = []string{
 	"VISA_DATA_DIR", "VISA_DATABASE_URL", "VISA_HTTP_ADDR", "VISA_TEMPORAL_ADDRESS",
 	"VISA_TEMPORAL_NAMESPACE", "VISA_TASK_QUEUE", "VISA_WATCHLIST", "VISA_ELIGIBLE_NATIONALITIES",
-	"VISA_SECRET_KEY", "VISA_LOG_LEVEL", "VISA_SHUTDOWN_TIMEOUT",
+	"VISA_SECRET_KEY", "VISA_LOG_LEVEL", "VISA_TEMPORAL_LOG_LEVEL", "VISA_SHUTDOWN_TIMEOUT",
 }
 
 // Load reads the environment and then parses args as flag overrides; extra
@@ -47,6 +48,7 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 		EligibleNationalities: splitList(env("VISA_ELIGIBLE_NATIONALITIES", "KAZ")),
 		SecretKey:             os.Getenv("VISA_SECRET_KEY"),
 		LogLevel:              env("VISA_LOG_LEVEL", "info"),
+		TemporalLogLevel:      env("VISA_TEMPORAL_LOG_LEVEL", "warn"),
 	}
 	timeout, err := time.ParseDuration(env("VISA_SHUTDOWN_TIMEOUT", "20s"))
 	if err != nil {
@@ -64,6 +66,7 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 	fs.StringVar(&c.Watchlist, "watchlist", c.Watchlist, "screening watchlist CSV (VISA_WATCHLIST)")
 	nationalities := fs.String("eligible-nationalities", strings.Join(c.EligibleNationalities, ","), "comma-separated ISO alpha-3 codes (VISA_ELIGIBLE_NATIONALITIES)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (VISA_LOG_LEVEL)")
+	fs.StringVar(&c.TemporalLogLevel, "temporal-log-level", c.TemporalLogLevel, "embedded Temporal server log level, or off (VISA_TEMPORAL_LOG_LEVEL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (VISA_SHUTDOWN_TIMEOUT)")
 	for _, register := range extra {
 		register(fs)
@@ -80,6 +83,9 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 
 // SecretFile is where dev mode keeps a generated secret when VISA_SECRET_KEY is unset.
 func (c Config) SecretFile() string { return filepath.Join(c.DataDir, "secret.key") }
+
+// TemporalLogFile is where the embedded Temporal server writes its logs.
+func (c Config) TemporalLogFile() string { return filepath.Join(c.DataDir, "temporal.log") }
 
 // TemporalDatabaseFile is the embedded Temporal server's SQLite file.
 func (c Config) TemporalDatabaseFile() string { return filepath.Join(c.DataDir, "temporal.db") }

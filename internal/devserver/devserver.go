@@ -40,8 +40,10 @@ type Config struct {
 	FrontendAddress string
 	// Namespaces are registered at start (idempotently).
 	Namespaces []string
-	// LogLevel for the server's own logs: debug, info, warn, error. Default warn.
+	// LogLevel for the server's own logs: debug, info, warn, error, or off. Default warn.
 	LogLevel string
+	// LogFile receives the server's logs (JSON lines); empty means standard error.
+	LogFile string
 }
 
 // Server is a running embedded Temporal server.
@@ -90,7 +92,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	serverCfg, err := buildConfig(sqlCfg, host, port)
+	ports, err := loadOrPickPorts(cfg.DatabaseFile, host)
+	if err != nil {
+		return nil, err
+	}
+	serverCfg, err := buildConfig(sqlCfg, host, port, ports)
 	if err != nil {
 		return nil, err
 	}
@@ -107,11 +113,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("register namespaces: %w", err)
 	}
 
-	level := cfg.LogLevel
-	if level == "" {
-		level = "warn"
-	}
-	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Stdout: true, Level: level, Format: "json"}))
+	logger := serverLogger(cfg)
 
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(serverCfg),
@@ -170,42 +172,26 @@ func (s *Server) waitReady(ctx context.Context, namespaces []string) error {
 	}
 }
 
-func buildConfig(sqlCfg *config.SQL, host string, frontendPort int) (*config.Config, error) {
-	ports := map[string]int{"frontend": frontendPort}
-	membership := map[string]int{}
-	for _, svc := range []string{"frontend", "history", "matching", "worker"} {
-		if svc != "frontend" {
-			p, err := freePort(host)
-			if err != nil {
-				return nil, err
-			}
-			ports[svc] = p
-		}
-		p, err := freePort(host)
-		if err != nil {
-			return nil, err
-		}
-		membership[svc] = p
-	}
-	metricsPort, err := freePort(host)
-	if err != nil {
-		return nil, err
-	}
+func buildConfig(sqlCfg *config.SQL, host string, frontendPort int, ports servicePorts) (*config.Config, error) {
 	frontend := net.JoinHostPort(host, strconv.Itoa(frontendPort))
 
 	services := map[string]config.Service{}
-	for svc, p := range ports {
+	for _, svc := range serviceNames {
+		grpc := ports.GRPC[svc]
+		if svc == "frontend" {
+			grpc = frontendPort
+		}
 		services[svc] = config.Service{RPC: config.RPC{
-			GRPCPort:       p,
-			MembershipPort: membership[svc],
+			GRPCPort:       grpc,
+			MembershipPort: ports.Membership[svc],
 			BindOnIP:       host,
 		}}
 	}
 	return &config.Config{
 		Global: config.Global{
-			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
+			Membership: config.Membership{MaxJoinDuration: 10 * time.Second, BroadcastAddress: host},
 			Metrics: &metrics.Config{Prometheus: &metrics.PrometheusConfig{
-				ListenAddress: net.JoinHostPort(host, strconv.Itoa(metricsPort)),
+				ListenAddress: net.JoinHostPort(host, strconv.Itoa(ports.Metrics)),
 				HandlerPath:   "/metrics",
 			}},
 		},
@@ -269,4 +255,19 @@ func freePort(host string) (int, error) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+func serverLogger(cfg Config) log.Logger {
+	level := cfg.LogLevel
+	if level == "" {
+		level = "warn"
+	}
+	if level == "off" {
+		return log.NewNoopLogger()
+	}
+	lc := log.Config{Level: level, Format: "json", OutputFile: cfg.LogFile}
+	if cfg.LogFile == "" {
+		lc.OutputFile = "/dev/stderr"
+	}
+	return log.NewZapLogger(log.BuildZapLogger(lc))
 }

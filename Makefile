@@ -1,0 +1,34 @@
+# visad — two commands on a fresh machine with only Go: `make run`, `make test`.
+GO        ?= go
+BIN       ?= bin/visad
+PKGS      := ./...
+
+.PHONY: run build test vet bench fuzz clean
+
+## run: everything in one process — embedded Temporal (SQLite file), app DB, worker, API
+run: build
+	./$(BIN) dev
+
+## build: compile the visad binary into bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/visad
+
+## test: vet and run every test (Postgres store tests run when VISA_TEST_POSTGRES_URL is set)
+test: vet
+	$(GO) test -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+## bench: throughput and latency against the raw Temporal baseline, measured in the same run
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./bench/
+
+## fuzz: run each fuzz target for a while (FUZZTIME, default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTD3$$' -fuzztime $(FUZZTIME) ./domain/
+	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./domain/
+
+clean:
+	rm -rf bin data
