@@ -36,19 +36,19 @@ type ProblemField struct {
 
 // Problem types: URNs, so they are stable identifiers that need no web page.
 const (
-	typeValidation    = "urn:visad:problem:validation-error"
-	typeMalformed     = "urn:visad:problem:malformed-request"
-	typeTooLarge      = "urn:visad:problem:request-too-large"
-	typeUnsupported   = "urn:visad:problem:unsupported-media-type"
-	typeUnauthorized  = "urn:visad:problem:unauthorized"
-	typeForbidden     = "urn:visad:problem:forbidden"
-	typeNotFound      = "urn:visad:problem:not-found"
-	typeNotAllowed    = "urn:visad:problem:method-not-allowed"
-	typeDuplicate     = "urn:visad:problem:duplicate-application"
-	typeConflict      = "urn:visad:problem:invalid-transition"
-	typeIdempotency   = "urn:visad:problem:idempotency-key-reused"
-	typeUnavailable   = "urn:visad:problem:service-unavailable"
-	typeInternal      = "urn:visad:problem:internal-error"
+	typeValidation   = "urn:visad:problem:validation-error"
+	typeMalformed    = "urn:visad:problem:malformed-request"
+	typeTooLarge     = "urn:visad:problem:request-too-large"
+	typeUnsupported  = "urn:visad:problem:unsupported-media-type"
+	typeUnauthorized = "urn:visad:problem:unauthorized"
+	typeForbidden    = "urn:visad:problem:forbidden"
+	typeNotFound     = "urn:visad:problem:not-found"
+	typeNotAllowed   = "urn:visad:problem:method-not-allowed"
+	typeDuplicate    = "urn:visad:problem:duplicate-application"
+	typeConflict     = "urn:visad:problem:invalid-transition"
+	typeIdempotency  = "urn:visad:problem:idempotency-key-reused"
+	typeUnavailable  = "urn:visad:problem:service-unavailable"
+	typeInternal     = "urn:visad:problem:internal-error"
 )
 
 func writeProblem(c *gin.Context, p Problem) {

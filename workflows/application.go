@@ -82,14 +82,14 @@ type DecisionInfo struct {
 
 // CaseState is the live state of a case (the "state" query and update results).
 type CaseState struct {
-	ApplicationID string                   `json:"application_id"`
-	Product       string                   `json:"product"`
-	Status        string                   `json:"status"`
-	ScreeningHit  bool                     `json:"screening_hit"`
-	Decision      *DecisionInfo            `json:"decision,omitempty"`
-	Visa          *activities.VisaResult   `json:"visa,omitempty"`
-	Ineligible    []domain.FieldError      `json:"ineligible,omitempty"`
-	UpdatedAt     time.Time                `json:"updated_at"`
+	ApplicationID string                 `json:"application_id"`
+	Product       string                 `json:"product"`
+	Status        string                 `json:"status"`
+	ScreeningHit  bool                   `json:"screening_hit"`
+	Decision      *DecisionInfo          `json:"decision,omitempty"`
+	Visa          *activities.VisaResult `json:"visa,omitempty"`
+	Ineligible    []domain.FieldError    `json:"ineligible,omitempty"`
+	UpdatedAt     time.Time              `json:"updated_at"`
 }
 
 // ApplicationWorkflow takes one application from submission to a decision.

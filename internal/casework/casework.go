@@ -38,9 +38,9 @@ type Service struct {
 
 // Errors the API maps to problems.
 var (
-	ErrNotFound     = errors.New("application not found")
-	ErrCaseClosed   = errors.New("the case is closed")
-	ErrUnavailable  = errors.New("case processing is temporarily unavailable")
+	ErrNotFound    = errors.New("application not found")
+	ErrCaseClosed  = errors.New("the case is closed")
+	ErrUnavailable = errors.New("case processing is temporarily unavailable")
 )
 
 // TransitionError is an action the case cannot take in its current state.

@@ -78,9 +78,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		sqlCfg.DatabaseName = fmt.Sprintf("visad-%d-%d", os.Getpid(), time.Now().UnixNano())
 	} else {
 		sqlCfg.ConnectAttributes["mode"] = "rwc"
-		// WAL keeps readers and the single writer out of each other's way.
-		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
-		sqlCfg.ConnectAttributes["_synchronous"] = "2"
+		// WAL with synchronous=NORMAL: a commit is durable once it is in the
+		// write-ahead log, so a killed process loses nothing; only a power cut
+		// can lose the last commits. Without it every commit waits for fsync
+		// and the dev server manages a few dozen workflow starts a second.
+		sqlCfg.ConnectAttributes["journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["synchronous"] = "1"
+		sqlCfg.ConnectAttributes["busy_timeout"] = "10000"
 		if err := os.MkdirAll(filepath.Dir(cfg.DatabaseFile), 0o750); err != nil {
 			return nil, fmt.Errorf("temporal data directory: %w", err)
 		}

@@ -49,8 +49,9 @@ func Temporal(t testing.TB) *devserver.Server {
 
 // Options adjust a stack.
 type Options struct {
-	DatabaseURL string // default: a fresh SQLite file
-	Watchlist   string // CSV content; written to a temp file
+	Temporal    *devserver.Server // default: the package's shared in-memory server
+	DatabaseURL string            // default: a fresh SQLite file
+	Watchlist   string            // CSV content; written to a temp file
 	Log         io.Writer
 }
 
@@ -67,7 +68,10 @@ type Env struct {
 // Start brings up database, worker and API on the shared Temporal server.
 func Start(t testing.TB, opts Options) *Env {
 	t.Helper()
-	ts := Temporal(t)
+	ts := opts.Temporal
+	if ts == nil {
+		ts = Temporal(t)
+	}
 	dir := t.TempDir()
 	cfg, _, err := config.Load("test", nil)
 	if err != nil {
