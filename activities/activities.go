@@ -29,7 +29,14 @@ type Activities struct {
 	Keys                  *keys.Keyring
 	Watchlist             *Watchlist
 	EligibleNationalities []string
+	// Starter starts application workflows for batches; StartConcurrency bounds it.
+	Starter          WorkflowStarter
+	StartConcurrency int
+
+	rows rowCache
 }
+
+func (a *Activities) rowCache() *rowCache { return &a.rows }
 
 // Error types the workflow reacts to without retrying.
 const (
@@ -48,11 +55,24 @@ type StatusInput struct {
 	At            time.Time
 	ScreeningHit  *bool
 	Decision      *db.Decision
+	Ineligible    []domain.FieldError
 }
 
 // RecordStatus writes a status change to the read model and the timeline.
 func (a *Activities) RecordStatus(ctx context.Context, in StatusInput) error {
-	return a.Store.RecordStatus(ctx, db.StatusChange(in))
+	return a.Store.RecordStatus(ctx, statusChange(in))
+}
+
+func statusChange(in StatusInput) db.StatusChange {
+	c := db.StatusChange{
+		ApplicationID: in.ApplicationID, Seq: in.Seq, Status: in.Status, Event: in.Event, Actor: in.Actor,
+		Detail: in.Detail, At: in.At, ScreeningHit: in.ScreeningHit, Decision: in.Decision,
+	}
+	if len(in.Ineligible) > 0 {
+		raw, _ := json.Marshal(in.Ineligible)
+		c.IneligibleReasons = string(raw)
+	}
+	return c
 }
 
 // ValidateInput names the application to validate and the day it was submitted.
@@ -74,8 +94,15 @@ func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) 
 	if err != nil {
 		return ValidateResult{}, err
 	}
-	policy := domain.Policy{Today: in.SubmittedAt, EligibleNationalities: a.EligibleNationalities}
+	policy := domain.Policy{Today: in.SubmittedAt, EligibleNationalities: a.EligibleNationalities, EndorsingChamber: app.EndorsedBy.String}
 	errs := domain.Validate(form, policy)
+	if len(errs) == 0 {
+		rosterErrs, err := a.checkRoster(ctx, app, form, in.SubmittedAt)
+		if err != nil {
+			return ValidateResult{}, err
+		}
+		errs = append(errs, rosterErrs...)
+	}
 	other, found, err := a.Store.OtherOpenApplication(ctx, app.PassportHash, app.Product, app.ID)
 	if err != nil {
 		return ValidateResult{}, err
@@ -88,6 +115,44 @@ func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) 
 		})
 	}
 	return ValidateResult{Errors: errs}, nil
+}
+
+// checkRoster verifies a chamber membership the application relies on: always
+// for the five-year visa, and for a two-year visa whose only evidence is a
+// chamber recommendation the chamber did not itself submit.
+func (a *Activities) checkRoster(ctx context.Context, app db.Application, form domain.Application, today time.Time) (domain.FieldErrors, error) {
+	c := form.Chamber
+	if c == nil {
+		return nil, nil
+	}
+	needed := form.Product == domain.ProductBusiness5YMulti ||
+		(form.Visit.Host == nil && app.EndorsedBy.String != c.ChamberID)
+	if !needed {
+		return nil, nil
+	}
+	member, err := a.Store.GetMember(ctx, c.ChamberID, c.MembershipNumber)
+	if errors.Is(err, db.ErrNotFound) {
+		return domain.FieldErrors{{Pointer: "/chamber/membership_number", Code: "not_a_member",
+			Detail: "the chamber's roster has no member with this membership number"}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var errs domain.FieldErrors
+	validUntil, _ := domain.ParseDate(member.ValidUntil)
+	if member.Status != "active" || validUntil.Before(today.UTC().Truncate(24*time.Hour)) {
+		errs = append(errs, domain.FieldError{Pointer: "/chamber/membership_number", Code: "membership_lapsed",
+			Detail: "the chamber membership is not active"})
+	}
+	if member.DateOfBirth != form.Applicant.DateOfBirth {
+		errs = append(errs, domain.FieldError{Pointer: "/applicant/date_of_birth", Code: "roster_mismatch",
+			Detail: "does not match the chamber's roster"})
+	}
+	if member.PassportHash != a.Keys.MemberPassportHash(form.Passport.Number) {
+		errs = append(errs, domain.FieldError{Pointer: "/passport/number", Code: "roster_mismatch",
+			Detail: "does not match the chamber's roster"})
+	}
+	return errs, nil
 }
 
 // ScreenInput names the application to screen.
@@ -151,7 +216,7 @@ func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (VisaResult, 
 	}
 	terms := domain.ComputeVisaTerms(spec, in.IssuedOn, expiry)
 	visa, err := a.Store.IssueVisa(ctx, db.VisaIssue{
-		Change:      db.StatusChange(in.Status),
+		Change:      statusChange(in.Status),
 		Product:     app.Product,
 		ValidFrom:   terms.ValidFrom.Format(time.DateOnly),
 		ValidUntil:  terms.ValidUntil.Format(time.DateOnly),

@@ -57,6 +57,9 @@ func (s *Server) submitApplication(c *gin.Context) {
 		return
 	}
 	app := res.Application
+	if res.Created {
+		s.deps.Metrics.Submitted(app.Product)
+	}
 	url := "/v1/applications/" + app.ID
 	c.Header("Location", url)
 	c.JSON(http.StatusAccepted, SubmitResponse{
@@ -127,7 +130,13 @@ func (s *Server) getApplication(c *gin.Context) {
 		s.serverError(c, "get application", err)
 		return
 	}
-	staff := !principal(c).IsApplicant()
+	p := principal(c)
+	if p.Role == RoleChamber && view.Application.EndorsedBy.String != p.ChamberID {
+		// Chambers see the applications they submitted, and nothing else exists for them.
+		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
+		return
+	}
+	staff := p.Role == RoleOfficer || p.Role == RoleSupervisor
 	out, err := s.applicationView(view, staff)
 	if err != nil {
 		s.serverError(c, "get application", err)
@@ -151,6 +160,14 @@ func (s *Server) applicationView(v casework.View, staff bool) (ApplicationView, 
 		}
 		for _, e := range v.Live.Ineligible {
 			out.Ineligible = append(out.Ineligible, ProblemField{Pointer: e.Pointer, Detail: e.Detail, Code: e.Code})
+		}
+	}
+	if out.Ineligible == nil && app.Ineligible != "" {
+		var reasons []domain.FieldError
+		if json.Unmarshal([]byte(app.Ineligible), &reasons) == nil {
+			for _, e := range reasons {
+				out.Ineligible = append(out.Ineligible, ProblemField{Pointer: e.Pointer, Detail: e.Detail, Code: e.Code})
+			}
 		}
 	}
 	if app.Decision.Valid {
@@ -245,6 +262,7 @@ func (s *Server) decide(c *gin.Context) {
 	if !s.caseActionError(c, err) {
 		return
 	}
+	s.deps.Metrics.Decided(body.Decision)
 	c.JSON(http.StatusOK, caseStateView(st))
 }
 

@@ -49,6 +49,7 @@ const (
 	typeIdempotency  = "urn:visad:problem:idempotency-key-reused"
 	typeUnavailable  = "urn:visad:problem:service-unavailable"
 	typeInternal     = "urn:visad:problem:internal-error"
+	typeBatchFormat  = "urn:visad:problem:unreadable-upload"
 )
 
 func writeProblem(c *gin.Context, p Problem) {

@@ -26,6 +26,7 @@ const (
 	RoleOfficer    = "officer"
 	RoleSupervisor = "supervisor"
 	RoleAdmin      = "admin"
+	RoleChamber    = "chamber"
 )
 
 // Deps is what the API needs.
@@ -35,6 +36,7 @@ type Deps struct {
 	Keys     *keys.Keyring
 	Temporal client.Client
 	Log      *slog.Logger
+	Metrics  *Metrics // default: a fresh registry
 }
 
 // Server is the HTTP API.
@@ -52,11 +54,14 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the HTTP handler.
 func New(deps Deps) http.Handler {
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics(deps.Log)
+	}
 	s := &Server{deps: deps, log: deps.Log}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.recover, s.accessLog)
+	r.Use(s.requestID, s.observe, s.recover, s.accessLog)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such resource"})
 	})
@@ -66,13 +71,22 @@ func New(deps Deps) http.Handler {
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
+	r.GET("/openapi.yaml", s.openAPI)
 
 	v1 := r.Group("/v1")
 	v1.POST("/applications", s.submitApplication)
-	v1.GET("/applications/:id", s.authenticate(allowApplicant, RoleOfficer, RoleSupervisor), s.getApplication)
+	v1.GET("/applications/:id", s.authenticate(allowApplicant, RoleOfficer, RoleSupervisor, RoleChamber), s.getApplication)
 	v1.POST("/applications/:id/withdraw", s.authenticate(allowApplicant), s.withdrawApplication)
 	v1.GET("/cases", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.listCases)
 	v1.POST("/cases/:id/decision", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.decide)
+
+	v1.POST("/chambers", s.authenticate(noApplicant, RoleAdmin), s.createChamber)
+	v1.PUT("/chambers/:id/members", s.authenticate(noApplicant, RoleChamber), s.ownChamber, s.putMembers)
+	v1.GET("/chambers/:id/members", s.authenticate(noApplicant, RoleChamber), s.ownChamber, s.listMembers)
+	v1.POST("/chambers/:id/batches", s.authenticate(noApplicant, RoleChamber), s.ownChamber, s.submitBatch)
+	v1.GET("/batches/:id", s.authenticate(noApplicant, RoleChamber), s.getBatch)
+	v1.GET("/batches/:id/report", s.authenticate(noApplicant, RoleChamber), s.getBatchReport)
 	return r
 }
 
@@ -153,9 +167,10 @@ func (s *Server) readyz(c *gin.Context) {
 type Principal struct {
 	// Applicant tokens are capabilities for one application.
 	ApplicationID string
-	// Staff accounts.
-	UserID string
-	Role   string
+	// Staff and chamber accounts.
+	UserID    string
+	Role      string
+	ChamberID string // chamber accounts only
 }
 
 // IsApplicant reports whether the caller holds an application's access token.
@@ -214,7 +229,7 @@ func (s *Server) authenticate(applicants bool, roles ...string) gin.HandlerFunc 
 		}
 		for _, r := range roles {
 			if user.Role == r {
-				c.Set(ctxPrincipal, Principal{UserID: user.ID, Role: user.Role})
+				c.Set(ctxPrincipal, Principal{UserID: user.ID, Role: user.Role, ChamberID: user.ChamberID.String})
 				c.Next()
 				return
 			}

@@ -32,6 +32,9 @@ type Application struct {
 	SubmittedAtMS   int64          `db:"submitted_at"`
 	UpdatedAtMS     int64          `db:"updated_at"`
 	SLADueAtMS      int64          `db:"sla_due_at"`
+	EndorsedBy      sql.NullString `db:"endorsed_by_chamber"`
+	BatchID         sql.NullString `db:"batch_id"`
+	Ineligible      string         `db:"ineligible_reasons"` // JSON field errors
 }
 
 // SubmittedAt is when the application was accepted.
@@ -45,7 +48,7 @@ func (a Application) UpdatedAt() time.Time { return fromMS(a.UpdatedAtMS) }
 
 const applicationColumns = `id, reference, product, status, status_seq, passport_hash, form_sealed,
 	request_hash, idempotency_key_hash, screening_hit, decision, reason_code, decided_by, decided_at,
-	workflow_started, submitted_at, updated_at, sla_due_at`
+	workflow_started, submitted_at, updated_at, sla_due_at, endorsed_by_chamber, batch_id, ineligible_reasons`
 
 // NewApplication is what the API records when it accepts an application.
 type NewApplication struct {
@@ -58,6 +61,8 @@ type NewApplication struct {
 	IdempotencyKeyHash string // empty when the client sent no Idempotency-Key
 	SubmittedAt        time.Time
 	SLADueAt           time.Time
+	EndorsedBy         string // the chamber submitting for its member, if any
+	BatchID            string
 }
 
 // DuplicateOpenError says the passport already has an open application for the product.
@@ -95,13 +100,7 @@ func (s *Store) CreateApplication(ctx context.Context, n NewApplication) (app Ap
 		if n.IdempotencyKeyHash != "" {
 			key = n.IdempotencyKeyHash
 		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO applications
-			(id, reference, product, status, status_seq, passport_hash, form_sealed, request_hash,
-			 idempotency_key_hash, screening_hit, workflow_started, submitted_at, updated_at, sla_due_at)
-			VALUES (?, ?, ?, 'received', 0, ?, ?, ?, ?, FALSE, FALSE, ?, ?, ?)
-			ON CONFLICT DO NOTHING`),
-			n.ID, n.Reference, n.Product, n.PassportHash, n.FormSealed, n.RequestHash, key,
-			ms(n.SubmittedAt), ms(n.SubmittedAt), ms(n.SLADueAt))
+		res, err := insertApplication(ctx, tx, n, key)
 		if err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
@@ -134,6 +133,17 @@ func (s *Store) CreateApplication(ctx context.Context, n NewApplication) (app Ap
 		return tx.GetContext(ctx, &app, tx.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE id = ?`), n.ID)
 	})
 	return app, created, err
+}
+
+func insertApplication(ctx context.Context, tx *sqlx.Tx, n NewApplication, key any) (sql.Result, error) {
+	return tx.ExecContext(ctx, tx.Rebind(`INSERT INTO applications
+		(id, reference, product, status, status_seq, passport_hash, form_sealed, request_hash,
+		 idempotency_key_hash, screening_hit, workflow_started, submitted_at, updated_at, sla_due_at,
+		 endorsed_by_chamber, batch_id)
+		VALUES (?, ?, ?, 'received', 0, ?, ?, ?, ?, FALSE, FALSE, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`),
+		n.ID, n.Reference, n.Product, n.PassportHash, n.FormSealed, n.RequestHash, key,
+		ms(n.SubmittedAt), ms(n.SubmittedAt), ms(n.SLADueAt), nullable(n.EndorsedBy), nullable(n.BatchID))
 }
 
 func (s *Store) byIdempotencyKey(ctx context.Context, tx *sqlx.Tx, n NewApplication) (Application, bool, error) {
@@ -214,6 +224,8 @@ type StatusChange struct {
 	At            time.Time
 	ScreeningHit  *bool
 	Decision      *Decision
+	// IneligibleReasons are the JSON field errors of a case closed as ineligible.
+	IneligibleReasons string
 }
 
 // Decision is an officer's (or the system's) decision on a case.
@@ -249,9 +261,10 @@ func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 			status = ?, status_seq = ?, updated_at = ?, workflow_started = TRUE,
 			screening_hit = COALESCE(?, screening_hit),
 			decision = COALESCE(?, decision), reason_code = COALESCE(?, reason_code),
-			decided_by = COALESCE(?, decided_by), decided_at = COALESCE(?, decided_at)
+			decided_by = COALESCE(?, decided_by), decided_at = COALESCE(?, decided_at),
+			ineligible_reasons = COALESCE(?, ineligible_reasons)
 		WHERE id = ? AND status_seq < ?`),
-		c.Status, c.Seq, ms(c.At), hit, outcome, reason, decidedBy, decidedAt, c.ApplicationID, c.Seq)
+		c.Status, c.Seq, ms(c.At), hit, outcome, reason, decidedBy, decidedAt, nullable(c.IneligibleReasons), c.ApplicationID, c.Seq)
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}

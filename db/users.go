@@ -10,13 +10,14 @@ import (
 // User is a staff account (officer, supervisor, admin). Only the hash of its
 // bearer token is stored.
 type User struct {
-	ID          string        `db:"id"`
-	Name        string        `db:"name"`
-	Role        string        `db:"role"`
-	TokenHash   string        `db:"token_hash"`
-	CreatedAtMS int64         `db:"created_at"`
-	ExpiresAtMS sql.NullInt64 `db:"expires_at"`
-	RevokedAtMS sql.NullInt64 `db:"revoked_at"`
+	ID          string         `db:"id"`
+	Name        string         `db:"name"`
+	Role        string         `db:"role"`
+	TokenHash   string         `db:"token_hash"`
+	CreatedAtMS int64          `db:"created_at"`
+	ExpiresAtMS sql.NullInt64  `db:"expires_at"`
+	RevokedAtMS sql.NullInt64  `db:"revoked_at"`
+	ChamberID   sql.NullString `db:"chamber_id"` // set for chamber accounts only
 }
 
 // Active reports whether the account may act at time now.
@@ -37,7 +38,7 @@ func (s *Store) CreateUser(ctx context.Context, u User) error {
 // UserByTokenHash finds the account a bearer token belongs to.
 func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (User, error) {
 	var u User
-	err := s.db.GetContext(ctx, &u, s.db.Rebind(`SELECT id, name, role, token_hash, created_at, expires_at, revoked_at
+	err := s.db.GetContext(ctx, &u, s.db.Rebind(`SELECT id, name, role, token_hash, created_at, expires_at, revoked_at, chamber_id
 		FROM users WHERE token_hash = ?`), tokenHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
@@ -48,7 +49,7 @@ func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (User, er
 // ListUsers lists every account, oldest first.
 func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 	var users []User
-	err := s.db.SelectContext(ctx, &users, `SELECT id, name, role, token_hash, created_at, expires_at, revoked_at FROM users ORDER BY created_at, id`)
+	err := s.db.SelectContext(ctx, &users, `SELECT id, name, role, token_hash, created_at, expires_at, revoked_at, chamber_id FROM users ORDER BY created_at, id`)
 	return users, err
 }
 

@@ -78,6 +78,9 @@ type Policy struct {
 	// EligibleNationalities lists the alpha-3 codes allowed to apply; empty
 	// means the default {"KAZ"}.
 	EligibleNationalities []string
+	// EndorsingChamber is the chamber that submitted the application for its
+	// member; its recommendation is the evidence a business_2y visa needs.
+	EndorsingChamber string
 }
 
 // defaultEligibleNationalities applies when Policy.EligibleNationalities is empty.

@@ -295,7 +295,7 @@ func (r *rules) evidence() {
 	}
 	switch r.app.Product {
 	case ProductBusiness2Y:
-		if r.app.Visit.Host == nil && c == nil {
+		if r.app.Visit.Host == nil && c == nil && r.policy.EndorsingChamber == "" {
 			r.add(ptrHost, CodeEvidenceRequired, detailEvidence2Y)
 		}
 	case ProductBusiness5YMulti:

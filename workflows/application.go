@@ -149,7 +149,9 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	}
 	if len(validation.Errors) > 0 {
 		w.state.Ineligible = validation.Errors
-		return w.setStatus(ctx, StatusIneligible, "validation_failed", systemActor, pointers(validation.Errors))
+		return w.setStatusWith(ctx, StatusIneligible, "validation_failed", systemActor, pointers(validation.Errors), func(in *activities.StatusInput) {
+			in.Ineligible = validation.Errors
+		})
 	}
 
 	if err := w.setStatus(ctx, StatusScreening, "screening_started", systemActor, ""); err != nil {

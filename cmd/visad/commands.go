@@ -8,15 +8,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/app"
 	"github.com/visad/visad/internal/casework"
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/devserver"
 	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/internal/sample"
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -208,4 +211,79 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func runChambers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(`usage: visad chambers create --name "…"`)
+	}
+	var name string
+	cfg, _, err := config.Load("visad chambers create", args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "the chamber's name")
+	})
+	if err != nil {
+		return err
+	}
+	store, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	k, err := app.LoadKeys(cfg)
+	if err != nil {
+		return err
+	}
+	svc := &casework.Service{Store: store, Keys: k}
+	id, token, err := svc.NewChamber(ctx, name)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(map[string]string{"chamber_id": id, "token": token})
+}
+
+func runSampleBatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("visad sample-batch", flag.ContinueOnError)
+	rows := fs.Int("rows", 100, "number of rows (at most 10000)")
+	chamber := fs.String("chamber", "", "the chamber the batch is for (recorded in the membership numbers' roster)")
+	product := fs.String("product", string(domain.ProductBusiness2Y), "business_2y or business_5y_multi")
+	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed: the same seed writes the same file")
+	out := fs.String("out", "-", "batch CSV file, - for standard output")
+	roster := fs.String("roster", "", "also write the matching roster CSV to this file (for five-year batches)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rows < 1 || *rows > domain.MaxBatchRows {
+		return fmt.Errorf("--rows must be from 1 to %d", domain.MaxBatchRows)
+	}
+	if _, ok := domain.LookupProduct(domain.Product(*product)); !ok {
+		return fmt.Errorf("--product must be business_2y or business_5y_multi")
+	}
+	if *chamber == "" {
+		return errors.New("--chamber is required")
+	}
+	people := sample.Generate(sample.Options{Rows: *rows, Product: domain.Product(*product), Seed: *seed})
+	w := stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := sample.WriteBatchCSV(w, people); err != nil {
+		return err
+	}
+	if *roster != "" {
+		f, err := os.Create(*roster)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := sample.WriteRosterCSV(f, people); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "wrote %d rows for chamber %s\n", *rows, *chamber)
+	return nil
 }

@@ -27,6 +27,8 @@ Commands:
   users create        create a staff account: --role officer|supervisor|admin --name "…"; prints the token
   users list          list staff accounts (no tokens)
   users revoke        revoke a staff account: --id usr_…
+  chambers create     create a chamber account: --name "…"; prints {"chamber_id": …, "token": …}
+  sample-batch        write a realistic valid batch CSV: --rows N --chamber ID [--product] [--roster FILE]
 
 Configuration comes from VISA_* environment variables; flags override them.
 Run "visad <command> -h" for the flags of a command.
@@ -59,6 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "users":
 		return runUsers(ctx, args[1:], stdout, stderr)
+	case "chambers":
+		return runChambers(ctx, args[1:], stdout, stderr)
+	case "sample-batch":
+		return runSampleBatch(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -54,14 +54,16 @@ func LoadKeys(cfg config.Config) (*keys.Keyring, error) {
 }
 
 // DialTemporal connects an SDK client, retrying while the server comes up.
-func DialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+// metrics receives the SDK's own metrics (nil: none).
+func DialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
 	var lastErr error
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := client.DialContext(ctx, client.Options{
-			HostPort:  cfg.TemporalAddress,
-			Namespace: cfg.Namespace,
-			Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+			HostPort:       cfg.TemporalAddress,
+			Namespace:      cfg.Namespace,
+			Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+			MetricsHandler: metrics,
 		})
 		if err == nil {
 			return c, nil
@@ -84,6 +86,9 @@ type Services struct {
 	Keys     *keys.Keyring
 	Temporal client.Client
 	Cases    *casework.Service
+	// Metrics is the process's Prometheus registry (served by the API at /metrics),
+	// including the Temporal SDK's client and worker metrics.
+	Metrics *api.Metrics
 }
 
 // NewServices opens the store and keys and dials Temporal.
@@ -97,13 +102,15 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		store.Close()
 		return nil, err
 	}
-	tc, err := DialTemporal(ctx, cfg, log)
+	metrics := api.NewMetrics(log)
+	tc, err := DialTemporal(ctx, cfg, log, metrics.TemporalHandler())
 	if err != nil {
+		metrics.Close()
 		store.Close()
 		return nil, err
 	}
 	return &Services{
-		Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc,
+		Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics,
 		Cases: &casework.Service{
 			Store: store, Keys: k, Temporal: tc, TaskQueue: cfg.TaskQueue,
 			EligibleNationalities: cfg.EligibleNationalities, Log: log,
@@ -115,6 +122,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 func (s *Services) Close() {
 	s.Temporal.Close()
 	s.Store.Close()
+	s.Metrics.Close()
 }
 
 // NewWorker registers the workflows and activities on the task queue.
@@ -125,15 +133,17 @@ func (s *Services) NewWorker() (worker.Worker, error) {
 	}
 	w := worker.New(s.Temporal, s.Config.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.ApplicationWorkflow)
+	w.RegisterWorkflow(workflows.BatchWorkflow)
 	w.RegisterActivity(&activities.Activities{
 		Store: s.Store, Keys: s.Keys, Watchlist: wl, EligibleNationalities: s.Config.EligibleNationalities,
+		Starter: s.Cases,
 	})
 	return w, nil
 }
 
 // Handler builds the HTTP API handler.
 func (s *Services) Handler() http.Handler {
-	return api.New(api.Deps{Cases: s.Cases, Store: s.Store, Keys: s.Keys, Temporal: s.Temporal, Log: s.Log})
+	return api.New(api.Deps{Cases: s.Cases, Store: s.Store, Keys: s.Keys, Temporal: s.Temporal, Log: s.Log, Metrics: s.Metrics})
 }
 
 // RunWorker runs the worker and the start reconciler until ctx ends.

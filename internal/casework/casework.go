@@ -126,21 +126,27 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 // started: the workflow id is the application's, and a second start attaches
 // to the first.
 func (s *Service) StartWorkflow(ctx context.Context, app db.Application) error {
+	return s.StartApplicationWorkflow(ctx, app.ID, app.Product, app.SubmittedAt())
+}
+
+// StartApplicationWorkflow starts one application's workflow by id (the batch
+// activity's starter) and records that it started.
+func (s *Service) StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.WorkflowID(app.ID),
+		ID:                       workflows.WorkflowID(applicationID),
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.ApplicationWorkflow, workflows.ApplicationInput{
-		ApplicationID: app.ID, Product: app.Product, SubmittedAt: app.SubmittedAt(),
+		ApplicationID: applicationID, Product: product, SubmittedAt: submittedAt,
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return err
 	}
-	return s.Store.MarkWorkflowStarted(ctx, app.ID)
+	return s.Store.MarkWorkflowStarted(ctx, applicationID)
 }
 
 // Reconcile starts the workflows of accepted applications whose start was
@@ -157,6 +163,15 @@ func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, 
 			return n, err
 		}
 		n++
+	}
+	batches, err := s.Store.UnfinishedBatches(ctx, s.now().Add(-olderThan), 50)
+	if err != nil {
+		return n, err
+	}
+	for _, id := range batches {
+		if err := s.StartBatchWorkflow(ctx, id); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }

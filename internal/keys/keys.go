@@ -106,6 +106,14 @@ func (k *Keyring) PassportHash(issuingCountry, number string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// MemberPassportHash is the blind index a chamber roster keeps: rosters name
+// the document number only, not its issuing country.
+func (k *Keyring) MemberPassportHash(number string) string {
+	m := hmac.New(sha256.New, k.passportKey)
+	m.Write([]byte("member:" + strings.ToUpper(strings.ReplaceAll(number, " ", ""))))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // AccessToken is the applicant's capability token for one application. It is
 // derived, not stored, so an idempotent resubmission can return it again.
 func (k *Keyring) AccessToken(applicationID string) string {

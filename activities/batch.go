@@ -1,0 +1,254 @@
+package activities
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/keys"
+)
+
+// WorkflowStarter starts an application's workflow, idempotently.
+type WorkflowStarter interface {
+	StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error
+}
+
+// BatchPageInput names a page of a batch's rows.
+type BatchPageInput struct {
+	BatchID string
+	FromRow int // 0-based index into the batch's rows
+	Rows    int
+}
+
+// ApplicationRef is an application whose workflow must be started.
+type ApplicationRef struct {
+	ID          string
+	Product     string
+	SubmittedAt time.Time
+}
+
+// BatchPageResult says what a page produced.
+type BatchPageResult struct {
+	ToStart []ApplicationRef
+	NextRow int
+	Done    bool
+	Invalid int
+}
+
+// RowError is a field error of a batch row: the pointer is into the row
+// object (the column name), so CSV and JSON submitters read it the same way.
+type RowError struct {
+	Pointer string `json:"pointer"`
+	Column  string `json:"column,omitempty"`
+	Code    string `json:"code"`
+	Detail  string `json:"detail"`
+}
+
+// ProcessBatchPage validates a page of rows with the same domain rules as a
+// single application, creates the valid rows' applications under the
+// chamber's endorsement, and records every row's outcome. Application ids are
+// derived from (chamber, batch reference, passport, product), so a batch
+// posted again finds the applications it created before.
+func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (BatchPageResult, error) {
+	batch, rows, err := a.batchRows(ctx, in.BatchID)
+	if err != nil {
+		return BatchPageResult{}, err
+	}
+	end := min(in.FromRow+in.Rows, len(rows))
+	policy := domain.Policy{Today: batch.CreatedAt(), EligibleNationalities: a.EligibleNationalities, EndorsingChamber: batch.ChamberID}
+	inputs := make([]db.BatchRowInput, 0, end-in.FromRow)
+	invalid := 0
+	for _, row := range rows[in.FromRow:end] {
+		form := domain.Normalize(domain.ApplicationFromRow(row, batch.ChamberID))
+		if errs := domain.Validate(form, policy); len(errs) > 0 {
+			invalid++
+			raw, _ := json.Marshal(rowErrors(errs))
+			inputs = append(inputs, db.BatchRowInput{RowNumber: row.Number, Errors: string(raw)})
+			continue
+		}
+		spec, _ := domain.LookupProduct(form.Product)
+		id := a.batchApplicationID(batch, form)
+		sealed, plain, err := SealForm(a.Keys, id, form)
+		if err != nil {
+			return BatchPageResult{}, err
+		}
+		inputs = append(inputs, db.BatchRowInput{RowNumber: row.Number, Application: &db.NewApplication{
+			ID: id, Reference: referenceFor(id), Product: string(form.Product),
+			PassportHash: a.Keys.PassportHash(form.Passport.IssuingCountry, form.Passport.Number),
+			FormSealed:   sealed, RequestHash: keys.HashRequest(plain),
+			SubmittedAt: batch.CreatedAt(), SLADueAt: batch.CreatedAt().Add(spec.DecisionSLA),
+			EndorsedBy: batch.ChamberID, BatchID: batch.ID,
+		}})
+	}
+	results, err := a.Store.RecordBatchRows(ctx, batch.ID, inputs)
+	if err != nil {
+		return BatchPageResult{}, err
+	}
+	out := BatchPageResult{NextRow: end, Done: end >= len(rows), Invalid: invalid}
+	for _, r := range results {
+		if r.ApplicationID != "" && !r.Started {
+			out.ToStart = append(out.ToStart, ApplicationRef{ID: r.ApplicationID, Product: r.Product, SubmittedAt: time.UnixMilli(r.SubmittedAtMS).UTC()})
+		}
+	}
+	return out, nil
+}
+
+// StartApplicationWorkflows starts the workflows of a page of applications,
+// a bounded number at a time. Starts are idempotent, so a retried activity
+// re-starts nothing.
+func (a *Activities) StartApplicationWorkflows(ctx context.Context, refs []ApplicationRef) (int, error) {
+	if a.Starter == nil {
+		return 0, temporal.NewNonRetryableApplicationError("no workflow starter configured", "Misconfigured", nil)
+	}
+	concurrency := a.StartConcurrency
+	if concurrency <= 0 {
+		concurrency = 32
+	}
+	work := make(chan ApplicationRef)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		started  int
+	)
+	for i := 0; i < concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ref := range work {
+				err := a.Starter.StartApplicationWorkflow(ctx, ref.ID, ref.Product, ref.SubmittedAt)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				} else if err == nil {
+					started++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i, ref := range refs {
+		if ctx.Err() != nil {
+			break
+		}
+		if i%100 == 0 {
+			activity.RecordHeartbeat(ctx, i)
+		}
+		work <- ref
+	}
+	close(work)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return started, firstErr
+}
+
+// CompleteBatch marks the batch processed.
+func (a *Activities) CompleteBatch(ctx context.Context, batchID string) error {
+	return a.Store.CompleteBatch(ctx, batchID, time.Now())
+}
+
+// batchRows unseals a batch's rows, keeping the last few batches decoded so
+// that the pages of one batch do not decrypt and parse it again and again.
+func (a *Activities) batchRows(ctx context.Context, batchID string) (db.Batch, []domain.BatchRow, error) {
+	batch, err := a.Store.GetBatch(ctx, batchID)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError("batch not found", ErrTypeApplicationMissing, nil)
+	}
+	if err != nil {
+		return db.Batch{}, nil, err
+	}
+	if rows, ok := a.rowCache().get(batchID); ok {
+		return batch, rows, nil
+	}
+	plain, err := a.Keys.Open(batch.RowsSealed, batch.ID)
+	if err != nil {
+		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError("batch rows cannot be read", ErrTypeApplicationMissing, nil)
+	}
+	var rows []domain.BatchRow
+	if err := json.Unmarshal(plain, &rows); err != nil {
+		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError("batch rows are corrupt", ErrTypeApplicationMissing, nil)
+	}
+	a.rowCache().put(batchID, rows)
+	return batch, rows, nil
+}
+
+// batchApplicationID derives a row's application id from the chamber, the
+// batch reference and the row's key (passport and product), keyed by the server
+// secret so ids stay unguessable.
+func (a *Activities) batchApplicationID(b db.Batch, form domain.Application) string {
+	return BatchApplicationID(a.Keys, b.ChamberID, b.Reference, form)
+}
+
+// BatchApplicationID is the deterministic id of a batch row's application.
+func BatchApplicationID(k *keys.Keyring, chamberID, reference string, form domain.Application) string {
+	passport := k.PassportHash(form.Passport.IssuingCountry, form.Passport.Number)
+	m := hmac.New(sha256.New, []byte(passport))
+	m.Write([]byte(chamberID + "\x00" + reference + "\x00" + string(form.Product)))
+	return "app_" + strings.ToLower(base32.StdEncoding.EncodeToString(m.Sum(nil)))[:25]
+}
+
+// referenceFor derives a readable reference from an application id.
+func referenceFor(id string) string {
+	sum := sha256.Sum256([]byte("reference:" + id))
+	var b strings.Builder
+	for i := 0; i < 10; i++ {
+		b.WriteByte(crockford[sum[i]&31])
+	}
+	r := b.String()
+	return "PKV-" + r[:5] + "-" + r[5:]
+}
+
+func rowErrors(errs domain.FieldErrors) []RowError {
+	out := make([]RowError, 0, len(errs))
+	for _, e := range errs {
+		col := domain.BatchColumnFor(e.Pointer)
+		ptr := e.Pointer
+		if col != "" {
+			ptr = "/" + col
+		}
+		out = append(out, RowError{Pointer: ptr, Column: col, Code: e.Code, Detail: e.Detail})
+	}
+	return out
+}
+
+type rowCache struct {
+	mu      sync.Mutex
+	order   []string
+	entries map[string][]domain.BatchRow
+}
+
+func (c *rowCache) get(id string) ([]domain.BatchRow, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rows, ok := c.entries[id]
+	return rows, ok
+}
+
+func (c *rowCache) put(id string, rows []domain.BatchRow) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string][]domain.BatchRow{}
+	}
+	if _, ok := c.entries[id]; !ok {
+		c.order = append(c.order, id)
+	}
+	c.entries[id] = rows
+	for len(c.order) > 4 {
+		delete(c.entries, c.order[0])
+		c.order = c.order[1:]
+	}
+}

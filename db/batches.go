@@ -1,0 +1,230 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Batch is one bulk submission by a chamber.
+type Batch struct {
+	ID            string        `db:"id"`
+	ChamberID     string        `db:"chamber_id"`
+	Reference     string        `db:"reference"`
+	ContentHash   string        `db:"content_hash"`
+	TotalRows     int           `db:"total_rows"`
+	Status        string        `db:"status"` // accepted | completed
+	RowsSealed    string        `db:"rows_sealed"`
+	CreatedAtMS   int64         `db:"created_at"`
+	CompletedAtMS sql.NullInt64 `db:"completed_at"`
+}
+
+// CreatedAt is when the batch was accepted.
+func (b Batch) CreatedAt() time.Time { return fromMS(b.CreatedAtMS) }
+
+// CreateBatch stores a batch; when the same chamber already posted the same
+// reference with the same content, the existing batch is returned instead.
+func (s *Store) CreateBatch(ctx context.Context, b Batch) (Batch, bool, error) {
+	var out Batch
+	created := false
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO batches
+			(id, chamber_id, reference, content_hash, total_rows, status, rows_sealed, created_at)
+			VALUES (?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING`),
+			b.ID, b.ChamberID, b.Reference, b.ContentHash, b.TotalRows, b.RowsSealed, b.CreatedAtMS)
+		if err != nil {
+			return fmt.Errorf("insert batch: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		created = n == 1
+		return tx.GetContext(ctx, &out, tx.Rebind(`SELECT * FROM batches WHERE chamber_id = ? AND reference = ? AND content_hash = ?`),
+			b.ChamberID, b.Reference, b.ContentHash)
+	})
+	return out, created, err
+}
+
+// GetBatch loads a batch.
+func (s *Store) GetBatch(ctx context.Context, id string) (Batch, error) {
+	var b Batch
+	err := s.db.GetContext(ctx, &b, s.db.Rebind(`SELECT * FROM batches WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Batch{}, ErrNotFound
+	}
+	return b, err
+}
+
+// CompleteBatch marks every row of a batch processed.
+func (s *Store) CompleteBatch(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE batches SET status = 'completed', completed_at = ? WHERE id = ? AND status <> 'completed'`), ms(at), id)
+	return err
+}
+
+// Outcomes of a batch row.
+const (
+	RowCreated   = "created"   // a new application
+	RowExisting  = "existing"  // the application from an earlier post of this batch
+	RowInvalid   = "invalid"   // field errors; nothing created
+	RowDuplicate = "duplicate" // the passport already has another open application for the product
+)
+
+// BatchRowInput is one row's outcome to record, with the application to create for a valid row.
+type BatchRowInput struct {
+	RowNumber   int
+	Errors      string          // JSON field errors, for invalid rows
+	Application *NewApplication // nil for invalid rows
+}
+
+// BatchRowResult is what happened to a row.
+type BatchRowResult struct {
+	RowNumber     int
+	Outcome       string
+	ApplicationID string
+	Reference     string
+	Started       bool // the application's workflow is known to be started
+	SubmittedAtMS int64
+	Product       string
+}
+
+// RecordBatchRows creates the applications of valid rows (ids are
+// deterministic, so a row posted again finds its application) and records
+// every row's outcome, all in one transaction.
+func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []BatchRowInput) ([]BatchRowResult, error) {
+	results := make([]BatchRowResult, 0, len(rows))
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		results = results[:0]
+		for _, r := range rows {
+			res := BatchRowResult{RowNumber: r.RowNumber, Outcome: RowInvalid}
+			errorsJSON := r.Errors
+			if n := r.Application; n != nil {
+				ins, err := insertApplication(ctx, tx, *n, nil)
+				if err != nil {
+					return fmt.Errorf("insert application: %w", err)
+				}
+				var app Application
+				if k, _ := ins.RowsAffected(); k == 1 {
+					if err := insertEvent(ctx, tx, TimelineEvent{ApplicationID: n.ID, Seq: 0, AtMS: ms(n.SubmittedAt),
+						Status: "received", Event: "submitted", Actor: "chamber"}); err != nil {
+						return err
+					}
+					res.Outcome = RowCreated
+				} else {
+					res.Outcome = RowExisting
+				}
+				err = tx.GetContext(ctx, &app, tx.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE id = ?`), n.ID)
+				if errors.Is(err, sql.ErrNoRows) {
+					// Not ours: another open application holds this passport and product.
+					res.Outcome = RowDuplicate
+					var other Application
+					if err := tx.GetContext(ctx, &other, tx.Rebind(`SELECT `+applicationColumns+` FROM applications
+						WHERE passport_hash = ? AND product = ? AND status NOT IN (`+closedList()+`)`), n.PassportHash, n.Product); err == nil {
+						res.ApplicationID, res.Reference = "", other.Reference
+					}
+					errorsJSON = `[{"pointer":"/passport_number","column":"passport_number","code":"duplicate_application","detail":"an open application for this passport and product already exists"}]`
+				} else if err != nil {
+					return err
+				} else {
+					res.ApplicationID, res.Reference, res.Started = app.ID, app.Reference, app.WorkflowStarted
+					res.SubmittedAtMS, res.Product = app.SubmittedAtMS, app.Product
+				}
+			}
+			var appID any
+			if res.ApplicationID != "" {
+				appID = res.ApplicationID
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO batch_rows (batch_id, row_number, outcome, application_id, errors)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id, row_number) DO UPDATE SET
+				outcome = excluded.outcome, application_id = excluded.application_id, errors = excluded.errors`),
+				batchID, r.RowNumber, res.Outcome, appID, errorsJSON); err != nil {
+				return fmt.Errorf("record batch row: %w", err)
+			}
+			results = append(results, res)
+		}
+		return nil
+	})
+	return results, err
+}
+
+// BatchProgress counts a batch's rows by what became of them.
+type BatchProgress struct {
+	Total     int            `json:"total"`
+	Processed int            `json:"processed"`
+	Invalid   int            `json:"invalid"`
+	Duplicate int            `json:"duplicate"`
+	Created   int            `json:"created"`
+	Existing  int            `json:"existing"`
+	Started   int            `json:"started"`
+	ByStatus  map[string]int `json:"by_status"`
+}
+
+// GetBatchProgress reads the live progress of a batch from the read model.
+func (s *Store) GetBatchProgress(ctx context.Context, b Batch) (BatchProgress, error) {
+	p := BatchProgress{Total: b.TotalRows, ByStatus: map[string]int{}}
+	var outcomes []struct {
+		Outcome string `db:"outcome"`
+		N       int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &outcomes, s.db.Rebind(`SELECT outcome, COUNT(*) AS n FROM batch_rows WHERE batch_id = ? GROUP BY outcome`), b.ID); err != nil {
+		return p, err
+	}
+	for _, o := range outcomes {
+		p.Processed += o.N
+		switch o.Outcome {
+		case RowInvalid:
+			p.Invalid = o.N
+		case RowDuplicate:
+			p.Duplicate = o.N
+		case RowCreated:
+			p.Created = o.N
+		case RowExisting:
+			p.Existing = o.N
+		}
+	}
+	var statuses []struct {
+		Status  string `db:"status"`
+		Started bool   `db:"workflow_started"`
+		N       int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &statuses, s.db.Rebind(`SELECT a.status, a.workflow_started, COUNT(*) AS n
+		FROM batch_rows r JOIN applications a ON a.id = r.application_id
+		WHERE r.batch_id = ? GROUP BY a.status, a.workflow_started`), b.ID); err != nil {
+		return p, err
+	}
+	for _, st := range statuses {
+		p.ByStatus[st.Status] += st.N
+		if st.Started {
+			p.Started += st.N
+		}
+	}
+	return p, nil
+}
+
+// BatchReportRow is one row of a batch report.
+type BatchReportRow struct {
+	RowNumber     int            `db:"row_number"`
+	Outcome       string         `db:"outcome"`
+	ApplicationID sql.NullString `db:"application_id"`
+	Reference     sql.NullString `db:"reference"`
+	Status        sql.NullString `db:"status"`
+	Errors        string         `db:"errors"`
+}
+
+// GetBatchReport returns every processed row of a batch, in row order.
+func (s *Store) GetBatchReport(ctx context.Context, batchID string) ([]BatchReportRow, error) {
+	var rows []BatchReportRow
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT r.row_number, r.outcome, r.application_id, a.reference, a.status, r.errors
+		FROM batch_rows r LEFT JOIN applications a ON a.id = r.application_id
+		WHERE r.batch_id = ? ORDER BY r.row_number`), batchID)
+	return rows, err
+}
+
+// UnfinishedBatches lists batches accepted before cutoff and not completed,
+// so their workflows can be (re)started idempotently.
+func (s *Store) UnfinishedBatches(ctx context.Context, cutoff time.Time, limit int) ([]string, error) {
+	var ids []string
+	err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM batches WHERE status <> 'completed' AND created_at < ? ORDER BY created_at LIMIT ?`), ms(cutoff), limit)
+	return ids, err
+}

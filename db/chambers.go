@@ -1,0 +1,119 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Chamber is a chamber of commerce with an account.
+type Chamber struct {
+	ID          string `db:"id"`
+	Name        string `db:"name"`
+	CreatedAtMS int64  `db:"created_at"`
+}
+
+// CreateChamber stores a chamber and its account in one transaction.
+func (s *Store) CreateChamber(ctx context.Context, c Chamber, account User) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO chambers (id, name, created_at) VALUES (?, ?, ?)`),
+			c.ID, c.Name, c.CreatedAtMS); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, name, role, token_hash, created_at, expires_at, chamber_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), account.ID, account.Name, account.Role, account.TokenHash, account.CreatedAtMS,
+			account.ExpiresAtMS, c.ID)
+		return err
+	})
+}
+
+// GetChamber loads a chamber.
+func (s *Store) GetChamber(ctx context.Context, id string) (Chamber, error) {
+	var c Chamber
+	err := s.db.GetContext(ctx, &c, s.db.Rebind(`SELECT id, name, created_at FROM chambers WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Chamber{}, ErrNotFound
+	}
+	return c, err
+}
+
+// Member is one row of a chamber's roster.
+type Member struct {
+	ChamberID        string `db:"chamber_id" json:"-"`
+	MembershipNumber string `db:"membership_number" json:"membership_number"`
+	Surname          string `db:"surname" json:"surname"`
+	GivenNames       string `db:"given_names" json:"given_names"`
+	DateOfBirth      string `db:"date_of_birth" json:"date_of_birth"`
+	Nationality      string `db:"nationality" json:"nationality"`
+	PassportHash     string `db:"passport_hash" json:"-"`
+	PassportHint     string `db:"passport_hint" json:"passport_hint"`
+	Status           string `db:"status" json:"status"`
+	ValidUntil       string `db:"valid_until" json:"valid_until"`
+	UpdatedAtMS      int64  `db:"updated_at" json:"-"`
+}
+
+// UpsertMembers inserts or updates roster rows in one transaction and
+// reports how many were new.
+func (s *Store) UpsertMembers(ctx context.Context, chamberID string, members []Member, at time.Time) (inserted, updated int, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		inserted, updated = 0, 0
+		for _, m := range members {
+			var exists int
+			err := tx.GetContext(ctx, &exists, tx.Rebind(`SELECT COUNT(*) FROM chamber_members WHERE chamber_id = ? AND membership_number = ?`),
+				chamberID, m.MembershipNumber)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO chamber_members
+				(chamber_id, membership_number, surname, given_names, date_of_birth, nationality, passport_hash, passport_hint, status, valid_until, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (chamber_id, membership_number) DO UPDATE SET
+					surname = excluded.surname, given_names = excluded.given_names, date_of_birth = excluded.date_of_birth,
+					nationality = excluded.nationality, passport_hash = excluded.passport_hash, passport_hint = excluded.passport_hint,
+					status = excluded.status, valid_until = excluded.valid_until, updated_at = excluded.updated_at`),
+				chamberID, m.MembershipNumber, m.Surname, m.GivenNames, m.DateOfBirth, m.Nationality, m.PassportHash,
+				m.PassportHint, m.Status, m.ValidUntil, ms(at))
+			if err != nil {
+				return fmt.Errorf("upsert member: %w", err)
+			}
+			if exists > 0 {
+				updated++
+			} else {
+				inserted++
+			}
+		}
+		return nil
+	})
+	return inserted, updated, err
+}
+
+// ListMembers pages through a roster by membership number.
+func (s *Store) ListMembers(ctx context.Context, chamberID, after string, limit int) ([]Member, string, error) {
+	var members []Member
+	err := s.db.SelectContext(ctx, &members, s.db.Rebind(`SELECT * FROM chamber_members
+		WHERE chamber_id = ? AND membership_number > ? ORDER BY membership_number LIMIT ?`), chamberID, after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(members) > limit {
+		members = members[:limit]
+		next = members[len(members)-1].MembershipNumber
+	}
+	return members, next, nil
+}
+
+// GetMember finds one member of a chamber.
+func (s *Store) GetMember(ctx context.Context, chamberID, membershipNumber string) (Member, error) {
+	var m Member
+	err := s.db.GetContext(ctx, &m, s.db.Rebind(`SELECT * FROM chamber_members WHERE chamber_id = ? AND membership_number = ?`),
+		chamberID, membershipNumber)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Member{}, ErrNotFound
+	}
+	return m, err
+}

@@ -1,0 +1,110 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// RosterColumns are the columns of a chamber's member roster.
+var RosterColumns = []string{"membership_number", "surname", "given_names", "date_of_birth", "nationality", "passport_number", "status", "valid_until"}
+
+// Member is one member as a chamber declares it.
+type Member struct {
+	MembershipNumber string `json:"membership_number"`
+	Surname          string `json:"surname"`
+	GivenNames       string `json:"given_names"`
+	DateOfBirth      string `json:"date_of_birth"`
+	Nationality      string `json:"nationality"`
+	PassportNumber   string `json:"passport_number"`
+	Status           string `json:"status"` // active | lapsed
+	ValidUntil       string `json:"valid_until"`
+}
+
+// MaxRosterRows bounds one roster upload.
+const MaxRosterRows = 50_000
+
+var membershipNumberPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9./-]{0,49}$`)
+
+// ParseRosterCSV reads a roster CSV (header row naming every roster column).
+func ParseRosterCSV(data []byte) ([]Member, error) {
+	rows, err := parseCSVTable(data, RosterColumns, RosterColumns, MaxRosterRows)
+	if err != nil {
+		return nil, err
+	}
+	members := make([]Member, len(rows))
+	for i, r := range rows {
+		v := r.Values
+		members[i] = Member{MembershipNumber: v["membership_number"], Surname: v["surname"], GivenNames: v["given_names"],
+			DateOfBirth: v["date_of_birth"], Nationality: v["nationality"], PassportNumber: v["passport_number"],
+			Status: v["status"], ValidUntil: v["valid_until"]}
+	}
+	return members, nil
+}
+
+// ParseRosterJSON reads a roster as a JSON array of members.
+func ParseRosterJSON(data []byte) ([]Member, error) {
+	if err := checkText(data); err != nil {
+		return nil, err
+	}
+	var members []Member
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&members); err != nil {
+		return nil, &BatchFormatError{Code: "bad_json", Message: "a JSON roster must be an array of member objects with the roster fields (all strings)"}
+	}
+	if len(members) == 0 {
+		return nil, &BatchFormatError{Code: "empty", Message: "the roster has no members"}
+	}
+	if len(members) > MaxRosterRows {
+		return nil, &BatchFormatError{Code: "too_many_rows", Message: fmt.Sprintf("a roster upload may carry at most %d members", MaxRosterRows)}
+	}
+	return members, nil
+}
+
+// NormalizeMember trims and upper-cases codes.
+func NormalizeMember(m Member) Member {
+	m.MembershipNumber = strings.TrimSpace(m.MembershipNumber)
+	m.Surname, m.GivenNames = strings.TrimSpace(m.Surname), strings.TrimSpace(m.GivenNames)
+	m.DateOfBirth, m.ValidUntil = strings.TrimSpace(m.DateOfBirth), strings.TrimSpace(m.ValidUntil)
+	m.Nationality = upperTrim(m.Nationality)
+	m.PassportNumber = strings.ToUpper(removeSpace(m.PassportNumber))
+	m.Status = strings.ToLower(strings.TrimSpace(m.Status))
+	return m
+}
+
+// ValidateMember checks one roster row; pointers name the member's fields.
+func ValidateMember(m Member) FieldErrors {
+	var errs FieldErrors
+	add := func(field, code, detail string) {
+		errs = append(errs, FieldError{Pointer: "/" + field, Code: code, Detail: detail})
+	}
+	if !membershipNumberPattern.MatchString(m.MembershipNumber) {
+		add("membership_number", CodeRequired, "is required: letters, digits, '.', '/' or '-', at most 50")
+	}
+	if m.Surname == "" || len(m.Surname) > 100 {
+		add("surname", CodeRequired, "is required (at most 100 characters)")
+	}
+	if len(m.GivenNames) > 100 {
+		add("given_names", CodeTooLong, "must be at most 100 characters")
+	}
+	if _, ok := ParseDate(m.DateOfBirth); !ok {
+		add("date_of_birth", CodeInvalidDate, "must be a date YYYY-MM-DD")
+	}
+	if !IsCountryCode(m.Nationality) {
+		add("nationality", CodeInvalidCountry, "must be an ISO 3166-1 alpha-3 country code")
+	}
+	if !passportNumberPattern.MatchString(m.PassportNumber) {
+		add("passport_number", CodeInvalidFormat, "must be 6 to 20 letters and digits")
+	}
+	if m.Status != "active" && m.Status != "lapsed" {
+		add("status", CodeOneOf, "must be active or lapsed")
+	}
+	if _, ok := ParseDate(m.ValidUntil); !ok {
+		add("valid_until", CodeInvalidDate, "must be a date YYYY-MM-DD")
+	}
+	return errs
+}
+
+var passportNumberPattern = regexp.MustCompile(`^[A-Z0-9]{6,20}$`)

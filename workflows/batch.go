@@ -1,0 +1,75 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/visad/visad/activities"
+)
+
+// Batch workflow tuning: rows validated and recorded per activity, and pages
+// per run before continuing as new, which keeps every history a few hundred
+// events long whatever the batch size.
+const (
+	BatchPageRows    = 500
+	BatchPagesPerRun = 8
+)
+
+// BatchWorkflowID is the workflow of one batch.
+func BatchWorkflowID(batchID string) string { return "batch/" + batchID }
+
+// BatchInput starts (or continues) a batch from NextRow.
+type BatchInput struct {
+	BatchID string
+	NextRow int
+}
+
+// BatchWorkflow turns a chamber's batch into applications, a page at a time:
+// validate and record the page's rows, then start the page's application
+// workflows with bounded concurrency. It survives restarts like any workflow
+// and continues as new every few pages.
+func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
+	for pages := 0; ; pages++ {
+		if pages == BatchPagesPerRun {
+			return workflow.NewContinueAsNewError(ctx, BatchWorkflow, in)
+		}
+		var page activities.BatchPageResult
+		if err := workflow.ExecuteActivity(batchPageCtx(ctx), acts.ProcessBatchPage,
+			activities.BatchPageInput{BatchID: in.BatchID, FromRow: in.NextRow, Rows: BatchPageRows}).Get(ctx, &page); err != nil {
+			return err
+		}
+		if len(page.ToStart) > 0 {
+			if err := workflow.ExecuteActivity(startCtx(ctx), acts.StartApplicationWorkflows, page.ToStart).Get(ctx, nil); err != nil {
+				return err
+			}
+		}
+		in.NextRow = page.NextRow
+		if page.Done {
+			return workflow.ExecuteActivity(writeCtx(ctx), acts.CompleteBatch, in.BatchID).Get(ctx, nil)
+		}
+	}
+}
+
+func batchPageCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeApplicationMissing},
+		},
+	})
+}
+
+// startCtx is for starting a page of workflows: heartbeats show it is alive,
+// and a retry re-starts nothing (starts are idempotent).
+func startCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		},
+	})
+}
