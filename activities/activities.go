@@ -32,6 +32,12 @@ type Activities struct {
 	// Starter starts application workflows for batches; StartConcurrency bounds it.
 	Starter          WorkflowStarter
 	StartConcurrency int
+	// SLA is the decision deadline per product code (empty: the product's default).
+	SLA map[string]time.Duration
+	// STPEnabled switches straight-through processing on.
+	STPEnabled bool
+	// OnSLAEvent is told of every escalation and breach (metrics).
+	OnSLAEvent func(event string)
 
 	rows rowCache
 }
@@ -56,6 +62,8 @@ type StatusInput struct {
 	ScreeningHit  *bool
 	Decision      *db.Decision
 	Ineligible    []domain.FieldError
+	// FirstDecidedBy is the first person of a four-eyes decision.
+	FirstDecidedBy string
 }
 
 // RecordStatus writes a status change to the read model and the timeline.
@@ -67,6 +75,7 @@ func statusChange(in StatusInput) db.StatusChange {
 	c := db.StatusChange{
 		ApplicationID: in.ApplicationID, Seq: in.Seq, Status: in.Status, Event: in.Event, Actor: in.Actor,
 		Detail: in.Detail, At: in.At, ScreeningHit: in.ScreeningHit, Decision: in.Decision,
+		FirstDecidedBy: in.FirstDecidedBy,
 	}
 	if len(in.Ineligible) > 0 {
 		raw, _ := json.Marshal(in.Ineligible)

@@ -87,7 +87,7 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 			ID: id, Reference: referenceFor(id), Product: string(form.Product),
 			PassportHash: a.Keys.PassportHash(form.Passport.IssuingCountry, form.Passport.Number),
 			FormSealed:   sealed, RequestHash: keys.HashRequest(plain),
-			SubmittedAt: batch.CreatedAt(), SLADueAt: batch.CreatedAt().Add(spec.DecisionSLA),
+			SubmittedAt: batch.CreatedAt(), SLADueAt: batch.CreatedAt().Add(a.slaFor(spec)),
 			EndorsedBy: batch.ChamberID, BatchID: batch.ID,
 		}})
 	}
@@ -102,6 +102,13 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 		}
 	}
 	return out, nil
+}
+
+func (a *Activities) slaFor(spec domain.ProductSpec) time.Duration {
+	if d := a.SLA[string(spec.Code)]; d > 0 {
+		return d
+	}
+	return spec.DecisionSLA
 }
 
 // StartApplicationWorkflows starts the workflows of a page of applications,

@@ -82,7 +82,52 @@ type ApplicationView struct {
 	Timeline    []TimelineView      `json:"timeline"`
 	Screening   *ScreeningView      `json:"screening,omitempty"`
 	Application *domain.Application `json:"application,omitempty"`
+	// Case handling: the SLA clock while the case is open, the open request
+	// for information, and (staff only) who holds the case and the first of two decisions.
+	SLA                *SLAView                `json:"sla,omitempty"`
+	InformationRequest *InformationRequestView `json:"information_request,omitempty"`
+	Assignee           string                  `json:"assignee,omitempty"`
+	FirstDecision      *DecisionView           `json:"first_decision,omitempty"`
 }
+
+// SLAView is a case's decision clock.
+type SLAView struct {
+	DueAt            time.Time `json:"due_at"`
+	RemainingSeconds int64     `json:"remaining_seconds"`
+	Paused           bool      `json:"paused"`
+	Escalated        bool      `json:"escalated"`
+	Breached         bool      `json:"breached"`
+}
+
+// InformationRequestView is what the officer asked the applicant for.
+type InformationRequestView struct {
+	Message string    `json:"message"`
+	DueAt   time.Time `json:"due_at"`
+}
+
+// slaView reads the clock from the workflow's live state, or from the read model.
+func slaView(app db.Application, live *workflows.CaseState, now time.Time) *SLAView {
+	if isClosedStatus(app.Status) && (live == nil || isClosedStatus(live.Status)) {
+		return nil
+	}
+	v := &SLAView{DueAt: app.SLADueAt(), Paused: app.SLAPaused, Escalated: app.Escalated, Breached: app.Breached}
+	remaining := app.SLADueAt().Sub(now)
+	if app.SLAPaused {
+		remaining = time.Duration(app.SLARemainingMS) * time.Millisecond
+	}
+	if live != nil && live.SLA != nil {
+		v.DueAt, v.Paused, v.Escalated, v.Breached = live.SLA.DueAt, live.SLA.Paused, live.SLA.Escalated, live.SLA.Breached
+		remaining = live.SLA.DueAt.Sub(now)
+		if live.SLA.Paused {
+			remaining = live.SLA.RemainingAtPause
+			v.DueAt = now.Add(remaining) // due if the applicant answered now
+		}
+	}
+	v.RemainingSeconds = int64(remaining.Seconds())
+	return v
+}
+
+func isClosedStatus(status string) bool { return contains(db.ClosedStatuses, status) }
 
 // DecisionView is the decision on a case.
 type DecisionView struct {
@@ -194,7 +239,18 @@ func (s *Server) applicationView(v casework.View, staff bool) (ApplicationView, 
 		}
 		out.Timeline = append(out.Timeline, tv)
 	}
+	out.SLA = slaView(app, v.Live, time.Now())
+	if v.Live != nil && v.Live.InformationRequest != nil {
+		out.InformationRequest = &InformationRequestView{Message: v.Live.InformationRequest.Message, DueAt: v.Live.InformationRequest.DueAt}
+	}
 	if staff {
+		out.Assignee = app.Assignee.String
+		if v.Live != nil {
+			out.Assignee = v.Live.Assignee
+			if fd := v.Live.FirstDecision; fd != nil {
+				out.FirstDecision = &DecisionView{Outcome: fd.Outcome, ReasonCode: fd.ReasonCode, DecidedAt: fd.DecidedAt, DecidedBy: fd.DecidedBy}
+			}
+		}
 		out.Screening = &ScreeningView{Hit: app.ScreeningHit || (v.Live != nil && v.Live.ScreeningHit)}
 		form, err := s.deps.Cases.Form(app)
 		if err != nil {
@@ -221,6 +277,9 @@ type DecisionBody struct {
 	Decision   string `json:"decision"`
 	ReasonCode string `json:"reason_code,omitempty"`
 	Note       string `json:"note,omitempty"`
+	// A request for information: the message to the applicant and the days to answer (default 14).
+	Message   string `json:"message,omitempty"`
+	DueInDays *int   `json:"due_in_days,omitempty"`
 }
 
 func (s *Server) decide(c *gin.Context) {
@@ -242,10 +301,19 @@ func (s *Server) decide(c *gin.Context) {
 		} else if !domain.IsRefusalReason(body.ReasonCode) {
 			errs = append(errs, domain.FieldError{Pointer: "/reason_code", Code: "one_of", Detail: "must be one of " + strings.Join(domain.RefusalReasons, ", ")})
 		}
+	case "request_information":
+		if strings.TrimSpace(body.Message) == "" {
+			errs = append(errs, domain.FieldError{Pointer: "/message", Code: "required", Detail: "a request for information needs a message to the applicant"})
+		} else if len(body.Message) > workflows.MaxMessageLength {
+			errs = append(errs, domain.FieldError{Pointer: "/message", Code: "too_long", Detail: "must be at most 2000 characters"})
+		}
+		if body.DueInDays != nil && (*body.DueInDays < 1 || *body.DueInDays > workflows.MaxInformationDays) {
+			errs = append(errs, domain.FieldError{Pointer: "/due_in_days", Code: "out_of_range", Detail: "must be from 1 to 60"})
+		}
 	case "":
-		errs = append(errs, domain.FieldError{Pointer: "/decision", Code: "required", Detail: "is required (approve or refuse)"})
+		errs = append(errs, domain.FieldError{Pointer: "/decision", Code: "required", Detail: "is required (approve, refuse or request_information)"})
 	default:
-		errs = append(errs, domain.FieldError{Pointer: "/decision", Code: "one_of", Detail: "must be approve or refuse"})
+		errs = append(errs, domain.FieldError{Pointer: "/decision", Code: "one_of", Detail: "must be approve, refuse or request_information"})
 	}
 	if len(body.Note) > 2000 {
 		errs = append(errs, domain.FieldError{Pointer: "/note", Code: "too_long", Detail: "must be at most 2000 characters"})
@@ -255,10 +323,14 @@ func (s *Server) decide(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	st, err := s.deps.Cases.Decide(c.Request.Context(), id, workflows.DecisionRequest{
-		Decision: body.Decision, ReasonCode: body.ReasonCode, Note: body.Note,
+	req := workflows.DecisionRequest{
+		Decision: body.Decision, ReasonCode: body.ReasonCode, Note: body.Note, Message: body.Message,
 		Actor: workflows.Actor{ID: p.UserID, Role: p.Role},
-	}, c.GetHeader("Idempotency-Key"))
+	}
+	if body.DueInDays != nil {
+		req.DueInDays = *body.DueInDays
+	}
+	st, err := s.deps.Cases.Decide(c.Request.Context(), id, req, c.GetHeader("Idempotency-Key"))
 	if !s.caseActionError(c, err) {
 		return
 	}
@@ -270,6 +342,7 @@ func (s *Server) decide(c *gin.Context) {
 func (s *Server) caseActionError(c *gin.Context, err error) bool {
 	var transition *casework.TransitionError
 	var request *casework.RequestError
+	var notAllowed *casework.NotAllowedError
 	switch {
 	case err == nil:
 		return true
@@ -279,6 +352,8 @@ func (s *Server) caseActionError(c *gin.Context, err error) bool {
 		writeProblem(c, Problem{Type: typeConflict, Status: http.StatusConflict, Title: "Invalid transition", Detail: transition.Message})
 	case errors.As(err, &request):
 		writeProblem(c, Problem{Type: typeValidation, Status: http.StatusUnprocessableEntity, Detail: request.Message})
+	case errors.As(err, &notAllowed):
+		writeProblem(c, Problem{Type: typeForbidden, Status: http.StatusForbidden, Detail: notAllowed.Message})
 	default:
 		s.serverError(c, "case action", err)
 	}
@@ -294,10 +369,21 @@ type CaseStateView struct {
 	Decision     *DecisionView `json:"decision,omitempty"`
 	Visa         *VisaView     `json:"visa,omitempty"`
 	UpdatedAt    time.Time     `json:"updated_at"`
+	Assignee     string        `json:"assignee,omitempty"`
+	// FirstDecision is the first of the two decisions a five-year visa needs.
+	FirstDecision      *DecisionView           `json:"first_decision,omitempty"`
+	InformationRequest *InformationRequestView `json:"information_request,omitempty"`
 }
 
 func caseStateView(st workflows.CaseState) CaseStateView {
-	out := CaseStateView{ID: st.ApplicationID, Product: st.Product, Status: st.Status, ScreeningHit: st.ScreeningHit, UpdatedAt: st.UpdatedAt}
+	out := CaseStateView{ID: st.ApplicationID, Product: st.Product, Status: st.Status, ScreeningHit: st.ScreeningHit, UpdatedAt: st.UpdatedAt,
+		Assignee: st.Assignee}
+	if fd := st.FirstDecision; fd != nil {
+		out.FirstDecision = &DecisionView{Outcome: fd.Outcome, ReasonCode: fd.ReasonCode, DecidedAt: fd.DecidedAt, DecidedBy: fd.DecidedBy}
+	}
+	if ir := st.InformationRequest; ir != nil {
+		out.InformationRequest = &InformationRequestView{Message: ir.Message, DueAt: ir.DueAt}
+	}
 	if st.Decision != nil {
 		out.Decision = &DecisionView{Outcome: st.Decision.Outcome, ReasonCode: st.Decision.ReasonCode,
 			DecidedAt: st.Decision.DecidedAt, DecidedBy: st.Decision.DecidedBy}
@@ -325,9 +411,12 @@ type CaseItem struct {
 	SubmittedAt  time.Time `json:"submitted_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 	SLADueAt     time.Time `json:"sla_due_at"`
+	SLA          SLAView   `json:"sla"`
+	Assignee     string    `json:"assignee,omitempty"`
 }
 
-var knownStatuses = []string{"received", "validating", "screening", "awaiting_review", "issued", "refused", "withdrawn", "ineligible"}
+var knownStatuses = []string{"received", "validating", "screening", "awaiting_review", "information_requested",
+	"awaiting_second_approval", "issued", "refused", "withdrawn", "ineligible", "lapsed"}
 
 func (s *Server) listCases(c *gin.Context) {
 	var errs domain.FieldErrors
@@ -339,6 +428,13 @@ func (s *Server) listCases(c *gin.Context) {
 		if _, ok := domain.LookupProduct(domain.Product(filter.Product)); !ok {
 			errs = append(errs, queryError("product", "must be business_2y or business_5y_multi"))
 		}
+	}
+	switch c.Query("escalated") {
+	case "", "false":
+	case "true":
+		filter.EscalatedOnly = true
+	default:
+		errs = append(errs, queryError("escalated", "must be true or false"))
 	}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -366,11 +462,13 @@ func (s *Server) listCases(c *gin.Context) {
 		return
 	}
 	out := CaseListView{Items: make([]CaseItem, 0, len(rows))}
+	now := time.Now()
 	for _, r := range rows {
 		out.Items = append(out.Items, CaseItem{
 			ID: r.ID, Reference: r.Reference, Product: r.Product, Status: r.Status, ScreeningHit: r.ScreeningHit,
 			SubmittedAt: time.UnixMilli(r.SubmittedAtMS).UTC(), UpdatedAt: time.UnixMilli(r.UpdatedAtMS).UTC(),
-			SLADueAt: time.UnixMilli(r.SLADueAtMS).UTC(),
+			SLADueAt: time.UnixMilli(r.SLADueAtMS).UTC(), Assignee: r.Assignee.String,
+			SLA: queueSLA(r, now),
 		})
 	}
 	if next != nil {
@@ -380,17 +478,27 @@ func (s *Server) listCases(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+func queueSLA(r db.CaseSummary, now time.Time) SLAView {
+	due := time.UnixMilli(r.SLADueAtMS).UTC()
+	remaining := due.Sub(now)
+	if r.SLAPaused {
+		remaining = time.Duration(r.SLARemainMS) * time.Millisecond
+	}
+	return SLAView{DueAt: due, RemainingSeconds: int64(remaining.Seconds()), Paused: r.SLAPaused, Escalated: r.Escalated, Breached: r.Breached}
+}
+
 func queryError(param, detail string) domain.FieldError {
 	return domain.FieldError{Pointer: "/query/" + param, Code: "invalid_parameter", Detail: param + " " + detail}
 }
 
 type cursorJSON struct {
+	R int    `json:"r"`
 	D int64  `json:"d"`
 	I string `json:"i"`
 }
 
 func encodeCursor(c db.CaseCursor) string {
-	b, _ := json.Marshal(cursorJSON{D: c.SLADueAtMS, I: c.ID})
+	b, _ := json.Marshal(cursorJSON{R: c.QueueRank, D: c.SLADueAtMS, I: c.ID})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -406,7 +514,7 @@ func decodeCursor(s string) (db.CaseCursor, bool) {
 	if json.Unmarshal(b, &cj) != nil || !validID(cj.I) {
 		return db.CaseCursor{}, false
 	}
-	return db.CaseCursor{SLADueAtMS: cj.D, ID: cj.I}, true
+	return db.CaseCursor{QueueRank: cj.R, SLADueAtMS: cj.D, ID: cj.I}, true
 }
 
 func contains(list []string, s string) bool {
@@ -416,4 +524,52 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func (s *Server) claimCase(c *gin.Context)   { s.assign(c, true) }
+func (s *Server) releaseCase(c *gin.Context) { s.assign(c, false) }
+
+func (s *Server) assign(c *gin.Context, claim bool) {
+	id := c.Param("id")
+	if !validID(id) {
+		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such case"})
+		return
+	}
+	p := principal(c)
+	actor := workflows.Actor{ID: p.UserID, Role: p.Role}
+	var st workflows.CaseState
+	var err error
+	if claim {
+		st, err = s.deps.Cases.Claim(c.Request.Context(), id, actor)
+	} else {
+		st, err = s.deps.Cases.Release(c.Request.Context(), id, actor)
+	}
+	if !s.caseActionError(c, err) {
+		return
+	}
+	c.JSON(http.StatusOK, caseStateView(st))
+}
+
+// InformationBody is the applicant's answer to a request for information.
+type InformationBody struct {
+	Message string `json:"message"`
+}
+
+func (s *Server) provideInformation(c *gin.Context) {
+	var body InformationBody
+	if !decodeJSON(c, &body) {
+		return
+	}
+	if strings.TrimSpace(body.Message) == "" || len(body.Message) > 4*workflows.MaxMessageLength {
+		validationProblem(c, "Invalid answer", domain.FieldErrors{{Pointer: "/message", Code: "required",
+			Detail: "is required (at most 8000 characters)"}})
+		return
+	}
+	st, err := s.deps.Cases.ProvideInformation(c.Request.Context(), c.Param("id"), workflows.InformationReply{
+		Message: body.Message, Actor: workflows.Actor{ID: "applicant", Role: "applicant"},
+	}, c.GetHeader("Idempotency-Key"))
+	if !s.caseActionError(c, err) {
+		return
+	}
+	c.JSON(http.StatusOK, caseStateView(st))
 }

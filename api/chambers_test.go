@@ -211,7 +211,7 @@ func TestBatchReportResubmitAndFix(t *testing.T) {
 }
 
 // Chamber-endorsed two-year applications proceed on the chamber's
-// recommendation; the batch also accepts JSON.
+// recommendation and go straight through; the batch also accepts JSON.
 func TestBatchJSONEndorsedTwoYear(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	chamberID, token := env.Chamber("Astana Chamber")
@@ -241,9 +241,13 @@ func TestBatchJSONEndorsedTwoYear(t *testing.T) {
 	}
 	env.Do("GET", "/v1/batches/"+a.BatchID+"/report", token, nil).JSON(t, &report)
 	id := report.Rows[0].ApplicationID
-	// The chamber follows its members' cases.
+	// Straight-through processing: a clean, chamber-endorsed two-year case is
+	// issued by the system, with no officer involved.
 	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
-	env.WaitForStatus(id, officer, "awaiting_review")
+	v := env.WaitForStatus(id, officer, "issued")
+	if d, _ := v["decision"].(map[string]any); d["decided_by"] != "system" {
+		t.Fatalf("decided by %v, want system", v["decision"])
+	}
 	if v := env.Do("GET", "/v1/applications/"+id, token, nil); v.Status != 200 {
 		t.Fatalf("chamber view: %d %s", v.Status, v.Body)
 	}
@@ -413,7 +417,7 @@ func TestMalformedBatchesGetClearProblems(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do("POST", "/v1/chambers/"+chamberID+"/batches", token, []byte(tc.body), "Content-Type", tc.ctype, "Idempotency-Key", "bad-"+tc.name)
+			r := env.DoRaw("POST", "/v1/chambers/"+chamberID+"/batches", token, []byte(tc.body), "Content-Type", tc.ctype, "Idempotency-Key", "bad-"+tc.name)
 			p := decodeProblem(t, r, tc.status)
 			if tc.code != "" && (len(p.Errors) == 0 || p.Errors[0].Code != tc.code) {
 				t.Fatalf("want code %s, got %+v", tc.code, p)

@@ -189,7 +189,9 @@ func TestVisaValidityCappedAtPassportExpiry(t *testing.T) {
 func TestBusiness5YIssuedForFiveYears(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	supervisor, _ := env.StaffToken(api.RoleSupervisor, "Supervisor")
-	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness5YMulti))
+	form := testenv.ValidApplication(domain.ProductBusiness5YMulti)
+	env.EnrolMember(&form)
+	s := submit(t, env, form)
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 	if r := decide(env, s.ID, supervisor, map[string]string{"decision": "approve"}); r.Status != http.StatusOK {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
@@ -213,11 +215,11 @@ func TestRefusalNeedsReasonAndIsFinal(t *testing.T) {
 	if !hasError(p, "/reason_code", "required") {
 		t.Fatalf("missing reason: %+v", p)
 	}
-	p = decodeProblem(t, decide(env, s.ID, officer, map[string]string{"decision": "refuse", "reason_code": "vibes"}), 422)
+	p = decodeProblem(t, env.DoRaw("POST", "/v1/cases/"+s.ID+"/decision", officer, map[string]string{"decision": "refuse", "reason_code": "vibes"}), 422)
 	if !hasError(p, "/reason_code", "one_of") {
 		t.Fatalf("bad reason: %+v", p)
 	}
-	p = decodeProblem(t, decide(env, s.ID, officer, map[string]string{"decision": "maybe"}), 422)
+	p = decodeProblem(t, env.DoRaw("POST", "/v1/cases/"+s.ID+"/decision", officer, map[string]string{"decision": "maybe"}), 422)
 	if !hasError(p, "/decision", "one_of") {
 		t.Fatalf("bad decision: %+v", p)
 	}
@@ -407,7 +409,7 @@ func TestEveryRuleHasAFieldError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			form := testenv.ValidApplication(domain.ProductBusiness2Y)
 			tc.mutate(&form)
-			p := decodeProblem(t, env.Do("POST", "/v1/applications", "", form), 422)
+			p := decodeProblem(t, env.DoRaw("POST", "/v1/applications", "", form), 422)
 			if !hasError(p, tc.pointer, tc.code) {
 				t.Fatalf("want %s (%s), got %+v", tc.pointer, tc.code, p.Errors)
 			}
@@ -505,7 +507,7 @@ func TestMalformedRequestsNeverFail500(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do("POST", "/v1/applications", "", []byte(tc.body), "Content-Type", tc.ctype)
+			r := env.DoRaw("POST", "/v1/applications", "", []byte(tc.body), "Content-Type", tc.ctype)
 			p := decodeProblem(t, r, tc.status)
 			if tc.pointer != "" && !hasError(p, tc.pointer, "") {
 				t.Fatalf("want pointer %s in %+v", tc.pointer, p.Errors)
@@ -575,7 +577,11 @@ func TestQueueFiltersAndPages(t *testing.T) {
 		if i%2 == 1 {
 			product = domain.ProductBusiness5YMulti
 		}
-		s := submit(t, env, testenv.ValidApplication(product))
+		form := testenv.ValidApplication(product)
+		if product == domain.ProductBusiness5YMulti {
+			env.EnrolMember(&form)
+		}
+		s := submit(t, env, form)
 		ids = append(ids, s.ID)
 		env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 	}
@@ -616,7 +622,7 @@ func TestQueueFiltersAndPages(t *testing.T) {
 	if len(five.Items) != 2 {
 		t.Fatalf("5-year filter returned %d", len(five.Items))
 	}
-	p := decodeProblem(t, env.Do("GET", "/v1/cases?limit=0&status=nope&cursor=not-a-cursor", officer, nil), 422)
+	p := decodeProblem(t, env.DoRaw("GET", "/v1/cases?limit=0&status=nope&cursor=not-a-cursor", officer, nil), 422)
 	for _, ptr := range []string{"/query/limit", "/query/status", "/query/cursor"} {
 		if !hasError(p, ptr, "") {
 			t.Fatalf("want %s in %+v", ptr, p.Errors)

@@ -78,8 +78,11 @@ func New(deps Deps) http.Handler {
 	v1.POST("/applications", s.submitApplication)
 	v1.GET("/applications/:id", s.authenticate(allowApplicant, RoleOfficer, RoleSupervisor, RoleChamber), s.getApplication)
 	v1.POST("/applications/:id/withdraw", s.authenticate(allowApplicant), s.withdrawApplication)
+	v1.POST("/applications/:id/information", s.authenticate(allowApplicant), s.provideInformation)
 	v1.GET("/cases", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.listCases)
 	v1.POST("/cases/:id/decision", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.decide)
+	v1.POST("/cases/:id/claim", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.claimCase)
+	v1.POST("/cases/:id/release", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.releaseCase)
 
 	v1.POST("/chambers", s.authenticate(noApplicant, RoleAdmin), s.createChamber)
 	v1.PUT("/chambers/:id/members", s.authenticate(noApplicant, RoleChamber), s.ownChamber, s.putMembers)

@@ -134,6 +134,11 @@ type result struct {
 
 // measure runs n calls of fn from `concurrency` goroutines.
 func measure(b *testing.B, n int, fn func() error) result {
+	return measureN(b, n, concurrency, fn)
+}
+
+// measureN runs n calls of fn from workers goroutines.
+func measureN(b *testing.B, n, workers int, fn func() error) result {
 	var (
 		mu        sync.Mutex
 		latencies = make([]time.Duration, 0, n)
@@ -143,7 +148,7 @@ func measure(b *testing.B, n int, fn func() error) result {
 	)
 	remaining.Store(int64(n))
 	start := time.Now()
-	for g := 0; g < concurrency; g++ {
+	for g := 0; g < workers; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -35,6 +35,12 @@ type Application struct {
 	EndorsedBy      sql.NullString `db:"endorsed_by_chamber"`
 	BatchID         sql.NullString `db:"batch_id"`
 	Ineligible      string         `db:"ineligible_reasons"` // JSON field errors
+	Escalated       bool           `db:"escalated"`
+	Breached        bool           `db:"breached"`
+	SLAPaused       bool           `db:"sla_paused"`
+	SLARemainingMS  int64          `db:"sla_remaining_ms"`
+	Assignee        sql.NullString `db:"assignee"`
+	FirstDecidedBy  sql.NullString `db:"first_decided_by"`
 }
 
 // SubmittedAt is when the application was accepted.
@@ -48,7 +54,8 @@ func (a Application) UpdatedAt() time.Time { return fromMS(a.UpdatedAtMS) }
 
 const applicationColumns = `id, reference, product, status, status_seq, passport_hash, form_sealed,
 	request_hash, idempotency_key_hash, screening_hit, decision, reason_code, decided_by, decided_at,
-	workflow_started, submitted_at, updated_at, sla_due_at, endorsed_by_chamber, batch_id, ineligible_reasons`
+	workflow_started, submitted_at, updated_at, sla_due_at, endorsed_by_chamber, batch_id, ineligible_reasons,
+	escalated, breached, sla_paused, sla_remaining_ms, assignee, first_decided_by`
 
 // NewApplication is what the API records when it accepts an application.
 type NewApplication struct {
@@ -127,6 +134,9 @@ func (s *Store) CreateApplication(ctx context.Context, n NewApplication) (app Ap
 			ApplicationID: n.ID, Seq: 0, AtMS: ms(n.SubmittedAt), Status: "received",
 			Event: "submitted", Actor: "applicant",
 		}); err != nil {
+			return err
+		}
+		if err := enqueueNotification(ctx, tx, n.ID, 0, "received", n.SubmittedAt); err != nil {
 			return err
 		}
 		created = true
@@ -226,6 +236,8 @@ type StatusChange struct {
 	Decision      *Decision
 	// IneligibleReasons are the JSON field errors of a case closed as ineligible.
 	IneligibleReasons string
+	// FirstDecidedBy names the first person of a four-eyes decision.
+	FirstDecidedBy string
 }
 
 // Decision is an officer's (or the system's) decision on a case.
@@ -262,13 +274,14 @@ func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 			screening_hit = COALESCE(?, screening_hit),
 			decision = COALESCE(?, decision), reason_code = COALESCE(?, reason_code),
 			decided_by = COALESCE(?, decided_by), decided_at = COALESCE(?, decided_at),
-			ineligible_reasons = COALESCE(?, ineligible_reasons)
+			ineligible_reasons = COALESCE(?, ineligible_reasons), first_decided_by = COALESCE(?, first_decided_by)
 		WHERE id = ? AND status_seq < ?`),
-		c.Status, c.Seq, ms(c.At), hit, outcome, reason, decidedBy, decidedAt, nullable(c.IneligibleReasons), c.ApplicationID, c.Seq)
+		c.Status, c.Seq, ms(c.At), hit, outcome, reason, decidedBy, decidedAt, nullable(c.IneligibleReasons),
+		nullable(c.FirstDecidedBy), c.ApplicationID, c.Seq)
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
-	return nil
+	return enqueueNotification(ctx, tx, c.ApplicationID, c.Seq, c.Status, c.At)
 }
 
 func nullable(s string) any {

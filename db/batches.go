@@ -110,6 +110,9 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 						Status: "received", Event: "submitted", Actor: "chamber"}); err != nil {
 						return err
 					}
+					if err := enqueueNotification(ctx, tx, n.ID, 0, "received", n.SubmittedAt); err != nil {
+						return err
+					}
 					res.Outcome = RowCreated
 				} else {
 					res.Outcome = RowExisting

@@ -118,30 +118,39 @@ func (s *Store) GetVisa(ctx context.Context, applicationID string) (Visa, error)
 type CaseFilter struct {
 	Status  string
 	Product string
-	Limit   int
-	After   *CaseCursor
+	// EscalatedOnly is the supervisors' queue: cases past 75 % of their SLA.
+	EscalatedOnly bool
+	Limit         int
+	After         *CaseCursor
 }
 
 // CaseCursor is the keyset position after which the next page starts.
 type CaseCursor struct {
+	QueueRank  int
 	SLADueAtMS int64
 	ID         string
 }
 
 // CaseSummary is one line of the queue.
 type CaseSummary struct {
-	ID            string `db:"id"`
-	Reference     string `db:"reference"`
-	Product       string `db:"product"`
-	Status        string `db:"status"`
-	ScreeningHit  bool   `db:"screening_hit"`
-	SubmittedAtMS int64  `db:"submitted_at"`
-	UpdatedAtMS   int64  `db:"updated_at"`
-	SLADueAtMS    int64  `db:"sla_due_at"`
+	ID            string         `db:"id"`
+	Reference     string         `db:"reference"`
+	Product       string         `db:"product"`
+	Status        string         `db:"status"`
+	ScreeningHit  bool           `db:"screening_hit"`
+	SubmittedAtMS int64          `db:"submitted_at"`
+	UpdatedAtMS   int64          `db:"updated_at"`
+	SLADueAtMS    int64          `db:"sla_due_at"`
+	QueueRank     int            `db:"queue_rank"`
+	Escalated     bool           `db:"escalated"`
+	Breached      bool           `db:"breached"`
+	SLAPaused     bool           `db:"sla_paused"`
+	SLARemainMS   int64          `db:"sla_remaining_ms"`
+	Assignee      sql.NullString `db:"assignee"`
 }
 
-// ListCases returns one page of cases ordered by SLA due time (oldest promise
-// first), and the cursor of the next page when there is one.
+// ListCases returns one page of cases, escalated first, then by SLA due time
+// (oldest promise first), and the cursor of the next page when there is one.
 func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *CaseCursor, error) {
 	var where []string
 	var args []any
@@ -153,19 +162,23 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *Ca
 		where = append(where, "product = ?")
 		args = append(args, f.Product)
 	}
+	if f.EscalatedOnly {
+		where = append(where, "queue_rank = 0")
+	}
 	if f.After != nil {
-		where = append(where, "(sla_due_at > ? OR (sla_due_at = ? AND id > ?))")
-		args = append(args, f.After.SLADueAtMS, f.After.SLADueAtMS, f.After.ID)
+		where = append(where, "(queue_rank, sla_due_at, id) > (?, ?, ?)")
+		args = append(args, f.After.QueueRank, f.After.SLADueAtMS, f.After.ID)
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	q := `SELECT id, reference, product, status, screening_hit, submitted_at, updated_at, sla_due_at FROM applications`
+	q := `SELECT id, reference, product, status, screening_hit, submitted_at, updated_at, sla_due_at,
+		queue_rank, escalated, breached, sla_paused, sla_remaining_ms, assignee FROM applications`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY sla_due_at, id LIMIT ?"
+	q += " ORDER BY queue_rank, sla_due_at, id LIMIT ?"
 	args = append(args, limit+1)
 	var rows []CaseSummary
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
@@ -175,7 +188,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *Ca
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[len(rows)-1]
-		next = &CaseCursor{SLADueAtMS: last.SLADueAtMS, ID: last.ID}
+		next = &CaseCursor{QueueRank: last.QueueRank, SLADueAtMS: last.SLADueAtMS, ID: last.ID}
 	}
 	return rows, next, nil
 }

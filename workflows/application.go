@@ -23,11 +23,16 @@ const (
 	QueryState       = "state"
 	UpdateDecide     = "decide"
 	UpdateWithdraw   = "withdraw"
+	UpdateClaim      = "claim"
+	UpdateRelease    = "release"
+	UpdateInform     = "provide_information"
 
 	// ErrTypeInvalidTransition marks an update a case cannot take in its current state (HTTP 409).
 	ErrTypeInvalidTransition = "InvalidTransition"
 	// ErrTypeInvalidRequest marks an update whose arguments are wrong (HTTP 422).
 	ErrTypeInvalidRequest = "InvalidRequest"
+	// ErrTypeNotAllowed marks an update this person may not make on this case (HTTP 403).
+	ErrTypeNotAllowed = "NotAllowed"
 )
 
 // Case statuses.
@@ -40,6 +45,10 @@ const (
 	StatusRefused        = "refused"
 	StatusWithdrawn      = "withdrawn"
 	StatusIneligible     = "ineligible"
+	// Case handling.
+	StatusInformationRequested   = "information_requested"
+	StatusAwaitingSecondApproval = "awaiting_second_approval"
+	StatusLapsed                 = "lapsed"
 )
 
 // WorkflowID is the workflow of one application: opaque, never PII.
@@ -51,6 +60,8 @@ type ApplicationInput struct {
 	ApplicationID string
 	Product       string
 	SubmittedAt   time.Time
+	// SLA is the decision deadline after submission; zero means the product's default.
+	SLA time.Duration
 }
 
 // Actor is who acts on a case: a staff account id and role, "applicant" or "system".
@@ -61,10 +72,13 @@ type Actor struct {
 
 // DecisionRequest is an officer's decision (the "decide" update).
 type DecisionRequest struct {
-	Decision   string `json:"decision"` // approve | refuse
+	Decision   string `json:"decision"` // approve | refuse | request_information
 	ReasonCode string `json:"reason_code,omitempty"`
 	Note       string `json:"note,omitempty"`
-	Actor      Actor  `json:"actor"`
+	// Message and DueInDays make a request for information.
+	Message   string `json:"message,omitempty"`
+	DueInDays int    `json:"due_in_days,omitempty"`
+	Actor     Actor  `json:"actor"`
 }
 
 // WithdrawRequest is the applicant's withdrawal (the "withdraw" update).
@@ -90,6 +104,11 @@ type CaseState struct {
 	Visa          *activities.VisaResult `json:"visa,omitempty"`
 	Ineligible    []domain.FieldError    `json:"ineligible,omitempty"`
 	UpdatedAt     time.Time              `json:"updated_at"`
+	// Case handling.
+	Assignee           string              `json:"assignee,omitempty"`
+	FirstDecision      *DecisionInfo       `json:"first_decision,omitempty"`
+	InformationRequest *InformationRequest `json:"information_request,omitempty"`
+	SLA                *SLAState           `json:"sla,omitempty"`
 }
 
 // ApplicationWorkflow takes one application from submission to a decision.
@@ -113,29 +132,55 @@ func ApplicationWorkflow(ctx workflow.Context, in ApplicationInput) (CaseState, 
 type applicationWorkflow struct {
 	in    ApplicationInput
 	state CaseState
-	// seq numbers status changes; 0 is the API's "received".
+	// seq numbers every event this workflow records; 0 is the API's "received".
 	seq        int64
 	decision   *DecisionRequest
 	withdrawal *WithdrawRequest
+	// decisionsTaken counts decisions the run loop has carried out, so each
+	// decide update knows when its own is done.
+	decisionsTaken, decisionsAccepted int
+	reply                             *InformationReply
+	// caseHandling is false for executions started before the SLA clock,
+	// assignment, four-eyes and requests for information existed (GetVersion).
+	caseHandling bool
+	clock        slaClock
+	firstActor   Actor
 	// ended is set once run has returned, with its error.
 	ended  bool
 	runErr error
 }
 
 func (w *applicationWorkflow) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (CaseState, error) { return w.state, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryState, w.query); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, w.handleDecide,
-		workflow.UpdateHandlerOptions{Validator: w.validateDecide}); err != nil {
-		return err
+	for _, h := range []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateDecide, w.handleDecide, w.validateDecide},
+		{UpdateWithdraw, w.handleWithdraw, w.validateWithdraw},
+		{UpdateClaim, w.handleClaim, w.validateClaim},
+		{UpdateRelease, w.handleRelease, w.validateRelease},
+		{UpdateInform, w.handleInform, w.validateInform},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
+			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateWithdraw, w.handleWithdraw,
-		workflow.UpdateHandlerOptions{Validator: w.validateWithdraw})
+	return nil
 }
 
 // run is the case policy, step by step.
 func (w *applicationWorkflow) run(ctx workflow.Context) error {
+	w.caseHandling = workflow.GetVersion(ctx, "case-handling", workflow.DefaultVersion, 1) >= 1
+	if w.caseHandling {
+		w.clock = newSLAClock(w.in)
+		w.state.SLA = w.clock.state(w.in.SubmittedAt)
+		workflow.Go(ctx, w.watchSLA)
+	}
 	if err := w.setStatus(ctx, StatusValidating, "validation_started", systemActor, ""); err != nil {
 		return err
 	}
@@ -166,6 +211,23 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 		return w.withdraw(ctx)
 	}
 	w.state.ScreeningHit = screening.Hit
+
+	if w.caseHandling && !screening.Hit {
+		var stp activities.STPResult
+		if err := workflow.ExecuteActivity(readCtx(ctx), acts.CheckSTP, activities.STPInput{
+			ApplicationID: w.in.ApplicationID, DecidedAt: workflow.Now(ctx),
+		}).Get(ctx, &stp); err != nil {
+			return err
+		}
+		if w.withdrawal != nil {
+			return w.withdraw(ctx)
+		}
+		if stp.Eligible {
+			return w.decide(ctx, DecisionRequest{Decision: "approve", Actor: Actor{ID: systemActor, Role: systemActor},
+				Note: "straight-through processing, policy " + stp.PolicyVersion})
+		}
+	}
+
 	detail := "screening clear"
 	if screening.Hit {
 		detail = fmt.Sprintf("watchlist match (%d): officer review required", screening.Matches)
@@ -176,18 +238,25 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-
+	if w.caseHandling {
+		return w.review(ctx)
+	}
+	// Executions from before case handling: one officer decision, then done.
 	if err := workflow.Await(ctx, func() bool { return w.decision != nil || w.withdrawal != nil }); err != nil {
 		return err
 	}
 	if w.withdrawal != nil {
 		return w.withdraw(ctx)
 	}
-	return w.decide(ctx, *w.decision)
+	if err := w.decide(ctx, *w.decision); err != nil {
+		return err // the decide update answers with this failure, not success
+	}
+	w.decisionsTaken++
+	return nil
 }
 
 func (w *applicationWorkflow) decide(ctx workflow.Context, d DecisionRequest) error {
-	actor := d.Actor.Role + ":" + d.Actor.ID
+	actor := actorName(d.Actor)
 	now := workflow.Now(ctx)
 	info := &DecisionInfo{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actor, DecidedAt: now}
 	record := &db.Decision{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actor}
@@ -203,7 +272,10 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d DecisionRequest) er
 	w.seq++
 	status := activities.StatusInput{
 		ApplicationID: w.in.ApplicationID, Seq: w.seq, Status: StatusIssued, Event: "issued",
-		Actor: actor, At: now, Decision: record,
+		Actor: actor, At: now, Decision: record, Detail: d.Note,
+	}
+	if d.Actor.Role != systemActor {
+		status.Detail = "" // officers' notes stay off the applicant's timeline
 	}
 	var visa activities.VisaResult
 	if err := workflow.ExecuteActivity(writeCtx(ctx), acts.IssueVisa,
@@ -244,27 +316,14 @@ func (w *applicationWorkflow) setStatusWith(ctx workflow.Context, status, event,
 	return nil
 }
 
-func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d DecisionRequest) error {
-	switch d.Decision {
-	case "approve":
-	case "refuse":
-		if !domain.IsRefusalReason(d.ReasonCode) {
-			return temporal.NewApplicationError("a refusal needs a reason_code from the catalogue", ErrTypeInvalidRequest)
-		}
-	default:
-		return temporal.NewApplicationError("decision must be approve or refuse", ErrTypeInvalidRequest)
-	}
-	if w.state.Status != StatusAwaitingReview || w.decision != nil || w.withdrawal != nil {
-		return invalidTransition("decide", w.state.Status)
-	}
-	return nil
-}
+func (w *applicationWorkflow) query() (CaseState, error) { return w.state, nil }
 
 func (w *applicationWorkflow) handleDecide(ctx workflow.Context, d DecisionRequest) (CaseState, error) {
+	w.decisionsAccepted++
+	mine := w.decisionsAccepted
 	w.decision = &d
-	decided := func() bool { return w.state.Status == StatusIssued || w.state.Status == StatusRefused }
-	err := workflow.Await(ctx, func() bool { return decided() || w.ended })
-	if err == nil && !decided() {
+	err := workflow.Await(ctx, func() bool { return w.decisionsTaken >= mine || w.ended })
+	if err == nil && w.decisionsTaken < mine {
 		err = w.failure()
 	}
 	return w.state, err
@@ -273,6 +332,7 @@ func (w *applicationWorkflow) handleDecide(ctx workflow.Context, d DecisionReque
 func (w *applicationWorkflow) validateWithdraw(ctx workflow.Context, r WithdrawRequest) error {
 	switch w.state.Status {
 	case StatusReceived, StatusValidating, StatusScreening, StatusAwaitingReview:
+	case StatusInformationRequested, StatusAwaitingSecondApproval:
 	default:
 		return invalidTransition("withdraw", w.state.Status)
 	}
@@ -308,6 +368,28 @@ func isClosed(status string) bool {
 		}
 	}
 	return false
+}
+
+func actorName(a Actor) string {
+	if a.Role == systemActor {
+		return systemActor
+	}
+	return a.Role + ":" + a.ID
+}
+
+func notAllowed(message string) error {
+	return temporal.NewApplicationErrorWithOptions(message, ErrTypeNotAllowed, temporal.ApplicationErrorOptions{NonRetryable: true})
+}
+
+func invalidRequest(message string) error {
+	return temporal.NewApplicationErrorWithOptions(message, ErrTypeInvalidRequest, temporal.ApplicationErrorOptions{NonRetryable: true})
+}
+
+// IsNotAllowed reports whether err is an update this person may not make.
+func IsNotAllowed(err error) bool { return hasType(err, ErrTypeNotAllowed) }
+
+func invalidTransitionMessage(message string) error {
+	return temporal.NewApplicationErrorWithOptions(message, ErrTypeInvalidTransition, temporal.ApplicationErrorOptions{NonRetryable: true})
 }
 
 func invalidTransition(action, status string) error {

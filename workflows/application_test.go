@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/visad/visad/activities"
 	"github.com/visad/visad/domain"
@@ -52,6 +53,9 @@ type scenario struct {
 	validateErr     error // returned by ValidateApplication instead of the result
 	screening       activities.ScreenResult
 	issueErr        error // returned by IssueVisa instead of the visa
+	// stp is what CheckSTP answers; the zero value declines (Eligible=false),
+	// so by default every clean case goes to an officer.
+	stp activities.STPResult
 }
 
 // harness runs ApplicationWorkflow with mocked activities and records, in
@@ -61,11 +65,16 @@ type harness struct {
 	env *testsuite.TestWorkflowEnvironment
 
 	mu       sync.Mutex
-	calls    []string // "RecordStatus:<status>", "ValidateApplication", "ScreenApplication", "IssueVisa:<status>"
-	statuses []activities.StatusInput
-	issues   []activities.IssueInput
-	validate []activities.ValidateInput
-	screen   []activities.ScreenInput
+	// calls: "RecordStatus:<status>", "ValidateApplication", "ScreenApplication", "CheckSTP",
+	// "IssueVisa:<status>", "RecordSLAEvent:<event>", "RecordAssignment:<assignee>".
+	calls       []string
+	statuses    []activities.StatusInput
+	issues      []activities.IssueInput
+	validate    []activities.ValidateInput
+	screen      []activities.ScreenInput
+	stp         []activities.STPInput
+	slaEvents   []activities.SLAEventInput
+	assignments []activities.AssignmentInput
 }
 
 func newHarness(t *testing.T, sc scenario) *harness {
@@ -73,6 +82,9 @@ func newHarness(t *testing.T, sc scenario) *harness {
 	var suite testsuite.WorkflowTestSuite
 	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment()}
 	env := h.env
+	// The workflow starts when the application was submitted, so the SLA clock
+	// (which runs from SubmittedAt) starts with it rather than months late.
+	env.SetStartTime(submittedAt)
 	env.RegisterWorkflow(workflows.ApplicationWorkflow)
 	env.RegisterActivity(acts)
 
@@ -105,6 +117,21 @@ func newHarness(t *testing.T, sc scenario) *harness {
 			}
 			return testVisa, nil
 		})
+	env.OnActivity(acts.CheckSTP, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.STPInput) (activities.STPResult, error) {
+			h.record("CheckSTP", func() { h.stp = append(h.stp, in) })
+			return sc.stp, nil
+		})
+	env.OnActivity(acts.RecordSLAEvent, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SLAEventInput) error {
+			h.record("RecordSLAEvent:"+in.Event, func() { h.slaEvents = append(h.slaEvents, in) })
+			return nil
+		})
+	env.OnActivity(acts.RecordAssignment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AssignmentInput) error {
+			h.record("RecordAssignment:"+in.Assignee, func() { h.assignments = append(h.assignments, in) })
+			return nil
+		})
 	return h
 }
 
@@ -132,9 +159,15 @@ var submittedAt = time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)
 // run executes the workflow to completion (or until it blocks with nothing left to do).
 func (h *harness) run() {
 	h.t.Helper()
-	h.env.ExecuteWorkflow(workflows.ApplicationWorkflow, workflows.ApplicationInput{
+	h.runWith(workflows.ApplicationInput{
 		ApplicationID: "app_x", Product: string(domain.ProductBusiness2Y), SubmittedAt: submittedAt,
 	})
+}
+
+// runWith executes the workflow with the given input.
+func (h *harness) runWith(in workflows.ApplicationInput) {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.ApplicationWorkflow, in)
 }
 
 // updateOutcome is what the callbacks of one update saw.
@@ -227,7 +260,8 @@ func (h *harness) assertCalls(want ...string) {
 	}
 }
 
-// assertSeq checks that recorded status changes (and the issued one) are numbered 1, 2, 3, …
+// assertSeq checks that the recorded events (status changes, the issued one,
+// SLA events and assignments share one sequence) are numbered 1, 2, 3, …
 func (h *harness) assertSeq() {
 	h.t.Helper()
 	h.mu.Lock()
@@ -238,6 +272,12 @@ func (h *harness) assertSeq() {
 	}
 	for _, in := range h.issues {
 		seqs = append(seqs, in.Status.Seq)
+	}
+	for _, in := range h.slaEvents {
+		seqs = append(seqs, in.Seq)
+	}
+	for _, in := range h.assignments {
+		seqs = append(seqs, in.Seq)
 	}
 	slices.Sort(seqs)
 	for i, s := range seqs {
@@ -318,7 +358,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 
 	h.assertCalls(
 		"RecordStatus:validating", "ValidateApplication",
-		"RecordStatus:screening", "ScreenApplication",
+		"RecordStatus:screening", "ScreenApplication", "CheckSTP",
 		"RecordStatus:awaiting_review",
 		"IssueVisa:issued",
 	)
@@ -334,6 +374,9 @@ func TestApproveIssuesVisa(t *testing.T) {
 	}
 	if len(h.screen) != 1 || h.screen[0].ApplicationID != "app_x" {
 		t.Errorf("ScreenApplication inputs %+v", h.screen)
+	}
+	if len(h.stp) != 1 || h.stp[0].ApplicationID != "app_x" || h.stp[0].ScreeningHit {
+		t.Errorf("CheckSTP inputs %+v, want one for app_x with a clean screening", h.stp)
 	}
 	if len(h.issues) != 1 {
 		t.Fatalf("IssueVisa called %d times", len(h.issues))
@@ -384,7 +427,7 @@ func TestRefuseWithReasonCode(t *testing.T) {
 
 	h.assertCalls(
 		"RecordStatus:validating", "ValidateApplication",
-		"RecordStatus:screening", "ScreenApplication",
+		"RecordStatus:screening", "ScreenApplication", "CheckSTP",
 		"RecordStatus:awaiting_review", "RecordStatus:refused",
 	)
 	h.assertSeq()
@@ -516,7 +559,7 @@ func TestWithdrawWhileAwaitingReview(t *testing.T) {
 	}
 	h.assertCalls(
 		"RecordStatus:validating", "ValidateApplication",
-		"RecordStatus:screening", "ScreenApplication",
+		"RecordStatus:screening", "ScreenApplication", "CheckSTP",
 		"RecordStatus:awaiting_review", "RecordStatus:withdrawn",
 	)
 	h.assertSeq()
@@ -623,4 +666,43 @@ func TestValidationFailureReleasesPendingWithdrawal(t *testing.T) {
 		t.Errorf("withdraw accepted=%v completed=%v err=%v, want accepted and answered with an error", wd.accepted, wd.completed, wd.err)
 	}
 	h.assertCalls("RecordStatus:validating", "ValidateApplication")
+}
+
+// Executions started before case handling existed (no "case-handling"
+// version marker in their history) keep the old behaviour: no SLA clock, no
+// straight-through processing, no claims or requests for information, one
+// decision (even on a five-year visa) and done.
+func TestExecutionWithoutCaseHandlingVersion(t *testing.T) {
+	h := newHarness(t, scenario{stp: activities.STPResult{Eligible: true, PolicyVersion: activities.STPPolicyVersion}})
+	h.env.OnGetVersion("case-handling", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	var awaiting workflows.CaseState
+	h.queryAt(time.Hour, &awaiting)
+	claim := h.update(2*time.Hour, workflows.UpdateClaim, "claim", workflows.ClaimRequest{Actor: officer})
+	rfi := h.update(3*time.Hour, workflows.UpdateDecide, "rfi",
+		workflows.DecisionRequest{Decision: "request_information", Message: "Please send the invitation.", Actor: officer})
+	// Well past the 72-hour SLA of the five-year visa: nothing is escalated.
+	dec := h.update(100*time.Hour, workflows.UpdateDecide, "decide", approve)
+	h.runWith(workflows.ApplicationInput{
+		ApplicationID: "app_x", Product: string(domain.ProductBusiness5YMulti), SubmittedAt: submittedAt,
+	})
+
+	if awaiting.Status != workflows.StatusAwaitingReview || awaiting.SLA != nil {
+		t.Errorf("state awaiting review %+v, want awaiting_review without an SLA clock", awaiting)
+	}
+	mustReject(t, "claim", claim, workflows.IsInvalidTransition, "InvalidTransition")
+	mustReject(t, "request for information", rfi, workflows.IsInvalidRequest, "InvalidRequest")
+	mustAccept(t, "single decision on a five-year visa", dec)
+	if dec.result.Status != workflows.StatusIssued || dec.result.FirstDecision != nil {
+		t.Errorf("decide result %+v, want issued on the first decision", dec.result)
+	}
+	if final := h.finalState(); final.Status != workflows.StatusIssued || final.SLA != nil {
+		t.Errorf("final state %+v", final)
+	}
+	h.assertCalls(
+		"RecordStatus:validating", "ValidateApplication",
+		"RecordStatus:screening", "ScreenApplication",
+		"RecordStatus:awaiting_review",
+		"IssueVisa:issued",
+	)
+	h.assertSeq()
 }

@@ -101,9 +101,9 @@ var piiPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)nurlan`),
 	regexp.MustCompile(`(?i)example\.kz`),
 	regexp.MustCompile(`(?i)[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}`), // any e-mail address
-	regexp.MustCompile(`\bN\d{8}\b`),                                 // testenv.UniquePassport
-	regexp.MustCompile(`P<KAZ`),                                      // an MRZ
-	regexp.MustCompile(`1985-03-14|850314`),                          // date of birth
+	regexp.MustCompile(`\bN\d{8}\b`),                                // testenv.UniquePassport
+	regexp.MustCompile(`P<KAZ`),                                     // an MRZ
+	regexp.MustCompile(`1985-03-14|850314`),                         // date of birth
 	regexp.MustCompile(`(?i)steppe grain|export director|lahore textiles|12 mall road`),
 	regexp.MustCompile(`\+7 701|\+92 42`), // phone numbers
 }

@@ -85,6 +85,9 @@ func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.SecretKey == "" {
+		return errors.New("VISA_SECRET_KEY is required (hex or base64, at least 32 bytes, the same on every api and worker process); visad dev generates one for you")
+	}
 	log := newLogger(stderr, cfg.LogLevel, false)
 	svc, err := app.NewServices(ctx, cfg, log)
 	if err != nil {
@@ -98,6 +101,9 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, _, err := config.Load("visad worker", args)
 	if err != nil {
 		return err
+	}
+	if cfg.SecretKey == "" {
+		return errors.New("VISA_SECRET_KEY is required (hex or base64, at least 32 bytes, the same on every api and worker process); visad dev generates one for you")
 	}
 	log := newLogger(stderr, cfg.LogLevel, false)
 	svc, err := app.NewServices(ctx, cfg, log)

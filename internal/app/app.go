@@ -21,6 +21,7 @@ import (
 	"github.com/visad/visad/internal/casework"
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/internal/notify"
 	"github.com/visad/visad/workflows"
 )
 
@@ -113,7 +114,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics,
 		Cases: &casework.Service{
 			Store: store, Keys: k, Temporal: tc, TaskQueue: cfg.TaskQueue,
-			EligibleNationalities: cfg.EligibleNationalities, Log: log,
+			EligibleNationalities: cfg.EligibleNationalities, Log: log, SLA: cfg.SLA(),
 		},
 	}, nil
 }
@@ -136,9 +137,15 @@ func (s *Services) NewWorker() (worker.Worker, error) {
 	w.RegisterWorkflow(workflows.BatchWorkflow)
 	w.RegisterActivity(&activities.Activities{
 		Store: s.Store, Keys: s.Keys, Watchlist: wl, EligibleNationalities: s.Config.EligibleNationalities,
-		Starter: s.Cases,
+		Starter: s.Cases, SLA: s.Config.SLA(), STPEnabled: s.Config.STPEnabled,
 	})
 	return w, nil
+}
+
+// Dispatcher sends the notification outbox.
+func (s *Services) Dispatcher() *notify.Dispatcher {
+	return &notify.Dispatcher{Store: s.Store, Keys: s.Keys, SMTPURL: s.Config.SMTPURL, From: s.Config.MailFrom,
+		SupervisorEmail: s.Config.SupervisorEmail, Log: s.Log}
 }
 
 // Handler builds the HTTP API handler.
@@ -157,6 +164,7 @@ func (s *Services) RunWorker(ctx context.Context) error {
 	}
 	defer w.Stop()
 	go s.Cases.RunReconciler(ctx, 10*time.Second)
+	go s.Dispatcher().Run(ctx, 2*time.Second)
 	<-ctx.Done()
 	return nil
 }

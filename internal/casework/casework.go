@@ -32,8 +32,10 @@ type Service struct {
 	Temporal              client.Client
 	TaskQueue             string
 	EligibleNationalities []string
-	Now                   func() time.Time
-	Log                   *slog.Logger
+	// SLA is the decision deadline per product code (empty: the product's default).
+	SLA map[string]time.Duration
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Errors the API maps to problems.
@@ -47,6 +49,11 @@ var (
 type TransitionError struct{ Message string }
 
 func (e *TransitionError) Error() string { return e.Message }
+
+// NotAllowedError is an action this person may not take on this case.
+type NotAllowedError struct{ Message string }
+
+func (e *NotAllowedError) Error() string { return e.Message }
 
 // RequestError is an action whose arguments the workflow rejected.
 type RequestError struct{ Message string }
@@ -103,7 +110,7 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 			RequestHash:        keys.HashRequest(plain),
 			IdempotencyKeyHash: keyHash,
 			SubmittedAt:        now,
-			SLADueAt:           now.Add(spec.DecisionSLA),
+			SLADueAt:           now.Add(s.slaFor(spec)),
 		})
 		if errors.Is(err, db.ErrIDCollision) && attempt < 3 {
 			continue
@@ -120,6 +127,13 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 		}
 	}
 	return Submitted{Application: app, AccessToken: s.Keys.AccessToken(app.ID), Created: created}, nil
+}
+
+func (s *Service) slaFor(spec domain.ProductSpec) time.Duration {
+	if d := s.SLA[string(spec.Code)]; d > 0 {
+		return d
+	}
+	return spec.DecisionSLA
 }
 
 // StartWorkflow starts the application's workflow, or finds it already
@@ -140,7 +154,7 @@ func (s *Service) StartApplicationWorkflow(ctx context.Context, applicationID, p
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.ApplicationWorkflow, workflows.ApplicationInput{
-		ApplicationID: applicationID, Product: product, SubmittedAt: submittedAt,
+		ApplicationID: applicationID, Product: product, SubmittedAt: submittedAt, SLA: s.SLA[product],
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
@@ -244,6 +258,21 @@ func (s *Service) Decide(ctx context.Context, id string, d workflows.DecisionReq
 	return s.update(ctx, id, workflows.UpdateDecide, d, requestID)
 }
 
+// Claim assigns the case to the acting officer.
+func (s *Service) Claim(ctx context.Context, id string, actor workflows.Actor) (workflows.CaseState, error) {
+	return s.update(ctx, id, workflows.UpdateClaim, workflows.ClaimRequest{Actor: actor}, "")
+}
+
+// Release gives a claimed case back to the queue.
+func (s *Service) Release(ctx context.Context, id string, actor workflows.Actor) (workflows.CaseState, error) {
+	return s.update(ctx, id, workflows.UpdateRelease, workflows.ClaimRequest{Actor: actor}, "")
+}
+
+// ProvideInformation relays the applicant's answer to a request for information.
+func (s *Service) ProvideInformation(ctx context.Context, id string, r workflows.InformationReply, requestID string) (workflows.CaseState, error) {
+	return s.update(ctx, id, workflows.UpdateInform, r, requestID)
+}
+
 // Withdraw relays an applicant's withdrawal.
 func (s *Service) Withdraw(ctx context.Context, id string, r workflows.WithdrawRequest, requestID string) (workflows.CaseState, error) {
 	return s.update(ctx, id, workflows.UpdateWithdraw, r, requestID)
@@ -262,9 +291,14 @@ func (s *Service) update(ctx context.Context, id, name string, arg any, requestI
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	updateID := ""
+	if requestID != "" {
+		// The client's Idempotency-Key dedupes the update; only its hash reaches Temporal.
+		updateID = keys.HashToken("update:" + name + ":" + requestID)
+	}
 	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.WorkflowID(id),
-		UpdateID:     requestID,
+		UpdateID:     updateID,
 		UpdateName:   name,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -280,6 +314,8 @@ func (s *Service) update(ctx context.Context, id, name string, arg any, requestI
 		return st, &TransitionError{Message: applicationMessage(err)}
 	case workflows.IsInvalidRequest(err):
 		return st, &RequestError{Message: applicationMessage(err)}
+	case workflows.IsNotAllowed(err):
+		return st, &NotAllowedError{Message: applicationMessage(err)}
 	}
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {

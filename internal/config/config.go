@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,6 +26,12 @@ type Config struct {
 	LogLevel              string        // VISA_LOG_LEVEL: debug|info|warn|error
 	TemporalLogLevel      string        // VISA_TEMPORAL_LOG_LEVEL: the embedded server's log level (dev), or off
 	ShutdownTimeout       time.Duration // VISA_SHUTDOWN_TIMEOUT
+	SLABusiness2Y         time.Duration // VISA_SLA_BUSINESS_2Y: decision deadline of the two-year visa
+	SLABusiness5YMulti    time.Duration // VISA_SLA_BUSINESS_5Y_MULTI: decision deadline of the five-year visa
+	STPEnabled            bool          // VISA_STP_ENABLED: straight-through processing of endorsed two-year cases
+	SMTPURL               string        // VISA_SMTP_URL: smtp://[user:pass@]host:port; empty logs e-mails instead (dev)
+	MailFrom              string        // VISA_MAIL_FROM
+	SupervisorEmail       string        // VISA_SUPERVISOR_EMAIL: where escalations are e-mailed (optional)
 }
 
 // Variables lists every environment variable the config reads (docs and tests check against it).
@@ -32,6 +39,8 @@ var Variables = []string{
 	"VISA_DATA_DIR", "VISA_DATABASE_URL", "VISA_HTTP_ADDR", "VISA_TEMPORAL_ADDRESS",
 	"VISA_TEMPORAL_NAMESPACE", "VISA_TASK_QUEUE", "VISA_WATCHLIST", "VISA_ELIGIBLE_NATIONALITIES",
 	"VISA_SECRET_KEY", "VISA_LOG_LEVEL", "VISA_TEMPORAL_LOG_LEVEL", "VISA_SHUTDOWN_TIMEOUT",
+	"VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI", "VISA_STP_ENABLED", "VISA_SMTP_URL", "VISA_MAIL_FROM",
+	"VISA_SUPERVISOR_EMAIL",
 }
 
 // Load reads the environment and then parses args as flag overrides; extra
@@ -50,11 +59,28 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 		LogLevel:              env("VISA_LOG_LEVEL", "info"),
 		TemporalLogLevel:      env("VISA_TEMPORAL_LOG_LEVEL", "warn"),
 	}
-	timeout, err := time.ParseDuration(env("VISA_SHUTDOWN_TIMEOUT", "20s"))
-	if err != nil {
-		return c, nil, fmt.Errorf("VISA_SHUTDOWN_TIMEOUT: %w", err)
+	c.SMTPURL = os.Getenv("VISA_SMTP_URL")
+	c.MailFrom = env("VISA_MAIL_FROM", "visad <no-reply@visad.local>")
+	c.SupervisorEmail = os.Getenv("VISA_SUPERVISOR_EMAIL")
+	for _, d := range []struct {
+		key, def string
+		dst      *time.Duration
+	}{
+		{"VISA_SHUTDOWN_TIMEOUT", "20s", &c.ShutdownTimeout},
+		{"VISA_SLA_BUSINESS_2Y", "24h", &c.SLABusiness2Y},
+		{"VISA_SLA_BUSINESS_5Y_MULTI", "72h", &c.SLABusiness5YMulti},
+	} {
+		v, err := time.ParseDuration(env(d.key, d.def))
+		if err != nil || v <= 0 {
+			return c, nil, fmt.Errorf("%s: want a positive duration such as %s", d.key, d.def)
+		}
+		*d.dst = v
 	}
-	c.ShutdownTimeout = timeout
+	stp, err := strconv.ParseBool(env("VISA_STP_ENABLED", "true"))
+	if err != nil {
+		return c, nil, fmt.Errorf("VISA_STP_ENABLED: want true or false")
+	}
+	c.STPEnabled = stp
 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for dev-mode state (VISA_DATA_DIR)")
@@ -67,6 +93,10 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 	nationalities := fs.String("eligible-nationalities", strings.Join(c.EligibleNationalities, ","), "comma-separated ISO alpha-3 codes (VISA_ELIGIBLE_NATIONALITIES)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (VISA_LOG_LEVEL)")
 	fs.StringVar(&c.TemporalLogLevel, "temporal-log-level", c.TemporalLogLevel, "embedded Temporal server log level, or off (VISA_TEMPORAL_LOG_LEVEL)")
+	fs.DurationVar(&c.SLABusiness2Y, "sla-business-2y", c.SLABusiness2Y, "decision deadline of business_2y (VISA_SLA_BUSINESS_2Y)")
+	fs.DurationVar(&c.SLABusiness5YMulti, "sla-business-5y-multi", c.SLABusiness5YMulti, "decision deadline of business_5y_multi (VISA_SLA_BUSINESS_5Y_MULTI)")
+	fs.BoolVar(&c.STPEnabled, "stp", c.STPEnabled, "straight-through processing (VISA_STP_ENABLED)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server for notifications; empty logs them (VISA_SMTP_URL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (VISA_SHUTDOWN_TIMEOUT)")
 	for _, register := range extra {
 		register(fs)
@@ -79,6 +109,11 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 		c.DatabaseURL = filepath.Join(c.DataDir, "visad.db")
 	}
 	return c, fs, nil
+}
+
+// SLA maps product codes to their configured decision deadline.
+func (c Config) SLA() map[string]time.Duration {
+	return map[string]time.Duration{"business_2y": c.SLABusiness2Y, "business_5y_multi": c.SLABusiness5YMulti}
 }
 
 // SecretFile is where dev mode keeps a generated secret when VISA_SECRET_KEY is unset.

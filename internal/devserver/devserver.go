@@ -96,7 +96,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	ports, err := loadOrPickPorts(cfg.DatabaseFile, host)
+	ports, err := loadOrPickPorts(cfg.DatabaseFile, host, port)
 	if err != nil {
 		return nil, err
 	}

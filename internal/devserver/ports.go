@@ -21,37 +21,32 @@ type servicePorts struct {
 // The cluster membership table remembers those addresses for a while after a
 // stop; a restart that binds the same ones rejoins its own ring at once
 // instead of waiting for dead peers to time out.
-func loadOrPickPorts(databaseFile, host string) (servicePorts, error) {
+func loadOrPickPorts(databaseFile, host string, frontendPort int) (servicePorts, error) {
 	path := ""
 	if databaseFile != "" {
 		path = databaseFile + ".ports.json"
 		if raw, err := os.ReadFile(path); err == nil {
 			var p servicePorts
-			if json.Unmarshal(raw, &p) == nil && p.complete() && p.allFree(host) {
+			if json.Unmarshal(raw, &p) == nil && p.complete(frontendPort) && p.allFree(host) {
 				return p, nil
 			}
 		}
 	}
+	// Hold every listener open until all are chosen, so no port is handed out twice.
+	ports, err := freePorts(host, 2*len(serviceNames), frontendPort)
+	if err != nil {
+		return servicePorts{}, err
+	}
 	p := servicePorts{GRPC: map[string]int{}, Membership: map[string]int{}}
+	next := 0
+	take := func() int { next++; return ports[next-1] }
 	for _, svc := range serviceNames {
 		if svc != "frontend" {
-			port, err := freePort(host)
-			if err != nil {
-				return p, err
-			}
-			p.GRPC[svc] = port
+			p.GRPC[svc] = take()
 		}
-		port, err := freePort(host)
-		if err != nil {
-			return p, err
-		}
-		p.Membership[svc] = port
+		p.Membership[svc] = take()
 	}
-	metrics, err := freePort(host)
-	if err != nil {
-		return p, err
-	}
-	p.Metrics = metrics
+	p.Metrics = take()
 	if path != "" {
 		raw, _ := json.MarshalIndent(p, "", "  ")
 		if err := os.WriteFile(path, raw, 0o600); err != nil {
@@ -61,13 +56,44 @@ func loadOrPickPorts(databaseFile, host string) (servicePorts, error) {
 	return p, nil
 }
 
-func (p servicePorts) complete() bool {
+// complete checks a saved set: every port present and no port used twice.
+func (p servicePorts) complete(frontendPort int) bool {
+	seen := map[int]bool{p.Metrics: true, frontendPort: true}
 	for _, svc := range serviceNames {
-		if p.Membership[svc] == 0 || (svc != "frontend" && p.GRPC[svc] == 0) {
-			return false
+		ports := []int{p.Membership[svc]}
+		if svc != "frontend" {
+			ports = append(ports, p.GRPC[svc])
+		}
+		for _, port := range ports {
+			if port == 0 || seen[port] {
+				return false
+			}
+			seen[port] = true
 		}
 	}
 	return p.Metrics != 0
+}
+
+// freePorts asks the kernel for n distinct free ports other than exclude.
+func freePorts(host string, n, exclude int) ([]int, error) {
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for len(ports) < n {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, l)
+		if port := l.Addr().(*net.TCPAddr).Port; port != exclude {
+			ports = append(ports, port)
+		}
+	}
+	return ports, nil
 }
 
 func (p servicePorts) allFree(host string) bool {

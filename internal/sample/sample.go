@@ -74,7 +74,7 @@ func Generate(o Options) []Person {
 			"product": string(o.Product), "surname": surname, "given_names": given, "sex": sex,
 			"date_of_birth": dob.Format(time.DateOnly), "place_of_birth": birthplaces[r.IntN(len(birthplaces))],
 			"nationality": "KAZ", "email": fmt.Sprintf("delegate%05d@example.kz", i+1),
-			"phone": fmt.Sprintf("+7 701 %03d %04d", r.IntN(1000), r.IntN(10000)),
+			"phone":           fmt.Sprintf("+7 701 %03d %04d", r.IntN(1000), r.IntN(10000)),
 			"passport_number": passport, "passport_issuing_country": "KAZ",
 			"passport_issue_date": issue.Format(time.DateOnly), "passport_expiry_date": expiry.Format(time.DateOnly),
 			"passport_mrz_line1": l1, "passport_mrz_line2": l2,

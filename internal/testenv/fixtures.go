@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -59,4 +60,23 @@ func WithMRZ(app domain.Application) domain.Application {
 	})
 	app.Passport.MRZ = []string{l1, l2}
 	return app
+}
+
+// EnrolMember puts the applicant of a five-year application on a chamber's
+// roster (creating a chamber on first use) and points the form's chamber
+// recommendation at that membership.
+func (e *Env) EnrolMember(form *domain.Application) {
+	e.T.Helper()
+	if e.memberChamber == "" {
+		e.memberChamber, _ = e.Chamber("Kazakh Chamber of International Commerce")
+	}
+	number := "M-" + form.Passport.Number
+	form.Chamber = &domain.Chamber{ChamberID: e.memberChamber, MembershipNumber: number}
+	if _, _, err := e.Services.Cases.UpsertRoster(context.Background(), e.memberChamber, []domain.Member{{
+		MembershipNumber: number, Surname: form.Applicant.Surname, GivenNames: form.Applicant.GivenNames,
+		DateOfBirth: form.Applicant.DateOfBirth, Nationality: form.Applicant.Nationality,
+		PassportNumber: form.Passport.Number, Status: "active", ValidUntil: time.Now().AddDate(3, 0, 0).Format(time.DateOnly),
+	}}); err != nil {
+		e.T.Fatal(err)
+	}
 }

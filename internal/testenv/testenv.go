@@ -53,6 +53,8 @@ type Options struct {
 	DatabaseURL string            // default: a fresh SQLite file
 	Watchlist   string            // CSV content; written to a temp file
 	Log         io.Writer
+	SMTPURL     string // notifications go here (tests drive the dispatcher themselves)
+	NoSTP       bool   // switch straight-through processing off
 }
 
 // Env is a running stack.
@@ -63,6 +65,8 @@ type Env struct {
 	HTTP     *httptest.Server
 	Store    *db.Store
 	LogBuf   *SafeBuffer
+
+	memberChamber string
 }
 
 // Start brings up database, worker and API on the shared Temporal server.
@@ -86,6 +90,10 @@ func Start(t testing.TB, opts Options) *Env {
 	cfg.Namespace = "default"
 	cfg.TaskQueue = fmt.Sprintf("test-%s-%d", sanitize(t.Name()), time.Now().UnixNano())
 	cfg.SecretKey = strings.Repeat("ab", 32)
+	cfg.SMTPURL = opts.SMTPURL
+	if opts.NoSTP {
+		cfg.STPEnabled = false
+	}
 	if opts.Watchlist != "" {
 		cfg.Watchlist = filepath.Join(dir, "watchlist.csv")
 		if err := os.WriteFile(cfg.Watchlist, []byte(opts.Watchlist), 0o600); err != nil {
@@ -159,21 +167,40 @@ func (r Response) JSON(t testing.TB, v any) {
 	}
 }
 
-// Do sends a request. body may be nil, a []byte/string (sent raw) or a value (JSON-encoded).
+// Do sends a request. body may be nil, a []byte/string (sent raw) or a value
+// (JSON-encoded). The request and its response are validated against the
+// OpenAPI spec (api/openapi.yaml); a mismatch fails the test.
 func (e *Env) Do(method, path, token string, body any, headers ...string) Response {
 	e.T.Helper()
-	var rdr io.Reader
+	return e.do(true, method, path, token, body, headers...)
+}
+
+// DoRaw is Do for a request the test makes invalid on purpose (malformed
+// JSON, a value outside the schema, a wrong media type): only the response
+// is validated against the spec.
+func (e *Env) DoRaw(method, path, token string, body any, headers ...string) Response {
+	e.T.Helper()
+	return e.do(false, method, path, token, body, headers...)
+}
+
+func (e *Env) do(validateRequest bool, method, path, token string, body any, headers ...string) Response {
+	e.T.Helper()
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case []byte:
-		rdr = bytes.NewReader(b)
+		raw = b
 	case string:
-		rdr = strings.NewReader(b)
+		raw = []byte(b)
 	default:
-		raw, err := json.Marshal(b)
+		var err error
+		raw, err = json.Marshal(b)
 		if err != nil {
 			e.T.Fatal(err)
 		}
+	}
+	var rdr io.Reader
+	if body != nil {
 		rdr = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, e.HTTP.URL+path, rdr)
@@ -194,8 +221,10 @@ func (e *Env) Do(method, path, token string, body any, headers ...string) Respon
 		e.T.Fatal(err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	respBody, _ := io.ReadAll(resp.Body)
+	out := Response{Status: resp.StatusCode, Header: resp.Header, Body: respBody}
+	e.checkOpenAPI(req, raw, out, validateRequest)
+	return out
 }
 
 // WaitForStatus polls the application until it reaches status (or fails the test).
@@ -235,4 +264,14 @@ func (b *SafeBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Chamber creates a chamber account and returns its id and bearer token.
+func (e *Env) Chamber(name string) (id, token string) {
+	e.T.Helper()
+	id, token, err := e.Services.Cases.NewChamber(context.Background(), name)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return id, token
 }

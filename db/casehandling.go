@@ -1,0 +1,187 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// notifyStatuses are the applicant-visible changes that send an e-mail.
+var notifyStatuses = map[string]bool{
+	"received": true, "information_requested": true, "issued": true, "refused": true, "lapsed": true, "withdrawn": true,
+}
+
+// enqueueNotification writes the outbox row of an applicant-visible change in
+// the caller's transaction; a replayed change enqueues nothing new.
+func enqueueNotification(ctx context.Context, tx *sqlx.Tx, applicationID string, seq int64, status string, at time.Time) error {
+	if !notifyStatuses[status] {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`), applicationID, seq, status, ms(at), ms(at))
+	if err != nil {
+		return fmt.Errorf("enqueue notification: %w", err)
+	}
+	return nil
+}
+
+// SLAEvent is a change of a case's SLA clock: escalation, breach, pause, resume.
+type SLAEvent struct {
+	ApplicationID string
+	Seq           int64
+	Event         string // escalated | sla_breached | clock_paused | clock_resumed
+	Detail        string
+	At            time.Time
+	DueAt         time.Time
+	Paused        bool
+	RemainingMS   int64
+	Escalated     bool
+	Breached      bool
+}
+
+// RecordSLAEvent updates the case's SLA fields and appends the timeline event.
+// The status is left alone: the clock runs beside the case's steps.
+func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var status string
+		if err := tx.GetContext(ctx, &status, tx.Rebind(`SELECT status FROM applications WHERE id = ?`), e.ApplicationID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
+			VALUES (?, ?, ?, ?, ?, 'system', ?) ON CONFLICT (application_id, seq) DO NOTHING`),
+			e.ApplicationID, e.Seq, ms(e.At), status, e.Event, e.Detail)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // already recorded
+		}
+		rank := 1
+		if e.Escalated || e.Breached {
+			rank = 0
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE applications SET sla_due_at = ?, sla_paused = ?, sla_remaining_ms = ?,
+			escalated = ?, breached = ?, queue_rank = ? WHERE id = ?`),
+			ms(e.DueAt), e.Paused, e.RemainingMS, e.Escalated, e.Breached, rank, e.ApplicationID)
+		if err != nil || e.Event != "escalated" {
+			return err
+		}
+		// Supervisors hear of an escalation through the same outbox.
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
+			VALUES (?, ?, 'escalated', ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`), e.ApplicationID, e.Seq, ms(e.At), ms(e.At))
+		return err
+	})
+}
+
+// Assignment claims a case for an officer (Assignee set) or releases it (empty).
+type Assignment struct {
+	ApplicationID string
+	Seq           int64
+	Assignee      string
+	Actor         string
+	At            time.Time
+}
+
+// RecordAssignment writes who holds a case, with its timeline event.
+func (s *Store) RecordAssignment(ctx context.Context, a Assignment) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var status string
+		if err := tx.GetContext(ctx, &status, tx.Rebind(`SELECT status FROM applications WHERE id = ?`), a.ApplicationID); err != nil {
+			return err
+		}
+		event := "claimed"
+		if a.Assignee == "" {
+			event = "released"
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
+			VALUES (?, ?, ?, ?, ?, ?, '') ON CONFLICT (application_id, seq) DO NOTHING`),
+			a.ApplicationID, a.Seq, ms(a.At), status, event, a.Actor)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE applications SET assignee = ? WHERE id = ?`), nullable(a.Assignee), a.ApplicationID)
+		return err
+	})
+}
+
+// RecentRefusal reports whether the passport had an application refused since.
+func (s *Store) RecentRefusal(ctx context.Context, passportHash string, since time.Time) (bool, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM applications
+		WHERE passport_hash = ? AND status = 'refused' AND decided_at >= ?`), passportHash, ms(since))
+	return n > 0, err
+}
+
+// Notification is an outbox row claimed for sending.
+type Notification struct {
+	ApplicationID string `db:"application_id"`
+	Seq           int64  `db:"seq"`
+	Kind          string `db:"kind"`
+	Attempts      int    `db:"attempts"`
+}
+
+// ClaimNotifications leases up to limit due notifications to this sender
+// until now+lease, so two dispatchers never send the same one at once.
+func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Notification, error) {
+	var claimed []Notification
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		claimed = claimed[:0]
+		var due []Notification
+		if err := tx.SelectContext(ctx, &due, tx.Rebind(`SELECT application_id, seq, kind, attempts FROM notifications
+			WHERE sent_at IS NULL AND next_attempt_at <= ? AND claimed_until <= ?
+			ORDER BY next_attempt_at LIMIT ?`), ms(now), ms(now), limit); err != nil {
+			return err
+		}
+		for _, n := range due {
+			res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE notifications SET claimed_until = ?
+				WHERE application_id = ? AND seq = ? AND sent_at IS NULL AND claimed_until <= ?`),
+				ms(now.Add(lease)), n.ApplicationID, n.Seq, ms(now))
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				claimed = append(claimed, n)
+			}
+		}
+		return nil
+	})
+	return claimed, err
+}
+
+// MarkNotificationSent records a delivered notification.
+func (s *Store) MarkNotificationSent(ctx context.Context, n Notification, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE notifications SET sent_at = ?, attempts = attempts + 1, last_error = ''
+		WHERE application_id = ? AND seq = ?`), ms(at), n.ApplicationID, n.Seq)
+	return err
+}
+
+// MarkNotificationFailed schedules another attempt after backoff.
+func (s *Store) MarkNotificationFailed(ctx context.Context, n Notification, next time.Time, reason string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?,
+		claimed_until = 0, last_error = ? WHERE application_id = ? AND seq = ?`), ms(next), reason, n.ApplicationID, n.Seq)
+	return err
+}
+
+// NotificationState is what tests and operators read of one outbox row.
+type NotificationState struct {
+	Kind     string        `db:"kind"`
+	Attempts int           `db:"attempts"`
+	SentAtMS sql.NullInt64 `db:"sent_at"`
+}
+
+// Notifications lists an application's outbox rows in order.
+func (s *Store) Notifications(ctx context.Context, applicationID string) ([]NotificationState, error) {
+	var out []NotificationState
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT kind, attempts, sent_at FROM notifications WHERE application_id = ? ORDER BY seq`), applicationID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return out, err
+}
