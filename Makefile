@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin/visad
 PKGS      := ./...
 
-.PHONY: run build test vet bench fuzz clean
+.PHONY: run build test vet bench fuzz fuzz-brief clean
 
 ## run: everything in one process — embedded Temporal (SQLite file), app DB, worker, API
 run: build
@@ -15,20 +15,29 @@ build:
 
 ## test: vet and run every test (Postgres store tests run when VISA_TEST_POSTGRES_URL is set)
 test: vet
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+	$(MAKE) fuzz-brief
+
+## fuzz-brief: each pure-domain fuzz target for a few seconds (part of make test; seeds also run in go test)
+fuzz-brief:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTD3$$' -fuzztime 3s ./domain/
+	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 3s ./domain/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBatchCSV$$' -fuzztime 3s ./domain/
 
 vet:
 	$(GO) vet $(PKGS)
 
-## bench: throughput and latency against the raw Temporal baseline, measured in the same run
+## bench: every P-figure against its raw Temporal baseline, measured in the same run
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./bench/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./bench/
 
 ## fuzz: run each fuzz target for a while (FUZZTIME, default 30s)
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTD3$$' -fuzztime $(FUZZTIME) ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./domain/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBatchCSV$$' -fuzztime $(FUZZTIME) ./domain/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./api/
 
 clean:
 	rm -rf bin data

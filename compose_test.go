@@ -219,6 +219,14 @@ func TestComposeVisadServices(t *testing.T) {
 				t.Errorf("%s: %s=%q", name, k, env[k])
 			}
 		}
+		// Temporal payloads are encrypted with one key set on every process, once the config reads one.
+		if slices.Contains(config.Variables, "VISA_PAYLOAD_KEYS") && env["VISA_PAYLOAD_KEYS"] == "" {
+			t.Errorf("%s: VISA_PAYLOAD_KEYS is not set", name)
+		}
+		// Mail goes to the SMTP sink, once the config knows an SMTP setting.
+		if slices.Contains(config.Variables, "VISA_SMTP_URL") && !strings.Contains(env["VISA_SMTP_URL"], "mailpit:1025") {
+			t.Errorf("%s: VISA_SMTP_URL=%q, want the mailpit sink (smtp://mailpit:1025)", name, env["VISA_SMTP_URL"])
+		}
 		if shared == nil {
 			shared = env
 		} else if !mapsEqual(shared, env) {
@@ -332,7 +340,7 @@ func TestComposeConfigValidates(t *testing.T) {
 		t.Skip("docker-compose is not installed (apt-get install docker-compose)")
 	}
 	cmd := exec.Command(bin, "-f", "docker-compose.yml", "config", "-q")
-	cmd.Env = append(os.Environ(), "VISA_SECRET_KEY="+strings.Repeat("ab", 32))
+	cmd.Env = append(os.Environ(), "VISA_SECRET_KEY="+strings.Repeat("ab", 32), "VISA_PAYLOAD_KEYS=k1:"+strings.Repeat("cd", 32))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("docker-compose config: %v\n%s", err, out)
 	}

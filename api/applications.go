@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -269,7 +270,7 @@ func (s *Server) withdrawApplication(c *gin.Context) {
 	if !s.caseActionError(c, err) {
 		return
 	}
-	c.JSON(http.StatusOK, caseStateView(st))
+	c.JSON(http.StatusOK, applicantStateView(st))
 }
 
 // DecisionBody is an officer's decision.
@@ -304,7 +305,7 @@ func (s *Server) decide(c *gin.Context) {
 	case "request_information":
 		if strings.TrimSpace(body.Message) == "" {
 			errs = append(errs, domain.FieldError{Pointer: "/message", Code: "required", Detail: "a request for information needs a message to the applicant"})
-		} else if len(body.Message) > workflows.MaxMessageLength {
+		} else if utf8.RuneCountInString(body.Message) > workflows.MaxMessageLength {
 			errs = append(errs, domain.FieldError{Pointer: "/message", Code: "too_long", Detail: "must be at most 2000 characters"})
 		}
 		if body.DueInDays != nil && (*body.DueInDays < 1 || *body.DueInDays > workflows.MaxInformationDays) {
@@ -315,7 +316,7 @@ func (s *Server) decide(c *gin.Context) {
 	default:
 		errs = append(errs, domain.FieldError{Pointer: "/decision", Code: "one_of", Detail: "must be approve, refuse or request_information"})
 	}
-	if len(body.Note) > 2000 {
+	if utf8.RuneCountInString(body.Note) > 2000 {
 		errs = append(errs, domain.FieldError{Pointer: "/note", Code: "too_long", Detail: "must be at most 2000 characters"})
 	}
 	if len(errs) > 0 {
@@ -373,6 +374,17 @@ type CaseStateView struct {
 	// FirstDecision is the first of the two decisions a five-year visa needs.
 	FirstDecision      *DecisionView           `json:"first_decision,omitempty"`
 	InformationRequest *InformationRequestView `json:"information_request,omitempty"`
+}
+
+// applicantStateView is the state after an applicant's own action: staff
+// details (screening, who holds or decided the case) stay with the staff.
+func applicantStateView(st workflows.CaseState) CaseStateView {
+	v := caseStateView(st)
+	v.ScreeningHit, v.Assignee, v.FirstDecision = false, "", nil
+	if v.Decision != nil {
+		v.Decision.DecidedBy = ""
+	}
+	return v
 }
 
 func caseStateView(st workflows.CaseState) CaseStateView {
@@ -560,7 +572,7 @@ func (s *Server) provideInformation(c *gin.Context) {
 	if !decodeJSON(c, &body) {
 		return
 	}
-	if strings.TrimSpace(body.Message) == "" || len(body.Message) > 4*workflows.MaxMessageLength {
+	if strings.TrimSpace(body.Message) == "" || utf8.RuneCountInString(body.Message) > 4*workflows.MaxMessageLength {
 		validationProblem(c, "Invalid answer", domain.FieldErrors{{Pointer: "/message", Code: "required",
 			Detail: "is required (at most 8000 characters)"}})
 		return
@@ -571,5 +583,5 @@ func (s *Server) provideInformation(c *gin.Context) {
 	if !s.caseActionError(c, err) {
 		return
 	}
-	c.JSON(http.StatusOK, caseStateView(st))
+	c.JSON(http.StatusOK, applicantStateView(st))
 }

@@ -41,7 +41,8 @@ func (s *Server) createChamber(c *gin.Context) {
 	if !decodeJSON(c, &body) {
 		return
 	}
-	id, token, err := s.deps.Cases.NewChamber(c.Request.Context(), body.Name)
+	p := principal(c)
+	id, token, err := s.deps.Cases.NewChamber(db.WithAuditActor(c.Request.Context(), p.Role+":"+p.UserID), body.Name)
 	var fe domain.FieldErrors
 	if errors.As(err, &fe) {
 		validationProblem(c, "Invalid chamber", fe)

@@ -188,13 +188,17 @@ func TestVisaValidityCappedAtPassportExpiry(t *testing.T) {
 
 func TestBusiness5YIssuedForFiveYears(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
+	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
 	supervisor, _ := env.StaffToken(api.RoleSupervisor, "Supervisor")
 	form := testenv.ValidApplication(domain.ProductBusiness5YMulti)
 	env.EnrolMember(&form)
 	s := submit(t, env, form)
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
-	if r := decide(env, s.ID, supervisor, map[string]string{"decision": "approve"}); r.Status != http.StatusOK {
-		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	// Five-year visas need two people: an officer's approval, then a supervisor's.
+	for _, token := range []string{officer, supervisor} {
+		if r := decide(env, s.ID, token, map[string]string{"decision": "approve"}); r.Status != http.StatusOK {
+			t.Fatalf("approve: %d %s", r.Status, r.Body)
+		}
 	}
 	v := getView(t, env, s.ID, s.AccessToken)
 	if v.Product != "business_5y_multi" || v.Visa == nil || v.Visa.ValidUntil != time.Now().UTC().AddDate(5, 0, 0).Format(time.DateOnly) {

@@ -31,6 +31,7 @@ type Metrics struct {
 	duration  *prometheus.HistogramVec
 	submitted *prometheus.CounterVec
 	decisions *prometheus.CounterVec
+	sla       *prometheus.CounterVec
 
 	temporalOnce    sync.Once
 	temporalHandler client.MetricsHandler
@@ -66,15 +67,22 @@ func NewMetrics(log *slog.Logger) *Metrics {
 			Name: "visad_decisions_total",
 			Help: "Officers' decisions that took effect, by outcome.",
 		}, []string{"outcome"}),
+		sla: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "visad_sla_events_total",
+			Help: "SLA clock events recorded by this worker: escalated (75 %) and sla_breached (100 %).",
+		}, []string{"event"}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.submitted, m.decisions,
+	m.Registry.MustRegister(m.requests, m.duration, m.submitted, m.decisions, m.sla,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every known label value starts at zero, so rates work from the first scrape.
 	for _, p := range domain.Products() {
 		m.submitted.WithLabelValues(string(p.Code))
 	}
-	for _, o := range []string{"approve", "refuse"} {
+	for _, o := range []string{"approve", "refuse", "request_information"} {
 		m.decisions.WithLabelValues(o)
+	}
+	for _, e := range []string{"escalated", "sla_breached"} {
+		m.sla.WithLabelValues(e)
 	}
 	return m
 }
@@ -120,6 +128,13 @@ func (m *Metrics) Submitted(product string) { m.submitted.WithLabelValues(produc
 
 // Decided counts a decision that took effect.
 func (m *Metrics) Decided(outcome string) { m.decisions.WithLabelValues(outcome).Inc() }
+
+// SLAEvent counts an escalation or a breach (other clock events are not counted).
+func (m *Metrics) SLAEvent(event string) {
+	if event == "escalated" || event == "sla_breached" {
+		m.sla.WithLabelValues(event).Inc()
+	}
+}
 
 // observe records every request by its route pattern (never the raw path, which holds ids).
 func (s *Server) observe(c *gin.Context) {

@@ -50,6 +50,7 @@ const (
 	typeUnavailable  = "urn:visad:problem:service-unavailable"
 	typeInternal     = "urn:visad:problem:internal-error"
 	typeBatchFormat  = "urn:visad:problem:unreadable-upload"
+	typeRateLimited  = "urn:visad:problem:rate-limited"
 )
 
 func writeProblem(c *gin.Context, p Problem) {

@@ -37,6 +37,9 @@ type Deps struct {
 	Temporal client.Client
 	Log      *slog.Logger
 	Metrics  *Metrics // default: a fresh registry
+	Limits   RateLimit
+	// TrustedProxies may set X-Forwarded-For; by default none, so clients cannot spoof their address.
+	TrustedProxies []string
 }
 
 // Server is the HTTP API.
@@ -61,6 +64,7 @@ func New(deps Deps) http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
+	_ = r.SetTrustedProxies(deps.TrustedProxies)
 	r.Use(s.requestID, s.observe, s.recover, s.accessLog)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such resource"})
@@ -74,8 +78,14 @@ func New(deps Deps) http.Handler {
 	r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
 	r.GET("/openapi.yaml", s.openAPI)
 
-	v1 := r.Group("/v1")
+	// Probes and scrapers are not rate limited; the API is, per client.
+	v1 := r.Group("/v1", rateLimited(newLimiter(deps.Limits.Rate, deps.Limits.Burst)))
 	v1.POST("/applications", s.submitApplication)
+	lookupPerMinute := deps.Limits.LookupPerMinute
+	if lookupPerMinute == 0 {
+		lookupPerMinute = 10
+	}
+	v1.POST("/status-lookup", rateLimited(newLimiter(float64(lookupPerMinute)/60, lookupPerMinute)), s.statusLookup)
 	v1.GET("/applications/:id", s.authenticate(allowApplicant, RoleOfficer, RoleSupervisor, RoleChamber), s.getApplication)
 	v1.POST("/applications/:id/withdraw", s.authenticate(allowApplicant), s.withdrawApplication)
 	v1.POST("/applications/:id/information", s.authenticate(allowApplicant), s.provideInformation)

@@ -281,7 +281,10 @@ func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
-	return enqueueNotification(ctx, tx, c.ApplicationID, c.Seq, c.Status, c.At)
+	if err := enqueueNotification(ctx, tx, c.ApplicationID, c.Seq, c.Status, c.At); err != nil {
+		return err
+	}
+	return auditStatus(ctx, tx, c)
 }
 
 func nullable(s string) any {

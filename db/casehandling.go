@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -67,12 +68,24 @@ func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE applications SET sla_due_at = ?, sla_paused = ?, sla_remaining_ms = ?,
 			escalated = ?, breached = ?, queue_rank = ? WHERE id = ?`),
 			ms(e.DueAt), e.Paused, e.RemainingMS, e.Escalated, e.Breached, rank, e.ApplicationID)
-		if err != nil || e.Event != "escalated" {
+		if err != nil {
 			return err
 		}
-		// Supervisors hear of an escalation through the same outbox.
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
-			VALUES (?, ?, 'escalated', ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`), e.ApplicationID, e.Seq, ms(e.At), ms(e.At))
+		if e.Event == "escalated" {
+			// Supervisors hear of an escalation through the same outbox.
+			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
+				VALUES (?, ?, 'escalated', ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`), e.ApplicationID, e.Seq, ms(e.At), ms(e.At))
+			if err != nil {
+				return err
+			}
+		}
+		if e.Event != "escalated" && e.Event != "sla_breached" {
+			return nil // pauses and resumes follow status changes, which are on the timeline
+		}
+		_, err = appendAudit(ctx, tx, AuditEntry{
+			Actor: "system", Action: "sla." + strings.TrimPrefix(e.Event, "sla_"), Subject: e.ApplicationID,
+			Detail: fmt.Sprintf("due_at_ms=%d", ms(e.DueAt)), IdempotencyKey: fmt.Sprintf("sla:%s:%d", e.ApplicationID, e.Seq), At: e.At,
+		})
 		return err
 	})
 }
@@ -107,6 +120,17 @@ func (s *Store) RecordAssignment(ctx context.Context, a Assignment) error {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE applications SET assignee = ? WHERE id = ?`), nullable(a.Assignee), a.ApplicationID)
+		if err != nil {
+			return err
+		}
+		detail := ""
+		if a.Assignee != "" {
+			detail = "assignee=" + a.Assignee
+		}
+		_, err = appendAudit(ctx, tx, AuditEntry{
+			Actor: a.Actor, Action: "case." + event, Subject: a.ApplicationID, Detail: detail,
+			IdempotencyKey: fmt.Sprintf("assign:%s:%d", a.ApplicationID, a.Seq), At: a.At,
+		})
 		return err
 	})
 }

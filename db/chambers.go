@@ -27,6 +27,16 @@ func (s *Store) CreateChamber(ctx context.Context, c Chamber, account User) erro
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, name, role, token_hash, created_at, expires_at, chamber_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`), account.ID, account.Name, account.Role, account.TokenHash, account.CreatedAtMS,
 			account.ExpiresAtMS, c.ID)
+		if err != nil {
+			return err
+		}
+		actor, at := auditActor(ctx), fromMS(c.CreatedAtMS)
+		if _, err := appendAudit(ctx, tx, AuditEntry{Actor: actor, Action: "chamber.created", Subject: c.ID,
+			Detail: "account=" + account.ID, At: at}); err != nil {
+			return err
+		}
+		_, err = appendAudit(ctx, tx, AuditEntry{Actor: actor, Action: "user.created", Subject: account.ID,
+			Detail: "role=" + account.Role + " chamber=" + c.ID, At: fromMS(account.CreatedAtMS)})
 		return err
 	})
 }
@@ -86,7 +96,10 @@ func (s *Store) UpsertMembers(ctx context.Context, chamberID string, members []M
 				inserted++
 			}
 		}
-		return nil
+		// One entry per upload, with counts only: the roster itself is personal data.
+		_, err := appendAudit(ctx, tx, AuditEntry{Actor: "chamber:" + chamberID, Action: "roster.upserted", Subject: chamberID,
+			Detail: fmt.Sprintf("rows=%d inserted=%d updated=%d", len(members), inserted, updated), At: at})
+		return err
 	})
 	return inserted, updated, err
 }

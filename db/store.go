@@ -98,7 +98,9 @@ func sqliteDSN(path string) string {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
+	// Escape what a URI would read as a query or fragment, so the pragmas always apply.
+	escaped := strings.NewReplacer("%", "%25", "#", "%23", "?", "%3F").Replace(path)
+	return "file:" + escaped + "?" + q.Encode()
 }
 
 // Dialect reports which engine this store runs on.

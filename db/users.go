@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // User is a staff account (officer, supervisor, admin). Only the hash of its
@@ -30,9 +33,23 @@ func (u User) Active(now time.Time) bool {
 
 // CreateUser stores a new account.
 func (s *Store) CreateUser(ctx context.Context, u User) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO users (id, name, role, token_hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?)`), u.ID, u.Name, u.Role, u.TokenHash, u.CreatedAtMS, u.ExpiresAtMS)
-	return err
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, name, role, token_hash, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`), u.ID, u.Name, u.Role, u.TokenHash, u.CreatedAtMS, u.ExpiresAtMS)
+		if err != nil {
+			return err
+		}
+		detail := "role=" + u.Role
+		if u.ExpiresAtMS.Valid {
+			detail += fmt.Sprintf(" expires_at_ms=%d", u.ExpiresAtMS.Int64)
+		}
+		var at time.Time
+		if u.CreatedAtMS > 0 {
+			at = fromMS(u.CreatedAtMS)
+		}
+		_, err = appendAudit(ctx, tx, AuditEntry{Actor: auditActor(ctx), Action: "user.created", Subject: u.ID, Detail: detail, At: at})
+		return err
+	})
 }
 
 // UserByTokenHash finds the account a bearer token belongs to.
@@ -55,10 +72,19 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 
 // RevokeUser revokes an active account; false when there was none.
 func (s *Store) RevokeUser(ctx context.Context, id string, at time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), at.UnixMilli(), id)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	var revoked bool
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), at.UnixMilli(), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n != 1 {
+			return err
+		}
+		revoked = true
+		_, err = appendAudit(ctx, tx, AuditEntry{Actor: auditActor(ctx), Action: "user.revoked", Subject: id, At: at})
+		return err
+	})
+	return revoked && err == nil, err
 }

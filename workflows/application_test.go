@@ -64,7 +64,7 @@ type harness struct {
 	t   *testing.T
 	env *testsuite.TestWorkflowEnvironment
 
-	mu       sync.Mutex
+	mu sync.Mutex
 	// calls: "RecordStatus:<status>", "ValidateApplication", "ScreenApplication", "CheckSTP",
 	// "IssueVisa:<status>", "RecordSLAEvent:<event>", "RecordAssignment:<assignee>".
 	calls       []string

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -140,11 +141,11 @@ func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d DecisionReq
 		if !w.caseHandling {
 			return invalidRequest("this case cannot take requests for information")
 		}
-		if strings.TrimSpace(d.Message) == "" || len(d.Message) > MaxMessageLength {
+		if strings.TrimSpace(d.Message) == "" || utf8.RuneCountInString(d.Message) > MaxMessageLength {
 			return invalidRequest(fmt.Sprintf("a request for information needs a message of at most %d characters", MaxMessageLength))
 		}
 		if d.DueInDays < 0 || d.DueInDays > MaxInformationDays {
-			return invalidRequest(fmt.Sprintf("due_in_days must be from 1 to %d", MaxInformationDays))
+			return invalidRequest(fmt.Sprintf("due_in_days must be from 1 to %d (absent: %d)", MaxInformationDays, DefaultInformationDays))
 		}
 	default:
 		return invalidRequest("decision must be approve, refuse or request_information")
@@ -226,7 +227,7 @@ func (w *applicationWorkflow) validateInform(ctx workflow.Context, r Information
 	if w.state.Status != StatusInformationRequested || w.reply != nil || w.withdrawal != nil {
 		return invalidTransition("answer a request for information on", w.state.Status)
 	}
-	if strings.TrimSpace(r.Message) == "" || len(r.Message) > 4*MaxMessageLength {
+	if strings.TrimSpace(r.Message) == "" || utf8.RuneCountInString(r.Message) > 4*MaxMessageLength {
 		return invalidRequest(fmt.Sprintf("the answer needs a message of at most %d characters", 4*MaxMessageLength))
 	}
 	return nil
@@ -235,6 +236,9 @@ func (w *applicationWorkflow) validateInform(ctx workflow.Context, r Information
 func (w *applicationWorkflow) handleInform(ctx workflow.Context, r InformationReply) (CaseState, error) {
 	w.reply = &r
 	err := workflow.Await(ctx, func() bool { return w.state.Status != StatusInformationRequested || w.ended })
+	if err == nil && w.state.Status == StatusInformationRequested {
+		err = w.failure()
+	}
 	return w.state, err
 }
 
@@ -352,9 +356,10 @@ func (w *applicationWorkflow) recordSLA(ctx workflow.Context, event, detail stri
 	return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordSLAEvent, in).Get(ctx, nil)
 }
 
+// truncate keeps at most n characters.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n]
+	return string([]rune(s)[:n])
 }

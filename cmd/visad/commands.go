@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -23,7 +24,10 @@ import (
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := config.Load("visad dev", args)
+	var temporalOnly bool
+	cfg, fs, err := config.Load("visad dev", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&temporalOnly, "temporal-only", false, "run only the embedded Temporal server (SQLite file in the data dir) until interrupted; for api and worker processes elsewhere")
+	})
 	if err != nil {
 		return err
 	}
@@ -44,6 +48,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer temporal.Stop()
 	cfg.TemporalAddress = temporal.HostPort()
+	if temporalOnly {
+		fmt.Fprintf(stdout, `visad dev --temporal-only is running
+  Temporal         %s   namespace %q
+  Temporal state   %s   (server log: %s)
+Stop with Ctrl-C or SIGTERM.
+`, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalDatabaseFile(), cfg.TemporalLogFile())
+		<-ctx.Done()
+		return nil
+	}
 
 	svc, err := app.NewServices(ctx, cfg, log)
 	if err != nil {
@@ -67,9 +80,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   Temporal state   %s   (server log: %s)
   App database     %s
   Secret           %s
+  Payload keys     %s
 Stop with Ctrl-C; start again and every case is still there.
 `, addr, addr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
-			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg))
+			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg))
 	})
 }
 
@@ -80,13 +94,32 @@ func secretSource(cfg config.Config) string {
 	return cfg.SecretFile() + " (generated; set VISA_SECRET_KEY in production)"
 }
 
+func payloadKeysSource(cfg config.Config) string {
+	if cfg.PayloadKeys != "" {
+		return "from VISA_PAYLOAD_KEYS"
+	}
+	return cfg.PayloadKeysFile() + " (generated; set VISA_PAYLOAD_KEYS in production; visad codec-server decrypts for the Web UI)"
+}
+
+// requireProductionKeys: api and worker processes share their keys, so
+// neither may fall back to a file generated in its own data directory.
+func requireProductionKeys(cfg config.Config) error {
+	if cfg.SecretKey == "" {
+		return errors.New("VISA_SECRET_KEY is required (hex or base64, at least 32 bytes, the same on every api and worker process); visad dev generates one for you")
+	}
+	if cfg.PayloadKeys == "" {
+		return errors.New("VISA_PAYLOAD_KEYS is required (id:key[,id:key…], each key 32 bytes hex or base64, e.g. k1:$(openssl rand -hex 32); the same on every api and worker process; the first key encrypts); visad dev generates one for you")
+	}
+	return nil
+}
+
 func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, _, err := config.Load("visad api", args)
 	if err != nil {
 		return err
 	}
-	if cfg.SecretKey == "" {
-		return errors.New("VISA_SECRET_KEY is required (hex or base64, at least 32 bytes, the same on every api and worker process); visad dev generates one for you")
+	if err := requireProductionKeys(cfg); err != nil {
+		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel, false)
 	svc, err := app.NewServices(ctx, cfg, log)
@@ -102,8 +135,8 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.SecretKey == "" {
-		return errors.New("VISA_SECRET_KEY is required (hex or base64, at least 32 bytes, the same on every api and worker process); visad dev generates one for you")
+	if err := requireProductionKeys(cfg); err != nil {
+		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel, false)
 	svc, err := app.NewServices(ctx, cfg, log)
@@ -112,6 +145,16 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer svc.Close()
 	log.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.TemporalAddress)
+	if cfg.MetricsAddr != "" {
+		// Workers have no API port: their SLA counters and Temporal SDK metrics are served here.
+		metricsSrv := &http.Server{Addr: cfg.MetricsAddr, Handler: svc.Metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := metricsSrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener", "error", err)
+			}
+		}()
+		defer metricsSrv.Close()
+	}
 	return svc.RunWorker(ctx)
 }
 
@@ -152,6 +195,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
+	ctx = db.WithAuditActor(ctx, "cli") // audit entries of account changes made from the command line
 	switch verb {
 	case "create":
 		if !contains(staffRoles, role) {
@@ -240,7 +284,7 @@ func runChambers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	svc := &casework.Service{Store: store, Keys: k}
-	id, token, err := svc.NewChamber(ctx, name)
+	id, token, err := svc.NewChamber(db.WithAuditActor(ctx, "cli"), name)
 	if err != nil {
 		return err
 	}

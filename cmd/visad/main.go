@@ -29,6 +29,8 @@ Commands:
   users revoke        revoke a staff account: --id usr_…
   chambers create     create a chamber account: --name "…"; prints {"chamber_id": …, "token": …}
   sample-batch        write a realistic valid batch CSV: --rows N --chamber ID [--product] [--roster FILE]
+  codec-server        decrypt Temporal payloads for the Temporal Web UI (supervisor/admin bearer token) on VISA_CODEC_ADDR
+  audit verify        check the audit trail's hash chain; fails naming the first edited or deleted entry
 
 Configuration comes from VISA_* environment variables; flags override them.
 Run "visad <command> -h" for the flags of a command.
@@ -65,6 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runChambers(ctx, args[1:], stdout, stderr)
 	case "sample-batch":
 		return runSampleBatch(ctx, args[1:], stdout, stderr)
+	case "codec-server":
+		return runCodecServer(ctx, args[1:], stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

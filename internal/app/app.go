@@ -19,6 +19,7 @@ import (
 	"github.com/visad/visad/api"
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/internal/casework"
+	"github.com/visad/visad/internal/codec"
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/keys"
 	"github.com/visad/visad/internal/notify"
@@ -54,17 +55,44 @@ func LoadKeys(cfg config.Config) (*keys.Keyring, error) {
 	return keys.New(secret)
 }
 
+// PayloadCodec builds the Temporal payload codec from VISA_PAYLOAD_KEYS, or
+// in dev mode from a key file generated in the data directory (the api and
+// worker commands require the variable).
+func PayloadCodec(cfg config.Config) (*codec.Codec, error) {
+	spec := cfg.PayloadKeys
+	if spec == "" {
+		var err error
+		if spec, err = codec.LoadOrCreateKeyFile(cfg.PayloadKeysFile()); err != nil {
+			return nil, fmt.Errorf("payload keys: %w", err)
+		}
+	}
+	c, err := codec.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("VISA_PAYLOAD_KEYS: %w", err)
+	}
+	return c, nil
+}
+
 // DialTemporal connects an SDK client, retrying while the server comes up.
-// metrics receives the SDK's own metrics (nil: none).
+// metrics receives the SDK's own metrics (nil: none). Every payload the client
+// (and a worker on it) sends is encrypted with the payload codec, failure
+// messages and stack traces included.
 func DialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
+	pc, err := PayloadCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dc := codec.DataConverter(pc)
 	var lastErr error
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := client.DialContext(ctx, client.Options{
-			HostPort:       cfg.TemporalAddress,
-			Namespace:      cfg.Namespace,
-			Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-			MetricsHandler: metrics,
+			HostPort:         cfg.TemporalAddress,
+			Namespace:        cfg.Namespace,
+			Logger:           sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+			MetricsHandler:   metrics,
+			DataConverter:    dc,
+			FailureConverter: codec.FailureConverter(dc),
 		})
 		if err == nil {
 			return c, nil
@@ -137,7 +165,7 @@ func (s *Services) NewWorker() (worker.Worker, error) {
 	w.RegisterWorkflow(workflows.BatchWorkflow)
 	w.RegisterActivity(&activities.Activities{
 		Store: s.Store, Keys: s.Keys, Watchlist: wl, EligibleNationalities: s.Config.EligibleNationalities,
-		Starter: s.Cases, SLA: s.Config.SLA(), STPEnabled: s.Config.STPEnabled,
+		Starter: s.Cases, SLA: s.Config.SLA(), STPEnabled: s.Config.STPEnabled, OnSLAEvent: s.Metrics.SLAEvent,
 	})
 	return w, nil
 }
@@ -150,7 +178,9 @@ func (s *Services) Dispatcher() *notify.Dispatcher {
 
 // Handler builds the HTTP API handler.
 func (s *Services) Handler() http.Handler {
-	return api.New(api.Deps{Cases: s.Cases, Store: s.Store, Keys: s.Keys, Temporal: s.Temporal, Log: s.Log, Metrics: s.Metrics})
+	return api.New(api.Deps{Cases: s.Cases, Store: s.Store, Keys: s.Keys, Temporal: s.Temporal, Log: s.Log, Metrics: s.Metrics,
+		Limits:         api.RateLimit{Rate: s.Config.RateLimitRPS, Burst: s.Config.RateLimitBurst, LookupPerMinute: s.Config.LookupsPerMinute},
+		TrustedProxies: s.Config.TrustedProxies})
 }
 
 // RunWorker runs the worker and the start reconciler until ctx ends.

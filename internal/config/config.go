@@ -32,6 +32,14 @@ type Config struct {
 	SMTPURL               string        // VISA_SMTP_URL: smtp://[user:pass@]host:port; empty logs e-mails instead (dev)
 	MailFrom              string        // VISA_MAIL_FROM
 	SupervisorEmail       string        // VISA_SUPERVISOR_EMAIL: where escalations are e-mailed (optional)
+	RateLimitRPS          float64       // VISA_RATE_LIMIT_RPS: requests per second per client (0: off)
+	RateLimitBurst        int           // VISA_RATE_LIMIT_BURST
+	LookupsPerMinute      int           // VISA_STATUS_LOOKUPS_PER_MINUTE: public status lookups per client
+	TrustedProxies        []string      // VISA_TRUSTED_PROXIES: proxies allowed to set X-Forwarded-For
+	MetricsAddr           string        // VISA_METRICS_ADDR: where visad worker serves /metrics (api serves it on its own port)
+	PayloadKeys           string        // VISA_PAYLOAD_KEYS: id:key[,id:key…] AES-256 keys for Temporal payloads, the first encrypts; dev default is a file in the data dir
+	CodecAddr             string        // VISA_CODEC_ADDR: where `visad codec-server` listens
+	CodecCORSOrigins      []string      // VISA_CODEC_CORS_ORIGIN: comma-separated Temporal Web UI origins the codec server answers
 }
 
 // Variables lists every environment variable the config reads (docs and tests check against it).
@@ -40,7 +48,8 @@ var Variables = []string{
 	"VISA_TEMPORAL_NAMESPACE", "VISA_TASK_QUEUE", "VISA_WATCHLIST", "VISA_ELIGIBLE_NATIONALITIES",
 	"VISA_SECRET_KEY", "VISA_LOG_LEVEL", "VISA_TEMPORAL_LOG_LEVEL", "VISA_SHUTDOWN_TIMEOUT",
 	"VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI", "VISA_STP_ENABLED", "VISA_SMTP_URL", "VISA_MAIL_FROM",
-	"VISA_SUPERVISOR_EMAIL",
+	"VISA_SUPERVISOR_EMAIL", "VISA_RATE_LIMIT_RPS", "VISA_RATE_LIMIT_BURST", "VISA_STATUS_LOOKUPS_PER_MINUTE",
+	"VISA_TRUSTED_PROXIES", "VISA_METRICS_ADDR", "VISA_PAYLOAD_KEYS", "VISA_CODEC_ADDR", "VISA_CODEC_CORS_ORIGIN",
 }
 
 // Load reads the environment and then parses args as flag overrides; extra
@@ -62,6 +71,25 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 	c.SMTPURL = os.Getenv("VISA_SMTP_URL")
 	c.MailFrom = env("VISA_MAIL_FROM", "visad <no-reply@visad.local>")
 	c.SupervisorEmail = os.Getenv("VISA_SUPERVISOR_EMAIL")
+	c.MetricsAddr = os.Getenv("VISA_METRICS_ADDR")
+	c.PayloadKeys = os.Getenv("VISA_PAYLOAD_KEYS")
+	c.CodecAddr = env("VISA_CODEC_ADDR", "127.0.0.1:8089")
+	corsOrigins := env("VISA_CODEC_CORS_ORIGIN", DefaultCodecCORSOrigin)
+	for _, p := range strings.Split(os.Getenv("VISA_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	var err error
+	if c.RateLimitRPS, err = strconv.ParseFloat(env("VISA_RATE_LIMIT_RPS", "20"), 64); err != nil || c.RateLimitRPS < 0 {
+		return c, nil, fmt.Errorf("VISA_RATE_LIMIT_RPS: want a number of requests per second (0 switches limiting off)")
+	}
+	if c.RateLimitBurst, err = strconv.Atoi(env("VISA_RATE_LIMIT_BURST", "40")); err != nil || c.RateLimitBurst < 1 {
+		return c, nil, fmt.Errorf("VISA_RATE_LIMIT_BURST: want a positive whole number")
+	}
+	if c.LookupsPerMinute, err = strconv.Atoi(env("VISA_STATUS_LOOKUPS_PER_MINUTE", "10")); err != nil || c.LookupsPerMinute < 1 {
+		return c, nil, fmt.Errorf("VISA_STATUS_LOOKUPS_PER_MINUTE: want a positive whole number")
+	}
 	for _, d := range []struct {
 		key, def string
 		dst      *time.Duration
@@ -97,6 +125,9 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 	fs.DurationVar(&c.SLABusiness5YMulti, "sla-business-5y-multi", c.SLABusiness5YMulti, "decision deadline of business_5y_multi (VISA_SLA_BUSINESS_5Y_MULTI)")
 	fs.BoolVar(&c.STPEnabled, "stp", c.STPEnabled, "straight-through processing (VISA_STP_ENABLED)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server for notifications; empty logs them (VISA_SMTP_URL)")
+	fs.StringVar(&c.PayloadKeys, "payload-keys", c.PayloadKeys, "Temporal payload encryption keys id:key[,id:key…], the first encrypts (VISA_PAYLOAD_KEYS; prefer the variable: flags show in ps)")
+	fs.StringVar(&c.CodecAddr, "codec-addr", c.CodecAddr, "codec-server listen address (VISA_CODEC_ADDR)")
+	fs.StringVar(&corsOrigins, "codec-cors-origin", corsOrigins, "codec-server: comma-separated Temporal Web UI origins allowed by CORS (VISA_CODEC_CORS_ORIGIN)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (VISA_SHUTDOWN_TIMEOUT)")
 	for _, register := range extra {
 		register(fs)
@@ -105,6 +136,12 @@ func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *fl
 		return c, fs, err
 	}
 	c.EligibleNationalities = splitList(*nationalities)
+	c.CodecCORSOrigins = nil
+	for _, o := range strings.Split(corsOrigins, ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			c.CodecCORSOrigins = append(c.CodecCORSOrigins, o)
+		}
+	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = filepath.Join(c.DataDir, "visad.db")
 	}
@@ -118,6 +155,13 @@ func (c Config) SLA() map[string]time.Duration {
 
 // SecretFile is where dev mode keeps a generated secret when VISA_SECRET_KEY is unset.
 func (c Config) SecretFile() string { return filepath.Join(c.DataDir, "secret.key") }
+
+// PayloadKeysFile is where dev mode keeps generated payload keys when VISA_PAYLOAD_KEYS is unset.
+func (c Config) PayloadKeysFile() string { return filepath.Join(c.DataDir, "payload.keys") }
+
+// DefaultCodecCORSOrigin is the Temporal Web UI of `temporal server start-dev`
+// (port 8233), under both names a browser may use for it.
+const DefaultCodecCORSOrigin = "http://localhost:8233,http://127.0.0.1:8233"
 
 // TemporalLogFile is where the embedded Temporal server writes its logs.
 func (c Config) TemporalLogFile() string { return filepath.Join(c.DataDir, "temporal.log") }

@@ -47,6 +47,10 @@ func Temporal(t testing.TB) *devserver.Server {
 	return sharedServer
 }
 
+// PayloadKeys is the VISA_PAYLOAD_KEYS of every test stack (a fixed test
+// key, so a test can build a client that reads the histories).
+const PayloadKeys = "test1:" + "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+
 // Options adjust a stack.
 type Options struct {
 	Temporal    *devserver.Server // default: the package's shared in-memory server
@@ -54,7 +58,10 @@ type Options struct {
 	Watchlist   string            // CSV content; written to a temp file
 	Log         io.Writer
 	SMTPURL     string // notifications go here (tests drive the dispatcher themselves)
-	NoSTP       bool   // switch straight-through processing off
+	// RateLimit per client (requests per second); 0 leaves limiting off, as tests and
+	// benchmarks send many requests from one address.
+	RateLimit float64
+	NoSTP     bool // switch straight-through processing off
 }
 
 // Env is a running stack.
@@ -90,7 +97,9 @@ func Start(t testing.TB, opts Options) *Env {
 	cfg.Namespace = "default"
 	cfg.TaskQueue = fmt.Sprintf("test-%s-%d", sanitize(t.Name()), time.Now().UnixNano())
 	cfg.SecretKey = strings.Repeat("ab", 32)
+	cfg.PayloadKeys = PayloadKeys // every integration test runs with Temporal payloads encrypted
 	cfg.SMTPURL = opts.SMTPURL
+	cfg.RateLimitRPS, cfg.RateLimitBurst = opts.RateLimit, max(1, int(opts.RateLimit))
 	if opts.NoSTP {
 		cfg.STPEnabled = false
 	}

@@ -1,0 +1,172 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+
+	"github.com/visad/visad/activities"
+	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
+)
+
+// RateLimit bounds how fast one client may call the API. Zero Rate switches it off.
+type RateLimit struct {
+	Rate  float64 // requests per second per client
+	Burst int
+	// LookupPerMinute bounds the public status lookup per client, which
+	// guesses at passport details would otherwise hammer.
+	LookupPerMinute int
+}
+
+// limiter keeps one token bucket per client key and forgets idle ones.
+type limiter struct {
+	mu      sync.Mutex
+	limit   rate.Limit
+	burst   int
+	clients map[string]*clientBucket
+	lastGC  time.Time
+}
+
+type clientBucket struct {
+	*rate.Limiter
+	seen time.Time
+}
+
+func newLimiter(perSecond float64, burst int) *limiter {
+	if perSecond <= 0 {
+		return nil
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	return &limiter{limit: rate.Limit(perSecond), burst: burst, clients: map[string]*clientBucket{}}
+}
+
+// allow takes a token for key, or says how long until one is free.
+func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastGC) > time.Minute {
+		for k, b := range l.clients {
+			if now.Sub(b.seen) > 10*time.Minute {
+				delete(l.clients, k)
+			}
+		}
+		l.lastGC = now
+	}
+	b, ok := l.clients[key]
+	if !ok {
+		b = &clientBucket{Limiter: rate.NewLimiter(l.limit, l.burst)}
+		l.clients[key] = b
+	}
+	b.seen = now
+	r := b.ReserveN(now, 1)
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now)
+		return false, delay
+	}
+	return true, 0
+}
+
+// clientKey names the caller for rate limiting: the bearer token (hashed)
+// when there is one, else the client address.
+func clientKey(c *gin.Context) string {
+	if auth := c.GetHeader("Authorization"); auth != "" {
+		sum := sha256.Sum256([]byte(auth))
+		return "t:" + hex.EncodeToString(sum[:8])
+	}
+	return "ip:" + c.ClientIP()
+}
+
+func rateLimited(l *limiter) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if l == nil {
+			c.Next()
+			return
+		}
+		if ok, wait := l.allow(clientKey(c), time.Now()); !ok {
+			retry := int(math.Ceil(wait.Seconds()))
+			c.Header("Retry-After", strconv.Itoa(max(retry, 1)))
+			writeProblem(c, Problem{Type: typeRateLimited, Status: http.StatusTooManyRequests,
+				Title: "Too many requests", Detail: "slow down and retry after the time in Retry-After"})
+			return
+		}
+		c.Next()
+	}
+}
+
+// StatusLookupBody is the public status lookup: all three must match.
+type StatusLookupBody struct {
+	Reference      string `json:"reference"`
+	PassportNumber string `json:"passport_number"`
+	DateOfBirth    string `json:"date_of_birth"`
+}
+
+// StatusLookupView says the status of a case, and nothing more.
+type StatusLookupView struct {
+	Reference string    `json:"reference"`
+	Status    string    `json:"status"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// statusLookup answers "where is my application?" from the reference, the
+// passport number and the birth date, like other e-visa portals. Every
+// mismatch looks the same, and the comparison takes the same time whether
+// or not the reference exists.
+func (s *Server) statusLookup(c *gin.Context) {
+	var body StatusLookupBody
+	if !decodeJSON(c, &body) {
+		return
+	}
+	var errs domain.FieldErrors
+	if strings.TrimSpace(body.Reference) == "" || len(body.Reference) > 40 {
+		errs = append(errs, domain.FieldError{Pointer: "/reference", Code: "required", Detail: "is required"})
+	}
+	if strings.TrimSpace(body.PassportNumber) == "" || len(body.PassportNumber) > 40 {
+		errs = append(errs, domain.FieldError{Pointer: "/passport_number", Code: "required", Detail: "is required"})
+	}
+	if _, ok := domain.ParseDate(body.DateOfBirth); !ok {
+		errs = append(errs, domain.FieldError{Pointer: "/date_of_birth", Code: "invalid_date", Detail: "must be a date YYYY-MM-DD"})
+	}
+	if len(errs) > 0 {
+		validationProblem(c, "Invalid lookup", errs)
+		return
+	}
+	ref := strings.ToUpper(strings.TrimSpace(body.Reference))
+	given := normalizeLookup(body.PassportNumber) + "|" + body.DateOfBirth
+	app, err := s.deps.Store.GetApplicationByReference(c.Request.Context(), ref)
+	stored := "\x00no-such-application\x00"
+	if err == nil {
+		form, ferr := activities.OpenForm(s.deps.Keys, app)
+		if ferr != nil {
+			s.serverError(c, "status lookup", ferr)
+			return
+		}
+		stored = normalizeLookup(form.Passport.Number) + "|" + form.Applicant.DateOfBirth
+	} else if !errors.Is(err, db.ErrNotFound) {
+		s.serverError(c, "status lookup", err)
+		return
+	}
+	a, b := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(stored))
+	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 || err != nil {
+		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no application matches these details"})
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, StatusLookupView{Reference: app.Reference, Status: app.Status, UpdatedAt: app.UpdatedAt()})
+}
+
+func normalizeLookup(passport string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(passport), ""))
+}

@@ -1,0 +1,81 @@
+package api_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/visad/visad/api"
+	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/testenv"
+)
+
+func TestStatusLookupSaysStatusOnly(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	form := testenv.ValidApplication(domain.ProductBusiness2Y)
+	s := submit(t, env, form)
+	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
+
+	lookup := func(ref, passport, dob string) testenv.Response {
+		return env.Do("POST", "/v1/status-lookup", "", map[string]string{"reference": ref, "passport_number": passport, "date_of_birth": dob})
+	}
+	r := lookup(strings.ToLower(s.Reference), " "+form.Passport.Number+" ", form.Applicant.DateOfBirth)
+	if r.Status != 200 {
+		t.Fatalf("lookup %d %s", r.Status, r.Body)
+	}
+	var got map[string]any
+	r.JSON(t, &got)
+	if got["status"] != "awaiting_review" || got["reference"] != s.Reference || len(got) != 3 {
+		t.Fatalf("lookup answer %v: want reference, status and updated_at only", got)
+	}
+	var details []string
+	for _, bad := range [][3]string{
+		{s.Reference, "X" + form.Passport.Number[1:], form.Applicant.DateOfBirth},
+		{s.Reference, form.Passport.Number, "1970-01-01"},
+		{"PKV-00000-00000", form.Passport.Number, form.Applicant.DateOfBirth},
+	} {
+		p := decodeProblem(t, lookup(bad[0], bad[1], bad[2]), 404)
+		details = append(details, p.Detail)
+	}
+	// Every mismatch reads the same: the answer never tells which detail was wrong.
+	if details[0] != details[1] || details[1] != details[2] {
+		t.Fatalf("mismatches are distinguishable: %q", details)
+	}
+	decodeProblem(t, env.DoRaw("POST", "/v1/status-lookup", "", map[string]string{"reference": "", "passport_number": "", "date_of_birth": "yesterday"}), 422)
+	// Guessing is rate limited: 10 a minute per client.
+	var last testenv.Response
+	for i := 0; i < 10; i++ {
+		last = lookup(s.Reference, form.Passport.Number, form.Applicant.DateOfBirth)
+	}
+	decodeProblem(t, last, http.StatusTooManyRequests)
+	if sec, err := strconv.Atoi(last.Header.Get("Retry-After")); err != nil || sec < 1 {
+		t.Fatalf("Retry-After %q", last.Header.Get("Retry-After"))
+	}
+}
+
+func TestRateLimitPerClient(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{RateLimit: 5})
+	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	other, _ := env.StaffToken(api.RoleOfficer, "Other officer")
+	limited := false
+	for i := 0; i < 20 && !limited; i++ {
+		r := env.Do("GET", "/v1/cases", officer, nil)
+		if r.Status == http.StatusTooManyRequests {
+			limited = true
+			decodeProblem(t, r, http.StatusTooManyRequests)
+			if r.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		} else if r.Status != 200 {
+			t.Fatalf("status %d", r.Status)
+		}
+	}
+	if !limited {
+		t.Fatal("20 requests in a burst were never limited at 5/s")
+	}
+	// Another client is not slowed down by the first.
+	if r := env.Do("GET", "/v1/cases", other, nil); r.Status != 200 {
+		t.Fatalf("other client: %d", r.Status)
+	}
+}

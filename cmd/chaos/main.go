@@ -1,0 +1,786 @@
+// Command chaos runs several visad processes on one Temporal server and breaks
+// things while a mixed load of applications flows through them (`make chaos`).
+//
+// On loopback ports only, it starts `visad dev --temporal-only` (file-backed),
+// creates a fresh PostgreSQL database on the machine's server, runs
+// `visad migrate`, starts two workers and two APIs, creates an officer, a
+// supervisor and a chamber, and then drives 1,000 applications (single
+// submissions alternating between the APIs, plus one chamber batch) while a
+// scripted officer approves every case that reaches review. Meanwhile:
+//
+//	R1  kill -9 one worker and one API, restart them a few seconds later
+//	R2  stop (SIGTERM) and restart the Temporal server
+//	R3  stop PostgreSQL for 30 s (pg_ctlcluster), then start it again
+//
+// At the end it checks that every accepted application exists exactly once in
+// the database and in Temporal, was issued, and that no visa number appears
+// twice; it prints a summary table and exits non-zero if any check fails.
+// Every child process is killed on exit, Ctrl-C included.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/codec"
+	"github.com/visad/visad/internal/sample"
+)
+
+type options struct {
+	bin         string
+	singles     int
+	batchRows   int
+	concurrency int
+	rate        float64
+	pgAdminURL  string
+	issueWait   time.Duration
+	maxRun      time.Duration
+	keep        bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/visad", "the visad binary (make chaos builds it)")
+	flag.IntVar(&o.singles, "singles", 800, "applications submitted one by one")
+	flag.IntVar(&o.batchRows, "batch-rows", 200, "applications in the chamber batch")
+	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent single submissions")
+	flag.Float64Var(&o.rate, "rate", 10, "single submissions started per second (spreads the load over the disruptions)")
+	flag.StringVar(&o.pgAdminURL, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL admin URL (the chaos database is created next to it)")
+	flag.DurationVar(&o.issueWait, "issue-wait", 10*time.Minute, "how long to wait for every accepted application to be issued")
+	flag.DurationVar(&o.maxRun, "max-run", 30*time.Minute, "hard limit on the whole run")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs, Temporal file) even when every check passes")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, o.maxRun)
+	defer cancel()
+	code := run(ctx, o)
+	cancel()
+	stop()
+	os.Exit(code)
+}
+
+var logMu sync.Mutex
+var t0 = time.Now()
+
+func logf(format string, args ...any) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	fmt.Fprintf(os.Stderr, "[chaos %s +%5.1fs] %s\n", time.Now().Format(time.TimeOnly), time.Since(t0).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// disruption is one of R1, R2, R3 as it actually ran.
+type disruption struct {
+	name, what string
+	start, end time.Time
+	err        error
+	ran        bool
+}
+
+// harness is the state of one run.
+type harness struct {
+	o        options
+	dir      string
+	env      []string
+	ps       procs
+	temporal *proc
+	workers  []*proc
+	apis     []*proc
+	tAddr    string
+	dbURL    string
+	keySpec  string
+	api      *apiClient
+	bases    []string
+	pg       pgCluster
+	pgErr    error
+
+	officer, supervisor, chamberID, chamberToken string
+
+	mu         sync.Mutex
+	accepted   map[string]string // application id → "single" | "batch"
+	rejected   map[string]int    // why a submission was not accepted → count
+	approvedOK atomic.Int64
+	approve409 atomic.Int64
+	approveErr atomic.Int64
+	disrupt    [3]*disruption
+	batchNote  string
+}
+
+func run(ctx context.Context, o options) (code int) {
+	h := &harness{o: o, accepted: map[string]string{}, rejected: map[string]int{}}
+	h.disrupt = [3]*disruption{
+		{name: "R1", what: "kill -9 worker-1 and api-1, restart after 5 s"},
+		{name: "R2", what: "SIGTERM the Temporal server, restart after 3 s"},
+		{name: "R3", what: "stop PostgreSQL for 30 s (pg_ctlcluster), start again"},
+	}
+	var err error
+	if h.dir, err = os.MkdirTemp("", "visad-chaos-"); err != nil {
+		logf("temp dir: %v", err)
+		return 2
+	}
+	logf("work dir %s (process logs are here)", h.dir)
+	defer func() {
+		if code == 0 && !o.keep {
+			os.RemoveAll(h.dir)
+		} else {
+			logf("kept %s for inspection", h.dir)
+		}
+	}()
+	if _, err := os.Stat(o.bin); err != nil {
+		logf("visad binary: %v (run make build)", err)
+		return 2
+	}
+	if h.pg, h.pgErr = findPGCluster(); h.pgErr != nil {
+		logf("R3 unavailable: %v", h.pgErr)
+	}
+	// Whatever happens, PostgreSQL is running again at the end. Deferred after
+	// the database is dropped below, so it runs first.
+	defer func() {
+		if err := h.pg.ensureRunning(); err != nil {
+			logf("COULD NOT RESTART POSTGRESQL: %v", err)
+			code = 1
+		}
+	}()
+
+	// A fresh database, dropped at the end.
+	dbName := "visad_chaos_" + time.Now().UTC().Format("20060102_150405")
+	if err := adminExec(ctx, o.pgAdminURL, `CREATE DATABASE `+dbName); err != nil {
+		logf("create database: %v", err)
+		return 2
+	}
+	logf("created database %s", dbName)
+	defer func() {
+		if err := h.pg.ensureRunning(); err != nil {
+			logf("postgres start: %v", err)
+		}
+		dctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		var err error
+		for i := 0; i < 10; i++ { // the server may still be starting after R3
+			if err = adminExec(dctx, o.pgAdminURL, `DROP DATABASE IF EXISTS `+dbName+` WITH (FORCE)`); err == nil {
+				logf("dropped database %s", dbName)
+				return
+			}
+			time.Sleep(time.Second)
+		}
+		logf("drop database %s: %v", dbName, err)
+	}()
+	h.dbURL = replaceDBName(o.pgAdminURL, dbName)
+
+	// Every child is killed on exit: normal end, failure or Ctrl-C.
+	defer h.ps.killAll()
+
+	if err := h.setup(ctx); err != nil {
+		logf("setup failed: %v", err)
+		return 2
+	}
+	return h.exercise(ctx)
+}
+
+func (h *harness) setup(ctx context.Context) error {
+	ports, err := freePorts(3)
+	if err != nil {
+		return err
+	}
+	h.tAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	if h.keySpec, err = codec.GenerateKeys("chaos1"); err != nil {
+		return err
+	}
+	base := []string{}
+	for _, kv := range os.Environ() { // no VISA_* setting of the caller leaks in
+		if !strings.HasPrefix(kv, "VISA_") {
+			base = append(base, kv)
+		}
+	}
+	h.env = append(base,
+		"VISA_DATABASE_URL="+h.dbURL,
+		"VISA_TEMPORAL_ADDRESS="+h.tAddr,
+		"VISA_SECRET_KEY="+hex.EncodeToString(secret),
+		"VISA_PAYLOAD_KEYS="+h.keySpec,
+		"VISA_STP_ENABLED=false",
+		"VISA_RATE_LIMIT_RPS=0",
+		"VISA_LOG_LEVEL=info",
+	)
+	withEnv := func(extra ...string) []string { return append(append([]string(nil), h.env...), extra...) }
+
+	h.temporal = h.ps.add(&proc{name: "temporal", bin: h.o.bin,
+		args: []string{"dev", "--temporal-only", "--data-dir", filepath.Join(h.dir, "temporal"), "--temporal-address", h.tAddr},
+		env:  withEnv("VISA_TEMPORAL_LOG_LEVEL=warn"), log: filepath.Join(h.dir, "temporal.out")})
+	if err := h.temporal.start(); err != nil {
+		return err
+	}
+	if err := waitTemporal(ctx, h.tAddr, 90*time.Second); err != nil {
+		return err
+	}
+	logf("temporal server ready on %s", h.tAddr)
+
+	setupLog := filepath.Join(h.dir, "setup.log")
+	if out, err := runOnce(ctx, h.o.bin, h.env, setupLog, "migrate"); err != nil {
+		return err
+	} else {
+		logf("%s", strings.TrimSpace(out))
+	}
+	if h.officer, err = runOnce(ctx, h.o.bin, h.env, setupLog, "users", "create", "--role", "officer", "--name", "Chaos Officer"); err != nil {
+		return err
+	}
+	if h.supervisor, err = runOnce(ctx, h.o.bin, h.env, setupLog, "users", "create", "--role", "supervisor", "--name", "Chaos Supervisor"); err != nil {
+		return err
+	}
+	h.officer, h.supervisor = strings.TrimSpace(h.officer), strings.TrimSpace(h.supervisor)
+	out, err := runOnce(ctx, h.o.bin, h.env, setupLog, "chambers", "create", "--name", "Chaos Chamber of Commerce")
+	if err != nil {
+		return err
+	}
+	var ch struct {
+		ChamberID string `json:"chamber_id"`
+		Token     string `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(out), &ch); err != nil || ch.ChamberID == "" {
+		return fmt.Errorf("chambers create printed %q", out)
+	}
+	h.chamberID, h.chamberToken = ch.ChamberID, ch.Token
+	logf("created officer, supervisor and chamber %s", h.chamberID)
+
+	for i := 1; i <= 2; i++ {
+		w := h.ps.add(&proc{name: fmt.Sprintf("worker-%d", i), bin: h.o.bin, args: []string{"worker"},
+			env: withEnv(fmt.Sprintf("VISA_DATA_DIR=%s/worker-%d", h.dir, i)), log: filepath.Join(h.dir, fmt.Sprintf("worker-%d.log", i))})
+		h.workers = append(h.workers, w)
+		addr := fmt.Sprintf("127.0.0.1:%d", ports[i])
+		a := h.ps.add(&proc{name: fmt.Sprintf("api-%d", i), bin: h.o.bin, args: []string{"api"},
+			env: withEnv("VISA_HTTP_ADDR="+addr, fmt.Sprintf("VISA_DATA_DIR=%s/api-%d", h.dir, i)), log: filepath.Join(h.dir, fmt.Sprintf("api-%d.log", i))})
+		h.apis = append(h.apis, a)
+		h.bases = append(h.bases, "http://"+addr)
+	}
+	for _, p := range append(append([]*proc(nil), h.workers...), h.apis...) {
+		if err := p.start(); err != nil {
+			return err
+		}
+	}
+	h.api = &apiClient{bases: h.bases, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}}}
+	for _, b := range h.bases {
+		if err := waitReady(ctx, b, 60*time.Second); err != nil {
+			return err
+		}
+	}
+	logf("2 workers and 2 APIs running: %s", strings.Join(h.bases, ", "))
+	return nil
+}
+
+func (h *harness) exercise(ctx context.Context) int {
+	start := time.Now()
+	loadCtx, stopAux := context.WithCancel(ctx)
+	defer stopAux()
+	var aux sync.WaitGroup
+
+	// Scripted officer, restarts of crashed processes, progress lines.
+	aux.Add(3)
+	go func() { defer aux.Done(); h.officerLoop(loadCtx) }()
+	go func() { defer aux.Done(); h.supervise(loadCtx) }()
+	go func() { defer aux.Done(); h.progress(loadCtx) }()
+
+	// Disruptions, on a schedule relative to the start of the load.
+	var disruptDone sync.WaitGroup
+	disruptDone.Add(1)
+	go func() { defer disruptDone.Done(); h.disruptions(loadCtx, start) }()
+
+	// The load: singles paced over about a minute and a half, the batch a little later.
+	var load sync.WaitGroup
+	load.Add(2)
+	go func() { defer load.Done(); h.submitSingles(loadCtx) }()
+	go func() {
+		defer load.Done()
+		select {
+		case <-loadCtx.Done():
+			return
+		case <-time.After(12 * time.Second):
+		}
+		h.submitBatch(loadCtx)
+	}()
+	load.Wait()
+	disruptDone.Wait()
+	logf("load and disruptions done: %d accepted; waiting up to %s for every one to be issued", h.acceptedCount(), h.o.issueWait)
+
+	issued := h.waitIssued(ctx, h.o.issueWait)
+	logf("%d of %d accepted applications issued", issued, h.acceptedCount())
+	stopAux()
+	aux.Wait()
+
+	res := h.check(ctx)
+	return h.summary(res)
+}
+
+func (h *harness) acceptedCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.accepted)
+}
+
+func (h *harness) accept(id, source string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.accepted[id] = source
+}
+
+func (h *harness) reject(why string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rejected[why]++
+}
+
+// singleForm is a valid business_2y application with a host, for passport number.
+func singleForm(i int, passport string) []byte {
+	now := time.Now().UTC()
+	given := []string{"Nurlan", "Aigerim", "Askar", "Dana", "Timur", "Saule"}[i%6]
+	sex := "M"
+	if i%2 == 1 {
+		sex = "F"
+	}
+	f := map[string]any{
+		"product": "business_2y",
+		"applicant": map[string]any{
+			"surname": "Chaosov", "given_names": given, "sex": sex,
+			"date_of_birth": "1985-03-14", "place_of_birth": "Almaty", "nationality": "KAZ",
+			"email": fmt.Sprintf("chaos%05d@example.kz", i), "phone": "+7 701 555 0101",
+		},
+		"passport": map[string]any{
+			"number": passport, "issuing_country": "KAZ",
+			"issue_date": now.AddDate(-2, 0, 0).Format(time.DateOnly), "expiry_date": now.AddDate(8, 0, 0).Format(time.DateOnly),
+		},
+		"employment": map[string]any{"company": "Steppe Grain LLP", "position": "Export Director"},
+		"visit": map[string]any{
+			"purpose": "business_forum", "intended_arrival": now.AddDate(0, 0, 14).Format(time.DateOnly),
+			"host": map[string]any{"company": "Lahore Textiles Ltd", "city": "Lahore", "address": "12 Mall Road", "phone": "+92 42 555 0101"},
+		},
+	}
+	b, _ := json.Marshal(f)
+	return b
+}
+
+func (h *harness) submitSingles(ctx context.Context) {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	for w := 0; w < h.o.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				res := h.api.do(ctx, request{method: http.MethodPost, path: "/v1/applications", contentType: "application/json",
+					idemKey: fmt.Sprintf("chaos-%s-%05d", run, i), body: singleForm(i, fmt.Sprintf("ZC%07d", i)), startAt: i % 2})
+				switch {
+				case res.err != nil:
+					h.reject("gave up: " + truncate(res.err.Error(), 80))
+				case res.status == http.StatusAccepted:
+					var a struct {
+						ID string `json:"id"`
+					}
+					if json.Unmarshal(res.body, &a) != nil || a.ID == "" {
+						h.reject("202 without id")
+					} else {
+						h.accept(a.ID, "single")
+					}
+				default:
+					h.reject(fmt.Sprintf("HTTP %d %s", res.status, problemType(res.body)))
+				}
+			}
+		}()
+	}
+	interval := time.Duration(float64(time.Second) / h.o.rate)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+feed:
+	for i := 0; i < h.o.singles; i++ {
+		select {
+		case <-ctx.Done():
+			break feed
+		case <-tick.C:
+		}
+		select {
+		case <-ctx.Done():
+			break feed
+		case jobs <- i:
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	logf("single submissions done")
+}
+
+func problemType(body []byte) string {
+	var p struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(body, &p)
+	return strings.TrimPrefix(p.Type, "urn:visad:problem:")
+}
+
+func (h *harness) submitBatch(ctx context.Context) {
+	people := sample.Generate(sample.Options{Rows: h.o.batchRows, Product: domain.ProductBusiness2Y, Seed: 1})
+	for i := range people {
+		people[i].Row.Values["membership_number"] = "" // a host for each row, no chamber endorsement
+	}
+	var buf bytes.Buffer
+	if err := sample.WriteBatchCSV(&buf, people); err != nil {
+		h.batchNote = "csv: " + err.Error()
+		return
+	}
+	ref := "chaos-batch-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	res := h.api.do(ctx, request{method: http.MethodPost, path: "/v1/chambers/" + h.chamberID + "/batches", contentType: "text/csv",
+		token: h.chamberToken, idemKey: ref, body: buf.Bytes(), startAt: -1})
+	if res.err != nil || res.status != http.StatusAccepted {
+		h.batchNote = fmt.Sprintf("batch not accepted: HTTP %d %v %s", res.status, res.err, truncate(string(res.body), 200))
+		logf("%s", h.batchNote)
+		return
+	}
+	var b struct {
+		BatchID string `json:"batch_id"`
+	}
+	_ = json.Unmarshal(res.body, &b)
+	logf("batch %s accepted (%d rows, %d tries)", b.BatchID, h.o.batchRows, res.tries)
+	deadline := time.Now().Add(10 * time.Minute)
+	var st struct {
+		Status    string `json:"status"`
+		Total     int    `json:"total"`
+		Processed int    `json:"processed"`
+	}
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if err := h.api.getJSON(ctx, "/v1/batches/"+b.BatchID, h.chamberToken, &st); err == nil && st.Status == "completed" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	if st.Status != "completed" {
+		h.batchNote = fmt.Sprintf("batch %s not completed in time: %+v", b.BatchID, st)
+		logf("%s", h.batchNote)
+	}
+	var report struct {
+		Rows []struct {
+			Row           int    `json:"row"`
+			Outcome       string `json:"outcome"`
+			ApplicationID string `json:"application_id"`
+		} `json:"rows"`
+	}
+	if err := h.api.getJSON(ctx, "/v1/batches/"+b.BatchID+"/report", h.chamberToken, &report); err != nil {
+		h.batchNote += " report: " + err.Error()
+		logf("batch report: %v", err)
+		return
+	}
+	created := 0
+	for _, r := range report.Rows {
+		if (r.Outcome == "created" || r.Outcome == "existing") && r.ApplicationID != "" {
+			h.accept(r.ApplicationID, "batch")
+			created++
+		} else {
+			h.reject("batch row " + r.Outcome)
+		}
+	}
+	logf("batch %s %s: %d of %d rows created", b.BatchID, st.Status, created, len(report.Rows))
+}
+
+// officerLoop approves every case that reaches awaiting_review, until ctx ends.
+func (h *harness) officerLoop(ctx context.Context) {
+	inflight := sync.Map{}
+	sem := make(chan struct{}, 8)
+	for ctx.Err() == nil {
+		cursor := ""
+		for page := 0; page < 50 && ctx.Err() == nil; page++ {
+			var list struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"items"`
+				NextCursor string `json:"next_cursor"`
+			}
+			path := "/v1/cases?status=awaiting_review&limit=200"
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			if err := h.api.getJSON(ctx, path, h.officer, &list); err != nil {
+				break
+			}
+			for _, it := range list.Items {
+				if _, busy := inflight.LoadOrStore(it.ID, true); busy {
+					continue
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case sem <- struct{}{}:
+				}
+				go func(id string) {
+					defer func() { <-sem; inflight.Delete(id) }()
+					res := h.api.do(ctx, request{method: http.MethodPost, path: "/v1/cases/" + id + "/decision", contentType: "application/json",
+						token: h.officer, idemKey: "chaos-approve-" + id, body: []byte(`{"decision":"approve"}`), startAt: -1,
+						maxAttempts: 10, maxTime: 2 * time.Minute})
+					switch {
+					case res.err == nil && res.status == http.StatusOK:
+						h.approvedOK.Add(1)
+					case res.err == nil && res.status == http.StatusConflict:
+						h.approve409.Add(1) // already decided: done
+					default:
+						h.approveErr.Add(1) // the next poll sees it again if it still awaits review
+					}
+				}(it.ID)
+			}
+			if list.NextCursor == "" {
+				break
+			}
+			cursor = list.NextCursor
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// supervise restarts a process that exited on its own (as systemd would); the
+// exit is still reported as a failure.
+func (h *harness) supervise(ctx context.Context) {
+	restarts := map[string]int{}
+	all := append(append([]*proc{h.temporal}, h.workers...), h.apis...)
+	for ctx.Err() == nil {
+		for _, p := range all {
+			p.mu.Lock()
+			crashedDown := p.cmd != nil && !p.expected && isClosed(p.done)
+			p.mu.Unlock()
+			if crashedDown && restarts[p.name] < 5 {
+				restarts[p.name]++
+				logf("restarting %s after its unexpected exit", p.name)
+				_ = p.start()
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *harness) progress(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(15 * time.Second):
+		}
+		logf("progress: accepted %d, approved %d (+%d already decided, %d decision errors), HTTP attempts %d, retries %d",
+			h.acceptedCount(), h.approvedOK.Load(), h.approve409.Load(), h.approveErr.Load(), h.api.attempts.Load(), h.api.retries.Load())
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+func (h *harness) disruptions(ctx context.Context, start time.Time) {
+	at := func(d time.Duration) bool { return sleepCtx(ctx, time.Until(start.Add(d))) }
+
+	// R1: kill -9 one worker and one API, restart them after a few seconds.
+	if !at(8 * time.Second) {
+		return
+	}
+	r1 := h.disrupt[0]
+	r1.start, r1.ran = time.Now(), true
+	logf("R1: kill -9 worker-1 and api-1")
+	h.workers[0].kill9()
+	h.apis[0].kill9()
+	h.workers[0].wait(5 * time.Second)
+	h.apis[0].wait(5 * time.Second)
+	sleepCtx(ctx, 5*time.Second)
+	if err := h.workers[0].start(); err != nil {
+		r1.err = err
+	}
+	if err := h.apis[0].start(); err != nil {
+		r1.err = err
+	}
+	r1.end = time.Now()
+	logf("R1: worker-1 and api-1 restarted")
+
+	// R2: stop the Temporal server (SIGTERM), restart it.
+	if !at(25 * time.Second) {
+		return
+	}
+	r2 := h.disrupt[1]
+	r2.start, r2.ran = time.Now(), true
+	logf("R2: SIGTERM the Temporal server")
+	if !h.temporal.stop(30 * time.Second) {
+		r2.what += " (did not stop within 30 s: SIGKILLed)"
+	}
+	sleepCtx(ctx, 3*time.Second)
+	if err := h.temporal.start(); err != nil {
+		r2.err = err
+	} else if err := waitTemporal(ctx, h.tAddr, 90*time.Second); err != nil {
+		r2.err = err
+	}
+	r2.end = time.Now()
+	logf("R2: Temporal server back (%v)", r2.err)
+
+	// R3: stop PostgreSQL for 30 s.
+	if !at(45 * time.Second) {
+		return
+	}
+	r3 := h.disrupt[2]
+	if h.pgErr != nil {
+		r3.err = h.pgErr
+		logf("R3 skipped: %v", h.pgErr)
+		return
+	}
+	r3.start, r3.ran = time.Now(), true
+	logf("R3: stopping PostgreSQL for 30 s")
+	if err := h.pg.run("stop"); err != nil {
+		r3.err = err
+		logf("R3: %v", err)
+	}
+	sleepCtx(ctx, 30*time.Second)
+	if err := h.pg.run("start"); err != nil {
+		r3.err = err
+		logf("R3: %v", err)
+	}
+	r3.end = time.Now()
+	logf("R3: PostgreSQL started again")
+}
+
+func (h *harness) acceptedIDs() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]string, 0, len(h.accepted))
+	for id := range h.accepted {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// waitIssued polls the database until every accepted application is issued or the time is up.
+func (h *harness) waitIssued(ctx context.Context, limit time.Duration) int {
+	ids := h.acceptedIDs()
+	deadline := time.Now().Add(limit)
+	last, lastLog := 0, time.Now()
+	for {
+		n, err := countIssued(ctx, h.dbURL, ids)
+		if err == nil {
+			last = n
+		}
+		if last == len(ids) || time.Now().After(deadline) || ctx.Err() != nil {
+			return last
+		}
+		if time.Since(lastLog) > 15*time.Second {
+			logf("waiting: %d of %d issued (%v)", last, len(ids), err)
+			lastLog = time.Now()
+		}
+		sleepCtx(ctx, 2*time.Second)
+	}
+}
+
+// waitTemporal dials until the frontend serves the default namespace.
+func waitTemporal(ctx context.Context, addr string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var last error
+	for ctx.Err() == nil {
+		c, err := client.DialContext(ctx, client.Options{HostPort: addr, Logger: quietLogger()})
+		if err == nil {
+			_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		last = err
+		sleepCtx(ctx, 300*time.Millisecond)
+	}
+	return fmt.Errorf("temporal at %s not ready: %v", addr, last)
+}
+
+func waitReady(ctx context.Context, base string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		sleepCtx(ctx, 300*time.Millisecond)
+	}
+	return fmt.Errorf("%s/readyz not ready within %s", base, limit)
+}
+
+func quietLogger() *slogLogger { return &slogLogger{l: slog.New(slog.DiscardHandler)} }
+
+// slogLogger adapts slog to the Temporal SDK's logger interface.
+type slogLogger struct{ l *slog.Logger }
+
+func (s *slogLogger) Debug(msg string, kv ...any) { s.l.Debug(msg, kv...) }
+func (s *slogLogger) Info(msg string, kv ...any)  { s.l.Info(msg, kv...) }
+func (s *slogLogger) Warn(msg string, kv ...any)  { s.l.Warn(msg, kv...) }
+func (s *slogLogger) Error(msg string, kv ...any) { s.l.Error(msg, kv...) }
+
+func adminExec(ctx context.Context, url, stmt string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, stmt)
+	return err
+}
+
+// replaceDBName swaps the database in a postgres:// URL.
+func replaceDBName(url, name string) string {
+	q := ""
+	if i := strings.IndexByte(url, '?'); i >= 0 {
+		url, q = url[:i], url[i:]
+	}
+	if i := strings.LastIndexByte(url, '/'); i > len("postgres://") {
+		url = url[:i]
+	}
+	return url + "/" + name + q
+}
