@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin/visad
 PKGS      := ./...
 
-.PHONY: run build test vet bench fuzz fuzz-brief clean
+.PHONY: run build test vet bench fuzz fuzz-brief clean chaos
 
 ## run: everything in one process — embedded Temporal (SQLite file), app DB, worker, API
 run: build
@@ -38,6 +38,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBatchCSV$$' -fuzztime $(FUZZTIME) ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./api/
+
+## chaos: Temporal + PostgreSQL + 2 workers + 2 APIs on loopback, 1,000 applications while
+## processes are killed (R1), Temporal restarts (R2) and PostgreSQL stops for 30 s (R3); checks nothing is lost
+chaos: build
+	$(GO) run ./cmd/chaos -bin $(BIN) $(CHAOSFLAGS)
 
 clean:
 	rm -rf bin data

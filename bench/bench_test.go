@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -24,7 +23,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/visad/visad/domain"
-	"github.com/visad/visad/internal/devserver"
 	"github.com/visad/visad/internal/testenv"
 )
 
@@ -56,15 +54,7 @@ func BenchmarkP1(b *testing.B) {
 }
 
 func runP1(b *testing.B) {
-	dir := b.TempDir()
-	ts, err := devserver.Start(context.Background(), devserver.Config{
-		DatabaseFile: filepath.Join(dir, "temporal.db"), Namespaces: []string{"default"}, LogLevel: "off",
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ts.Stop()
-	env := testenv.Start(b, testenv.Options{Temporal: ts})
+	env := startStack(b)
 
 	// Raw baseline: a no-op workflow on its own task queue of the same server.
 	tc := env.Services.Temporal

@@ -52,6 +52,8 @@ func updateWorkflow(ctx workflow.Context) error {
 	return workflow.Await(ctx, func() bool { return done })
 }
 
+// startStack runs the whole visad stack on an embedded Temporal server
+// persisted to a SQLite file, as `make run` does.
 func startStack(b *testing.B) *testenv.Env {
 	ts, err := devserver.Start(context.Background(), devserver.Config{
 		DatabaseFile: filepath.Join(b.TempDir(), "temporal.db"), Namespaces: []string{"default"}, LogLevel: "off",
@@ -224,4 +226,3 @@ func waitStatus(b *testing.B, env *testenv.Env, id, token, status string) {
 	}
 	b.Fatalf("%s never reached %s", id, status)
 }
-

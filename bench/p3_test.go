@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,9 +16,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/visad/visad/domain"
-	"github.com/visad/visad/internal/devserver"
 	"github.com/visad/visad/internal/sample"
-	"github.com/visad/visad/internal/testenv"
 )
 
 // BenchmarkP3 posts a 10,000-row CSV batch and measures the time to 202 and
@@ -33,15 +30,7 @@ func BenchmarkP3(b *testing.B) {
 
 func runP3(b *testing.B) {
 	rows := envInt("VISA_BENCH_BATCH_ROWS", domain.MaxBatchRows)
-	dir := b.TempDir()
-	ts, err := devserver.Start(context.Background(), devserver.Config{
-		DatabaseFile: filepath.Join(dir, "temporal.db"), Namespaces: []string{"default"}, LogLevel: "off",
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ts.Stop()
-	env := testenv.Start(b, testenv.Options{Temporal: ts})
+	env := startStack(b)
 	chamberID, token := env.Chamber("Benchmark Chamber")
 
 	// Parse and validate alone.

@@ -331,6 +331,11 @@ func (h *harness) exercise(ctx context.Context) int {
 	logf("%d of %d accepted applications issued", issued, h.acceptedCount())
 	stopAux()
 	aux.Wait()
+	if err := ctx.Err(); err != nil {
+		// Ctrl-C or -max-run: the checks would only report the interruption as losses.
+		logf("stopped before the checks (%v): %d accepted so far; no verdict", context.Cause(ctx), h.acceptedCount())
+		return 130
+	}
 
 	res := h.check(ctx)
 	return h.summary(res)

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -113,16 +114,23 @@ func requireProductionKeys(cfg config.Config) error {
 	return nil
 }
 
-func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, _, err := config.Load("visad api", args)
+// productionServices loads the configuration of `visad api` or `visad worker`,
+// checks the keys every production process must share, and connects.
+func productionServices(ctx context.Context, name string, args []string, stderr io.Writer) (*app.Services, *slog.Logger, error) {
+	cfg, _, err := config.Load(name, args)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := requireProductionKeys(cfg); err != nil {
-		return err
+		return nil, nil, err
 	}
 	log := newLogger(stderr, cfg.LogLevel, false)
 	svc, err := app.NewServices(ctx, cfg, log)
+	return svc, log, err
+}
+
+func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
+	svc, log, err := productionServices(ctx, "visad api", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -131,19 +139,12 @@ func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, _, err := config.Load("visad worker", args)
-	if err != nil {
-		return err
-	}
-	if err := requireProductionKeys(cfg); err != nil {
-		return err
-	}
-	log := newLogger(stderr, cfg.LogLevel, false)
-	svc, err := app.NewServices(ctx, cfg, log)
+	svc, log, err := productionServices(ctx, "visad worker", args, stderr)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
+	cfg := svc.Config
 	log.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.TemporalAddress)
 	if cfg.MetricsAddr != "" {
 		// Workers have no API port: their SLA counters and Temporal SDK metrics are served here.
