@@ -89,7 +89,9 @@ func (a *Activities) CheckSTP(ctx context.Context, in STPInput) (STPResult, erro
 	verified := app.EndorsedBy.Valid && app.EndorsedBy.String != ""
 	if !verified && form.Chamber != nil {
 		m, err := a.Store.GetMember(ctx, form.Chamber.ChamberID, form.Chamber.MembershipNumber)
-		if err == nil && m.Status == "active" && m.DateOfBirth == form.Applicant.DateOfBirth &&
+		validUntil, _ := domain.ParseDate(m.ValidUntil)
+		if err == nil && m.Status == "active" && !validUntil.Before(in.DecidedAt.UTC().Truncate(24*time.Hour)) &&
+			m.DateOfBirth == form.Applicant.DateOfBirth &&
 			m.PassportHash == a.Keys.MemberPassportHash(form.Passport.Number) {
 			verified = true
 		} else if err != nil && err != db.ErrNotFound {

@@ -235,8 +235,8 @@ func (s *Server) applicationView(v casework.View, staff bool) (ApplicationView, 
 		if !staff && strings.Contains(e.Event, "screen") {
 			tv.Detail = "" // screening details are for officers
 		}
-		if !staff && e.Actor != "applicant" && e.Actor != "system" {
-			tv.Actor = "officer"
+		if !staff && (strings.HasPrefix(e.Actor, "officer:") || strings.HasPrefix(e.Actor, "supervisor:")) {
+			tv.Actor = "officer" // applicants see the role, not which official
 		}
 		out.Timeline = append(out.Timeline, tv)
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"math"
 	"net/http"
@@ -79,30 +78,45 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
-// clientKey names the caller for rate limiting: the bearer token (hashed)
-// when there is one, else the client address.
-func clientKey(c *gin.Context) string {
-	if auth := c.GetHeader("Authorization"); auth != "" {
-		sum := sha256.Sum256([]byte(auth))
-		return "t:" + hex.EncodeToString(sum[:8])
-	}
-	return "ip:" + c.ClientIP()
-}
+// ipKey names an anonymous caller by address. Keys never come from what the
+// caller sends (a junk Authorization header per request must not buy a fresh bucket).
+func ipKey(c *gin.Context) string { return "ip:" + c.ClientIP() }
 
+// rateLimited limits every request by client address. Authenticated callers
+// are limited per account instead, after authentication (see authenticate),
+// so colleagues behind one office address do not share a bucket.
 func rateLimited(l *limiter) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if l == nil {
-			c.Next()
-			return
-		}
-		if ok, wait := l.allow(clientKey(c), time.Now()); !ok {
-			retry := int(math.Ceil(wait.Seconds()))
-			c.Header("Retry-After", strconv.Itoa(max(retry, 1)))
-			writeProblem(c, Problem{Type: typeRateLimited, Status: http.StatusTooManyRequests,
-				Title: "Too many requests", Detail: "slow down and retry after the time in Retry-After"})
-			return
+		if l != nil && c.GetHeader("Authorization") == "" {
+			if !l.take(c, ipKey(c)) {
+				return
+			}
 		}
 		c.Next()
+	}
+}
+
+// take spends a token of key's bucket, or answers 429 and returns false.
+func (l *limiter) take(c *gin.Context, key string) bool {
+	if l == nil {
+		return true
+	}
+	if ok, wait := l.allow(key, time.Now()); !ok {
+		retry := int(math.Ceil(wait.Seconds()))
+		c.Header("Retry-After", strconv.Itoa(max(retry, 1)))
+		writeProblem(c, Problem{Type: typeRateLimited, Status: http.StatusTooManyRequests,
+			Title: "Too many requests", Detail: "slow down and retry after the time in Retry-After"})
+		return false
+	}
+	return true
+}
+
+// ipLimited limits by address only, whatever the request carries (the public status lookup).
+func ipLimited(l *limiter) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if l.take(c, ipKey(c)) {
+			c.Next()
+		}
 	}
 }
 

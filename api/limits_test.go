@@ -52,6 +52,12 @@ func TestStatusLookupSaysStatusOnly(t *testing.T) {
 	if sec, err := strconv.Atoi(last.Header.Get("Retry-After")); err != nil || sec < 1 {
 		t.Fatalf("Retry-After %q", last.Header.Get("Retry-After"))
 	}
+	// A fresh junk Authorization header does not buy a fresh allowance.
+	for i := 0; i < 3; i++ {
+		r := env.DoRaw("POST", "/v1/status-lookup", "junk-"+strconv.Itoa(i), map[string]string{
+			"reference": s.Reference, "passport_number": form.Passport.Number, "date_of_birth": form.Applicant.DateOfBirth})
+		decodeProblem(t, r, http.StatusTooManyRequests)
+	}
 }
 
 func TestRateLimitPerClient(t *testing.T) {

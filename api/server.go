@@ -44,8 +44,9 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	deps Deps
-	log  *slog.Logger
+	deps   Deps
+	log    *slog.Logger
+	limits *limiter // per client: address when anonymous, account once authenticated
 }
 
 const (
@@ -60,7 +61,7 @@ func New(deps Deps) http.Handler {
 	if deps.Metrics == nil {
 		deps.Metrics = NewMetrics(deps.Log)
 	}
-	s := &Server{deps: deps, log: deps.Log}
+	s := &Server{deps: deps, log: deps.Log, limits: newLimiter(deps.Limits.Rate, deps.Limits.Burst)}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
@@ -79,13 +80,13 @@ func New(deps Deps) http.Handler {
 	r.GET("/openapi.yaml", s.openAPI)
 
 	// Probes and scrapers are not rate limited; the API is, per client.
-	v1 := r.Group("/v1", rateLimited(newLimiter(deps.Limits.Rate, deps.Limits.Burst)))
+	v1 := r.Group("/v1", rateLimited(s.limits))
 	v1.POST("/applications", s.submitApplication)
 	lookupPerMinute := deps.Limits.LookupPerMinute
 	if lookupPerMinute == 0 {
 		lookupPerMinute = 10
 	}
-	v1.POST("/status-lookup", rateLimited(newLimiter(float64(lookupPerMinute)/60, lookupPerMinute)), s.statusLookup)
+	v1.POST("/status-lookup", ipLimited(newLimiter(float64(lookupPerMinute)/60, lookupPerMinute)), s.statusLookup)
 	v1.GET("/applications/:id", s.authenticate(allowApplicant, RoleOfficer, RoleSupervisor, RoleChamber), s.getApplication)
 	v1.POST("/applications/:id/withdraw", s.authenticate(allowApplicant), s.withdrawApplication)
 	v1.POST("/applications/:id/information", s.authenticate(allowApplicant), s.provideInformation)
@@ -209,7 +210,9 @@ func (s *Server) authenticate(applicants bool, roles ...string) gin.HandlerFunc 
 		scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
 		token = strings.TrimSpace(token)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 256 {
-			writeProblem(c, Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "a bearer token is required"})
+			if s.limits.take(c, ipKey(c)) {
+				writeProblem(c, Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "a bearer token is required"})
+			}
 			return
 		}
 		if strings.HasPrefix(token, "vat_") {
@@ -224,7 +227,12 @@ func (s *Server) authenticate(applicants bool, roles ...string) gin.HandlerFunc 
 			}
 			if !s.deps.Keys.VerifyAccessToken(id, token) {
 				// A well-formed token for some other application: answer as if this one did not exist.
-				writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
+				if s.limits.take(c, ipKey(c)) {
+					writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
+				}
+				return
+			}
+			if !s.limits.take(c, "app:"+id) {
 				return
 			}
 			c.Set(ctxPrincipal, Principal{ApplicationID: id})
@@ -233,11 +241,16 @@ func (s *Server) authenticate(applicants bool, roles ...string) gin.HandlerFunc 
 		}
 		user, err := s.deps.Store.UserByTokenHash(c.Request.Context(), keys.HashToken(token))
 		if errors.Is(err, db.ErrNotFound) || (err == nil && !user.Active(time.Now())) {
-			writeProblem(c, Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "the bearer token is not valid"})
+			if s.limits.take(c, ipKey(c)) {
+				writeProblem(c, Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "the bearer token is not valid"})
+			}
 			return
 		}
 		if err != nil {
 			s.serverError(c, "authenticate", err)
+			return
+		}
+		if !s.limits.take(c, "user:"+user.ID) {
 			return
 		}
 		for _, r := range roles {

@@ -171,6 +171,16 @@ func (s *Store) byIdempotencyKey(ctx context.Context, tx *sqlx.Tx, n NewApplicat
 	return existing, true, nil
 }
 
+// isClosedStatus: a closed case leaves the front of the queue, escalated or not.
+func isClosedStatus(status string) bool {
+	for _, s := range ClosedStatuses {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
 func closedList() string {
 	return "'" + strings.Join(ClosedStatuses, "', '") + "'"
 }
@@ -274,10 +284,11 @@ func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 			screening_hit = COALESCE(?, screening_hit),
 			decision = COALESCE(?, decision), reason_code = COALESCE(?, reason_code),
 			decided_by = COALESCE(?, decided_by), decided_at = COALESCE(?, decided_at),
-			ineligible_reasons = COALESCE(?, ineligible_reasons), first_decided_by = COALESCE(?, first_decided_by)
+			ineligible_reasons = COALESCE(?, ineligible_reasons), first_decided_by = COALESCE(?, first_decided_by),
+			queue_rank = CASE WHEN ? THEN 1 ELSE queue_rank END
 		WHERE id = ? AND status_seq < ?`),
 		c.Status, c.Seq, ms(c.At), hit, outcome, reason, decidedBy, decidedAt, nullable(c.IneligibleReasons),
-		nullable(c.FirstDecidedBy), c.ApplicationID, c.Seq)
+		nullable(c.FirstDecidedBy), isClosedStatus(c.Status), c.ApplicationID, c.Seq)
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}

@@ -21,6 +21,7 @@ Usage: visad <command> [flags]
 
 Commands:
   dev                 embedded Temporal server (SQLite file), app database, worker and API in one process
+                      (--temporal-only: just the Temporal server, for several api/worker processes)
   api                 serve the HTTP API against VISA_TEMPORAL_ADDRESS and VISA_DATABASE_URL
   worker              run the Temporal worker (and the workflow-start reconciler)
   migrate             apply database migrations and exit

@@ -55,11 +55,13 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 
 // RunOnce sends the notifications that are due and returns how many were delivered.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	// A small batch with a long lease: each row is sent well before its lease
+	// ends, so another dispatcher never picks it up while this one is sending.
 	lease := d.Lease
 	if lease <= 0 {
-		lease = time.Minute
+		lease = 5 * time.Minute
 	}
-	due, err := d.Store.ClaimNotifications(ctx, time.Now(), lease, 100)
+	due, err := d.Store.ClaimNotifications(ctx, time.Now(), lease, 10)
 	if err != nil {
 		return 0, err
 	}
