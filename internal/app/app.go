@@ -154,20 +154,60 @@ func (s *Services) Close() {
 	s.Metrics.Close()
 }
 
-// NewWorker registers the workflows and activities on the task queue.
-func (s *Services) NewWorker() (worker.Worker, error) {
+// Workers are the workers of one process: the main task queue, and the bulk
+// lane that runs the applications of chamber batches.
+type Workers []worker.Worker
+
+// Start starts every worker.
+func (ws Workers) Start() error {
+	for _, w := range ws {
+		if err := w.Start(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops every worker.
+func (ws Workers) Stop() {
+	for _, w := range ws {
+		w.Stop()
+	}
+}
+
+// BulkLaneOptions throttle the bulk lane: a 10,000-row batch is worked
+// through steadily instead of flooding the Temporal server, so single
+// applicants' cases (and starting the rest of the batch) are not starved.
+var BulkLaneOptions = worker.Options{
+	MaxConcurrentWorkflowTaskExecutionSize: 4,
+	MaxConcurrentActivityExecutionSize:     8,
+	MaxConcurrentWorkflowTaskPollers:       2,
+	MaxConcurrentActivityTaskPollers:       2,
+}
+
+// NewWorker registers the workflows and activities on the main task queue
+// and on the bulk lane.
+func (s *Services) NewWorker() (Workers, error) {
 	wl, err := activities.NewWatchlist(s.Config.Watchlist)
 	if err != nil {
 		return nil, err
 	}
-	w := worker.New(s.Temporal, s.Config.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.ApplicationWorkflow)
-	w.RegisterWorkflow(workflows.BatchWorkflow)
-	w.RegisterActivity(&activities.Activities{
+	acts := &activities.Activities{
 		Store: s.Store, Keys: s.Keys, Watchlist: wl, EligibleNationalities: s.Config.EligibleNationalities,
-		Starter: s.Cases, SLA: s.Config.SLA(), STPEnabled: s.Config.STPEnabled, OnSLAEvent: s.Metrics.SLAEvent,
-	})
-	return w, nil
+		Starter: s.Cases.Bulk(), SLA: s.Config.SLA(), STPEnabled: s.Config.STPEnabled, OnSLAEvent: s.Metrics.SLAEvent,
+	}
+	var ws Workers
+	for _, lane := range []struct {
+		queue string
+		opts  worker.Options
+	}{{s.Config.TaskQueue, worker.Options{}}, {s.Cases.BulkQueue(), BulkLaneOptions}} {
+		w := worker.New(s.Temporal, lane.queue, lane.opts)
+		w.RegisterWorkflow(workflows.ApplicationWorkflow)
+		w.RegisterWorkflow(workflows.BatchWorkflow)
+		w.RegisterActivity(acts)
+		ws = append(ws, w)
+	}
+	return ws, nil
 }
 
 // Dispatcher sends the notification outbox.

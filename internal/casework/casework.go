@@ -140,17 +140,40 @@ func (s *Service) slaFor(spec domain.ProductSpec) time.Duration {
 // started: the workflow id is the application's, and a second start attaches
 // to the first.
 func (s *Service) StartWorkflow(ctx context.Context, app db.Application) error {
-	return s.StartApplicationWorkflow(ctx, app.ID, app.Product, app.SubmittedAt())
+	queue := s.TaskQueue
+	if app.BatchID.Valid {
+		queue = s.BulkQueue()
+	}
+	return s.startOn(ctx, queue, app.ID, app.Product, app.SubmittedAt())
+}
+
+// BulkQueue is the task queue of batch applications: a lane of its own with
+// throttled workers, so a large batch never starves single applicants.
+func (s *Service) BulkQueue() string { return s.TaskQueue + "-bulk" }
+
+// Bulk is the starter the batch workflow uses: it puts applications on the bulk lane.
+func (s *Service) Bulk() BulkStarter { return BulkStarter{s} }
+
+// BulkStarter starts batch applications on the bulk lane.
+type BulkStarter struct{ s *Service }
+
+// StartApplicationWorkflow starts one batch application's workflow on the bulk lane.
+func (b BulkStarter) StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error {
+	return b.s.startOn(ctx, b.s.BulkQueue(), applicationID, product, submittedAt)
 }
 
 // StartApplicationWorkflow starts one application's workflow by id (the batch
 // activity's starter) and records that it started.
 func (s *Service) StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error {
+	return s.startOn(ctx, s.TaskQueue, applicationID, product, submittedAt)
+}
+
+func (s *Service) startOn(ctx context.Context, queue, applicationID, product string, submittedAt time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(applicationID),
-		TaskQueue:                s.TaskQueue,
+		TaskQueue:                queue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.ApplicationWorkflow, workflows.ApplicationInput{

@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/worker"
 
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/internal/app"
@@ -68,7 +67,7 @@ type Options struct {
 type Env struct {
 	T        testing.TB
 	Services *app.Services
-	Worker   worker.Worker
+	Worker   app.Workers
 	HTTP     *httptest.Server
 	Store    *db.Store
 	LogBuf   *SafeBuffer
