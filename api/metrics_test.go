@@ -52,6 +52,8 @@ func value(families map[string]*dto.MetricFamily, name string, labels map[string
 			return m.Counter.GetValue(), true
 		case m.Histogram != nil:
 			return float64(m.Histogram.GetSampleCount()), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
 		}
 	}
 	return 0, false
@@ -71,7 +73,7 @@ func TestMetrics(t *testing.T) {
 	want := []struct {
 		name   string
 		labels map[string]string
-		value  float64 // 0: at least one
+		value  float64 // 0: at least one; -1: present
 	}{
 		{"visad_applications_submitted_total", map[string]string{"product": "business_2y"}, 1},
 		{"visad_decisions_total", map[string]string{"outcome": "approve"}, 1},
@@ -80,9 +82,18 @@ func TestMetrics(t *testing.T) {
 		{"http_requests_total", map[string]string{"method": "GET", "route": "/v1/applications/:id", "status": "200"}, 0},
 		{"http_requests_total", map[string]string{"method": "GET", "route": "unmatched", "status": "404"}, 1},
 		{"http_request_duration_seconds", map[string]string{"method": "POST", "route": "/v1/applications"}, 1},
+		// Read-model gauges, counted at scrape time.
+		{"visad_applications", map[string]string{"product": "business_2y", "status": "issued"}, 1},
+		{"visad_sla_events_total", map[string]string{"event": "escalated"}, -1},
 	}
 	for _, w := range want {
 		got, ok := value(families, w.name, w.labels)
+		if w.value == -1 { // present, any value
+			if !ok {
+				t.Errorf("%s%v missing", w.name, w.labels)
+			}
+			continue
+		}
 		if !ok || (w.value == 0 && got < 1) || (w.value != 0 && got != w.value) {
 			t.Errorf("%s%v = %v (present %v), want %v", w.name, w.labels, got, ok, w.value)
 		}

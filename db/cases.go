@@ -192,3 +192,33 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *Ca
 	}
 	return rows, next, nil
 }
+
+// Counts are the read model's totals for metrics.
+type Counts struct {
+	Applications []struct {
+		Product string `db:"product"`
+		Status  string `db:"status"`
+		N       int64  `db:"n"`
+	}
+	BatchRows []KeyCount
+	Batches   []KeyCount
+}
+
+// KeyCount is one bucket of a count.
+type KeyCount struct {
+	Key string `db:"k"`
+	N   int64  `db:"n"`
+}
+
+// Counts totals applications by product and status, and batches and their rows.
+func (s *Store) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	if err := s.db.SelectContext(ctx, &c.Applications, `SELECT product, status, COUNT(*) AS n FROM applications GROUP BY product, status`); err != nil {
+		return c, err
+	}
+	if err := s.db.SelectContext(ctx, &c.BatchRows, `SELECT outcome AS k, COUNT(*) AS n FROM batch_rows GROUP BY outcome`); err != nil {
+		return c, err
+	}
+	err := s.db.SelectContext(ctx, &c.Batches, `SELECT status AS k, COUNT(*) AS n FROM batches GROUP BY status`)
+	return c, err
+}

@@ -132,6 +132,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		return nil, err
 	}
 	metrics := api.NewMetrics(log)
+	metrics.WatchStore(store)
 	tc, err := DialTemporal(ctx, cfg, log, metrics.TemporalHandler())
 	if err != nil {
 		metrics.Close()
