@@ -184,8 +184,8 @@ func (a *Activities) batchRows(ctx context.Context, batchID string) (db.Batch, [
 	if err != nil {
 		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError("batch rows cannot be read", ErrTypeApplicationMissing, nil)
 	}
-	var rows []domain.BatchRow
-	if err := json.Unmarshal(plain, &rows); err != nil {
+	rows, err := domain.DecodeBatchUpload(plain)
+	if err != nil {
 		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError("batch rows are corrupt", ErrTypeApplicationMissing, nil)
 	}
 	a.rowCache().put(batchID, rows)

@@ -227,6 +227,7 @@ func (s *Server) submitBatch(c *gin.Context) {
 	}
 	var rows []domain.BatchRow
 	var err error
+	format, raw := domain.BatchFormatCSV, body
 	if isCSV {
 		rows, err = domain.ParseBatchCSV(body, domain.MaxBatchRows)
 	} else {
@@ -245,6 +246,7 @@ func (s *Server) submitBatch(c *gin.Context) {
 			trimmed = arr
 		}
 		rows, err = domain.ParseBatchJSON(trimmed, domain.MaxBatchRows)
+		format, raw = domain.BatchFormatJSON, trimmed
 	}
 	if err != nil {
 		formatProblem(c, err)
@@ -256,7 +258,7 @@ func (s *Server) submitBatch(c *gin.Context) {
 			Detail: "a batch_reference (Idempotency-Key header, batch_reference query parameter or field) of at most 100 characters is required"}})
 		return
 	}
-	batch, _, err := s.deps.Cases.SubmitBatch(c.Request.Context(), c.Param("id"), reference, rows)
+	batch, _, err := s.deps.Cases.SubmitBatch(c.Request.Context(), c.Param("id"), reference, format, raw, rows)
 	if err != nil {
 		s.serverError(c, "submit batch", err)
 		return

@@ -264,3 +264,34 @@ var pointerColumns = map[string]string{
 func BatchColumnFor(pointer string) string {
 	return pointerColumns[pointer]
 }
+
+// Batch upload formats, as kept (sealed) with a batch.
+const (
+	BatchFormatCSV  = "csv"
+	BatchFormatJSON = "json"
+)
+
+// EncodeBatchUpload keeps a batch as it was uploaded, with its format: the
+// stored bytes are then no larger than the upload, and the rows are parsed
+// again from them by the same parser that accepted them.
+func EncodeBatchUpload(format string, raw []byte) []byte {
+	out := make([]byte, 0, len(format)+1+len(raw))
+	out = append(out, format...)
+	out = append(out, '\n')
+	return append(out, raw...)
+}
+
+// DecodeBatchUpload parses what EncodeBatchUpload kept.
+func DecodeBatchUpload(stored []byte) ([]BatchRow, error) {
+	format, raw, ok := bytes.Cut(stored, []byte("\n"))
+	if !ok {
+		return nil, &BatchFormatError{Code: "bad_json", Message: "the stored batch has no format"}
+	}
+	switch string(format) {
+	case BatchFormatCSV:
+		return ParseBatchCSV(raw, MaxBatchRows)
+	case BatchFormatJSON:
+		return ParseBatchJSON(raw, MaxBatchRows)
+	}
+	return nil, &BatchFormatError{Code: "bad_json", Message: "the stored batch has an unknown format"}
+}

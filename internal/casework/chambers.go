@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -90,13 +89,11 @@ func passportHint(number string) string {
 	return strings.Repeat("*", len(number)-3) + number[len(number)-3:]
 }
 
-// SubmitBatch stores a chamber's parsed batch and starts its workflow. The
-// same reference with the same content returns the batch already accepted.
-func (s *Service) SubmitBatch(ctx context.Context, chamberID, reference string, rows []domain.BatchRow) (db.Batch, bool, error) {
-	plain, err := json.Marshal(rows)
-	if err != nil {
-		return db.Batch{}, false, err
-	}
+// SubmitBatch stores a chamber's upload (already parsed into rows, which
+// proves it readable) and starts its workflow. The same reference with the
+// same content returns the batch already accepted.
+func (s *Service) SubmitBatch(ctx context.Context, chamberID, reference, format string, raw []byte, rows []domain.BatchRow) (db.Batch, bool, error) {
+	plain := domain.EncodeBatchUpload(format, raw)
 	sum := sha256.Sum256(plain)
 	contentHash := hex.EncodeToString(sum[:])
 	id := batchID(chamberID, reference, contentHash)

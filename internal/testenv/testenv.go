@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/internal/app"
 	"github.com/visad/visad/internal/config"
