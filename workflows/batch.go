@@ -31,8 +31,24 @@ type BatchInput struct {
 // workflows with bounded concurrency. It survives restarts like any workflow
 // and continues as new every few pages.
 func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
+	// Version 1 overlaps the pages: while one page's workflows are being
+	// started, the next page is validated and recorded.
+	pipelined := workflow.GetVersion(ctx, "batch-pipeline", workflow.DefaultVersion, 1) >= 1
+	var starting workflow.Future // the previous page's start activity, still running
+	awaitStarts := func() error {
+		if starting == nil {
+			return nil
+		}
+		err := starting.Get(ctx, nil)
+		starting = nil
+		return err
+	}
 	for pages := 0; ; pages++ {
 		if pages == BatchPagesPerRun {
+			// Drain what is in flight before continuing as new.
+			if err := awaitStarts(); err != nil {
+				return err
+			}
 			return workflow.NewContinueAsNewError(ctx, BatchWorkflow, in)
 		}
 		var page activities.BatchPageResult
@@ -40,13 +56,22 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
 			activities.BatchPageInput{BatchID: in.BatchID, FromRow: in.NextRow, Rows: BatchPageRows}).Get(ctx, &page); err != nil {
 			return err
 		}
+		if err := awaitStarts(); err != nil {
+			return err
+		}
 		if len(page.ToStart) > 0 {
-			if err := workflow.ExecuteActivity(startCtx(ctx), acts.StartApplicationWorkflows, page.ToStart).Get(ctx, nil); err != nil {
-				return err
+			starting = workflow.ExecuteActivity(startCtx(ctx), acts.StartApplicationWorkflows, page.ToStart)
+			if !pipelined {
+				if err := awaitStarts(); err != nil {
+					return err
+				}
 			}
 		}
 		in.NextRow = page.NextRow
 		if page.Done {
+			if err := awaitStarts(); err != nil {
+				return err
+			}
 			return workflow.ExecuteActivity(writeCtx(ctx), acts.CompleteBatch, in.BatchID).Get(ctx, nil)
 		}
 	}

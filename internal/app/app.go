@@ -180,8 +180,8 @@ func (ws Workers) Stop() {
 // through steadily instead of flooding the Temporal server, so single
 // applicants' cases (and starting the rest of the batch) are not starved.
 var BulkLaneOptions = worker.Options{
-	MaxConcurrentWorkflowTaskExecutionSize: 4,
-	MaxConcurrentActivityExecutionSize:     8,
+	MaxConcurrentWorkflowTaskExecutionSize: 2,
+	MaxConcurrentActivityExecutionSize:     4,
 	MaxConcurrentWorkflowTaskPollers:       2,
 	MaxConcurrentActivityTaskPollers:       2,
 }
