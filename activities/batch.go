@@ -19,9 +19,11 @@ import (
 	"github.com/visad/visad/internal/keys"
 )
 
-// WorkflowStarter starts an application's workflow, idempotently.
+// WorkflowStarter starts an application's workflow, idempotently, and
+// records a page of started workflows in the read model.
 type WorkflowStarter interface {
 	StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error
+	MarkStarted(ctx context.Context, applicationIDs []string) error
 }
 
 // BatchPageInput names a page of a batch's rows.
@@ -159,7 +161,14 @@ func (a *Activities) StartApplicationWorkflows(ctx context.Context, refs []Appli
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
 	}
-	return started, firstErr
+	if firstErr != nil {
+		return started, firstErr
+	}
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.ID
+	}
+	return started, a.Starter.MarkStarted(ctx, ids)
 }
 
 // CompleteBatch marks the batch processed.

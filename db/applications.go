@@ -224,6 +224,19 @@ func (s *Store) MarkWorkflowStarted(ctx context.Context, id string) error {
 	return err
 }
 
+// MarkWorkflowsStarted records that these applications' workflows exist.
+func (s *Store) MarkWorkflowsStarted(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q, args, err := sqlx.In(`UPDATE applications SET workflow_started = TRUE WHERE workflow_started = FALSE AND id IN (?)`, ids)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, s.db.Rebind(q), args...)
+	return err
+}
+
 // UnstartedApplications lists accepted applications whose workflow start was
 // not confirmed and that were submitted before cutoff, oldest first.
 func (s *Store) UnstartedApplications(ctx context.Context, cutoff time.Time, limit int) ([]Application, error) {

@@ -157,9 +157,16 @@ func (s *Service) Bulk() BulkStarter { return BulkStarter{s} }
 // BulkStarter starts batch applications on the bulk lane.
 type BulkStarter struct{ s *Service }
 
-// StartApplicationWorkflow starts one batch application's workflow on the bulk lane.
+// StartApplicationWorkflow starts one batch application's workflow on the
+// bulk lane. It does not mark the row started: the batch activity marks a
+// whole page at once (MarkStarted), which keeps the database out of each start.
 func (b BulkStarter) StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error {
-	return b.s.startOn(ctx, b.s.BulkQueue(), applicationID, product, submittedAt)
+	return b.s.start(ctx, b.s.BulkQueue(), applicationID, product, submittedAt)
+}
+
+// MarkStarted records a page of started workflows in one statement.
+func (b BulkStarter) MarkStarted(ctx context.Context, applicationIDs []string) error {
+	return b.s.Store.MarkWorkflowsStarted(ctx, applicationIDs)
 }
 
 // StartApplicationWorkflow starts one application's workflow by id (the batch
@@ -169,6 +176,14 @@ func (s *Service) StartApplicationWorkflow(ctx context.Context, applicationID, p
 }
 
 func (s *Service) startOn(ctx context.Context, queue, applicationID, product string, submittedAt time.Time) error {
+	if err := s.start(ctx, queue, applicationID, product, submittedAt); err != nil {
+		return err
+	}
+	return s.Store.MarkWorkflowStarted(ctx, applicationID)
+}
+
+// start starts (or finds) the workflow, without touching the database.
+func (s *Service) start(ctx context.Context, queue, applicationID, product string, submittedAt time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -183,7 +198,7 @@ func (s *Service) startOn(ctx context.Context, queue, applicationID, product str
 	if err != nil && !errors.As(err, &started) {
 		return err
 	}
-	return s.Store.MarkWorkflowStarted(ctx, applicationID)
+	return nil
 }
 
 // Reconcile starts the workflows of accepted applications whose start was
