@@ -18,11 +18,13 @@ test: vet
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 	$(MAKE) fuzz-brief
 
-## fuzz-brief: each pure-domain fuzz target for a few seconds (part of make test; seeds also run in go test)
+## fuzz-brief: every fuzz target for a few seconds (part of make test; seeds also run in go test).
+## The JSON-binding target's first run compiles the api test binary with fuzzing instrumentation (minutes, then cached).
 fuzz-brief:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTD3$$' -fuzztime 3s ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 3s ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBatchCSV$$' -fuzztime 3s ./domain/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime 3s ./api/
 
 vet:
 	$(GO) vet $(PKGS)
