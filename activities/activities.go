@@ -139,6 +139,15 @@ func (a *Activities) checkRoster(ctx context.Context, app db.Application, form d
 	if !needed {
 		return nil, nil
 	}
+	return a.verifyMembership(ctx, form, today)
+}
+
+// verifyMembership checks the chamber membership a form claims against the
+// roster: the member exists, is active and within its validity on today, and
+// has the form's birth date and passport. It is the one place this rule lives:
+// validation reports its errors, straight-through processing needs none.
+func (a *Activities) verifyMembership(ctx context.Context, form domain.Application, today time.Time) (domain.FieldErrors, error) {
+	c := form.Chamber
 	member, err := a.Store.GetMember(ctx, c.ChamberID, c.MembershipNumber)
 	if errors.Is(err, db.ErrNotFound) {
 		return domain.FieldErrors{{Pointer: "/chamber/membership_number", Code: "not_a_member",

@@ -88,15 +88,11 @@ func (a *Activities) CheckSTP(ctx context.Context, in STPInput) (STPResult, erro
 	}
 	verified := app.EndorsedBy.Valid && app.EndorsedBy.String != ""
 	if !verified && form.Chamber != nil {
-		m, err := a.Store.GetMember(ctx, form.Chamber.ChamberID, form.Chamber.MembershipNumber)
-		validUntil, _ := domain.ParseDate(m.ValidUntil)
-		if err == nil && m.Status == "active" && !validUntil.Before(in.DecidedAt.UTC().Truncate(24*time.Hour)) &&
-			m.DateOfBirth == form.Applicant.DateOfBirth &&
-			m.PassportHash == a.Keys.MemberPassportHash(form.Passport.Number) {
-			verified = true
-		} else if err != nil && err != db.ErrNotFound {
+		mismatches, err := a.verifyMembership(ctx, form, in.DecidedAt)
+		if err != nil {
 			return res, err
 		}
+		verified = len(mismatches) == 0
 	}
 	if !verified {
 		res.Reason = "no verified chamber endorsement"
