@@ -11,10 +11,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -32,8 +34,9 @@ const clusterName = "active"
 
 // Config says where the embedded server keeps its state and listens.
 type Config struct {
-	// DatabaseFile is the SQLite file holding all Temporal state. Empty means
-	// in-memory (state is lost when the process stops; tests only).
+	// DatabaseFile is the SQLite file holding Temporal's state; visibility
+	// (the list/count index) goes to a file beside it (VisibilityFile). Empty
+	// means in-memory (state is lost when the process stops; tests only).
 	DatabaseFile string
 	// FrontendAddress is host:port for the gRPC frontend that SDK clients and
 	// the temporal CLI dial. Port 0 picks a free port.
@@ -89,10 +92,26 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("temporal data directory: %w", err)
 		}
 	}
+	// Visibility gets a file, and so a connection, of its own: recording a
+	// workflow in visibility costs several times what starting it does, and
+	// over one shared connection it held up every start behind it. A data
+	// directory from before the split keeps its single file.
+	visCfg := sqlCfg
+	if cfg.DatabaseFile != "" && (!fileExists(cfg.DatabaseFile) || fileExists(VisibilityFile(cfg.DatabaseFile))) {
+		c := *sqlCfg
+		c.ConnectAttributes = maps.Clone(sqlCfg.ConnectAttributes)
+		c.DatabaseName = VisibilityFile(cfg.DatabaseFile)
+		visCfg = &c
+	}
 	// The SQLite plugin creates the schema of an in-memory database itself.
-	if cfg.DatabaseFile != "" && !fileExists(cfg.DatabaseFile) {
-		if err := sqliteschema.SetupSchema(sqlCfg); err != nil {
-			return nil, fmt.Errorf("temporal schema setup: %w", err)
+	if cfg.DatabaseFile != "" {
+		for _, c := range uniqueConfigs(sqlCfg, visCfg) {
+			if fileExists(c.DatabaseName) {
+				continue
+			}
+			if err := sqliteschema.SetupSchema(c); err != nil {
+				return nil, fmt.Errorf("temporal schema setup: %w", err)
+			}
 		}
 	}
 
@@ -100,7 +119,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	serverCfg, err := buildConfig(sqlCfg, host, port, ports)
+	serverCfg, err := buildConfig(sqlCfg, visCfg, host, port, ports)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +195,34 @@ func (s *Server) waitReady(ctx context.Context, namespaces []string) error {
 	}
 }
 
-func buildConfig(sqlCfg *config.SQL, host string, frontendPort int, ports servicePorts) (*config.Config, error) {
+// VisibilityFile is where the server keeps visibility for a database file.
+func VisibilityFile(databaseFile string) string {
+	return strings.TrimSuffix(databaseFile, filepath.Ext(databaseFile)) + "-visibility" + filepath.Ext(databaseFile)
+}
+
+func uniqueConfigs(cfgs ...*config.SQL) []*config.SQL {
+	var out []*config.SQL
+	for _, c := range cfgs {
+		if len(out) == 0 || out[len(out)-1] != c {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Data store names in the server's persistence configuration.
+const (
+	defaultStore    = "sqlite-default"
+	visibilityStore = "sqlite-visibility"
+)
+
+func buildConfig(sqlCfg, visCfg *config.SQL, host string, frontendPort int, ports servicePorts) (*config.Config, error) {
+	stores := map[string]config.DataStore{defaultStore: {SQL: sqlCfg}}
+	visStore := defaultStore
+	if visCfg != sqlCfg {
+		stores[visibilityStore] = config.DataStore{SQL: visCfg}
+		visStore = visibilityStore
+	}
 	frontend := net.JoinHostPort(host, strconv.Itoa(frontendPort))
 
 	services := map[string]config.Service{}
@@ -200,10 +246,10 @@ func buildConfig(sqlCfg *config.SQL, host string, frontendPort int, ports servic
 			}},
 		},
 		Persistence: config.Persistence{
-			DefaultStore:     sqliteplugin.PluginName,
-			VisibilityStore:  sqliteplugin.PluginName,
+			DefaultStore:     defaultStore,
+			VisibilityStore:  visStore,
 			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlCfg}},
+			DataStores:       stores,
 		},
 		ClusterMetadata: &cluster.Config{
 			EnableGlobalNamespace:    false,
