@@ -22,7 +22,7 @@ import (
 // WorkflowStarter starts an application's workflow, idempotently, and
 // records a page of started workflows in the read model.
 type WorkflowStarter interface {
-	StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error
+	StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time, startDelay time.Duration) error
 	MarkStarted(ctx context.Context, applicationIDs []string) error
 }
 
@@ -42,10 +42,18 @@ type ApplicationRef struct {
 
 // BatchPageResult says what a page produced.
 type BatchPageResult struct {
-	ToStart []ApplicationRef
-	NextRow int
-	Done    bool
-	Invalid int
+	ToStart   []ApplicationRef
+	NextRow   int
+	Done      bool
+	Invalid   int
+	TotalRows int // rows in the whole batch
+}
+
+// AdmissionInput is a page of applications to admit: their workflows start
+// now and begin work at WorkAfter (at once if zero or past).
+type AdmissionInput struct {
+	Refs      []ApplicationRef
+	WorkAfter time.Time
 }
 
 // RowError is a field error of a batch row: the pointer is into the row
@@ -97,7 +105,7 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 	if err != nil {
 		return BatchPageResult{}, err
 	}
-	out := BatchPageResult{NextRow: end, Done: end >= len(rows), Invalid: invalid}
+	out := BatchPageResult{NextRow: end, Done: end >= len(rows), Invalid: invalid, TotalRows: len(rows)}
 	for _, r := range results {
 		if r.ApplicationID != "" && !r.Started {
 			out.ToStart = append(out.ToStart, ApplicationRef{ID: r.ApplicationID, Product: r.Product, SubmittedAt: time.UnixMilli(r.SubmittedAtMS).UTC()})
@@ -113,10 +121,17 @@ func (a *Activities) slaFor(spec domain.ProductSpec) time.Duration {
 	return spec.DecisionSLA
 }
 
-// StartApplicationWorkflows starts the workflows of a page of applications,
-// a bounded number at a time. Starts are idempotent, so a retried activity
-// re-starts nothing.
+// StartApplicationWorkflows starts the workflows of a page of applications
+// to work at once. Batch workflows from before admission planning call it.
 func (a *Activities) StartApplicationWorkflows(ctx context.Context, refs []ApplicationRef) (int, error) {
+	return a.AdmitApplications(ctx, AdmissionInput{Refs: refs})
+}
+
+// AdmitApplications starts the workflows of a page of applications, a
+// bounded number at a time, each holding its first step until WorkAfter.
+// Starts are idempotent, so a retried activity re-starts nothing.
+func (a *Activities) AdmitApplications(ctx context.Context, in AdmissionInput) (int, error) {
+	refs := in.Refs
 	if a.Starter == nil {
 		return 0, temporal.NewNonRetryableApplicationError("no workflow starter configured", "Misconfigured", nil)
 	}
@@ -136,7 +151,7 @@ func (a *Activities) StartApplicationWorkflows(ctx context.Context, refs []Appli
 		go func() {
 			defer wg.Done()
 			for ref := range work {
-				err := a.Starter.StartApplicationWorkflow(ctx, ref.ID, ref.Product, ref.SubmittedAt)
+				err := a.Starter.StartApplicationWorkflow(ctx, ref.ID, ref.Product, ref.SubmittedAt, workDelay(in.WorkAfter))
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -169,6 +184,16 @@ func (a *Activities) StartApplicationWorkflows(ctx context.Context, refs []Appli
 		ids[i] = r.ID
 	}
 	return started, a.Starter.MarkStarted(ctx, ids)
+}
+
+// MaxWorkDelay bounds how long an admitted application waits to begin work.
+const MaxWorkDelay = 5 * time.Minute
+
+func workDelay(workAfter time.Time) time.Duration {
+	if workAfter.IsZero() {
+		return 0
+	}
+	return min(max(time.Until(workAfter), 0), MaxWorkDelay).Round(time.Second)
 }
 
 // CompleteBatch marks the batch processed.

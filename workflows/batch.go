@@ -24,6 +24,47 @@ func BatchWorkflowID(batchID string) string { return "batch/" + batchID }
 type BatchInput struct {
 	BatchID string
 	NextRow int
+	// Admission so far, carried across continue-as-new: rows read, rows
+	// that needed a workflow, and how long starting those took.
+	Admission AdmissionProgress `json:",omitempty"`
+}
+
+// AdmissionProgress is what a batch has learnt about admitting its rows.
+type AdmissionProgress struct {
+	RowsRead       int
+	RowsToStart    int
+	RowsStarted    int
+	StartingMillis int64
+}
+
+// Admission planning: until a batch has measured its own start rate it
+// assumes this one, a cautious figure for the embedded server.
+const assumedStartsPerSecond = 150.0
+
+// WorkAfter plans when the applications of a page begin work: one whole
+// admission after they were admitted. Working the first rows while the rest
+// are still being started would slow the starts down (the server does one or
+// the other), so a batch is admitted in full first and its rows then begin
+// work in the order, and at about the pace, they were admitted. A small batch
+// begins at once; the wait is bounded by MaxWorkDelay. p already counts the
+// page.
+func (p AdmissionProgress) WorkAfter(now time.Time, page activities.BatchPageResult) time.Time {
+	rate := assumedStartsPerSecond
+	if p.RowsStarted > 0 && p.StartingMillis > 0 {
+		rate = float64(p.RowsStarted) / (float64(p.StartingMillis) / 1000)
+	}
+	// Rows of the batch that will need a workflow: those seen so far, and
+	// the rest at the share seen so far (a corrected repost starts few).
+	share := 1.0
+	if p.RowsRead > 0 {
+		share = float64(p.RowsToStart) / float64(p.RowsRead)
+	}
+	toStart := float64(p.RowsToStart) + share*float64(max(page.TotalRows-page.NextRow, 0))
+	wait := time.Duration(toStart / rate * float64(time.Second))
+	if wait < time.Second {
+		return time.Time{}
+	}
+	return now.Add(min(wait, activities.MaxWorkDelay))
 }
 
 // BatchWorkflow turns a chamber's batch into applications, a page at a time:
@@ -34,13 +75,25 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
 	// Version 1 overlaps the pages: while one page's workflows are being
 	// started, the next page is validated and recorded.
 	pipelined := workflow.GetVersion(ctx, "batch-pipeline", workflow.DefaultVersion, 1) >= 1
-	var starting workflow.Future // the previous page's start activity, still running
+	// Version 1 plans admission: rows start at once but begin work when the
+	// batch is expected to be admitted.
+	planned := workflow.GetVersion(ctx, "batch-admission", workflow.DefaultVersion, 1) >= 1
+
+	var (
+		starting      workflow.Future // the previous page's start activity, still running
+		startingRows  int
+		startingSince time.Time
+	)
 	awaitStarts := func() error {
 		if starting == nil {
 			return nil
 		}
 		err := starting.Get(ctx, nil)
 		starting = nil
+		if err == nil && planned {
+			in.Admission.RowsStarted += startingRows
+			in.Admission.StartingMillis += workflow.Now(ctx).Sub(startingSince).Milliseconds()
+		}
 		return err
 	}
 	for pages := 0; ; pages++ {
@@ -60,12 +113,24 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
 			return err
 		}
 		if len(page.ToStart) > 0 {
-			starting = workflow.ExecuteActivity(startCtx(ctx), acts.StartApplicationWorkflows, page.ToStart)
+			if planned {
+				in.Admission.RowsRead += page.NextRow - in.NextRow
+				in.Admission.RowsToStart += len(page.ToStart)
+				now := workflow.Now(ctx)
+				starting = workflow.ExecuteActivity(startCtx(ctx), acts.AdmitApplications, activities.AdmissionInput{
+					Refs: page.ToStart, WorkAfter: in.Admission.WorkAfter(now, page),
+				})
+				startingRows, startingSince = len(page.ToStart), now
+			} else {
+				starting = workflow.ExecuteActivity(startCtx(ctx), acts.StartApplicationWorkflows, page.ToStart)
+			}
 			if !pipelined {
 				if err := awaitStarts(); err != nil {
 					return err
 				}
 			}
+		} else if planned {
+			in.Admission.RowsRead += page.NextRow - in.NextRow
 		}
 		in.NextRow = page.NextRow
 		if page.Done {

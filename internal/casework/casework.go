@@ -158,10 +158,11 @@ func (s *Service) Bulk() BulkStarter { return BulkStarter{s} }
 type BulkStarter struct{ s *Service }
 
 // StartApplicationWorkflow starts one batch application's workflow on the
-// bulk lane. It does not mark the row started: the batch activity marks a
-// whole page at once (MarkStarted), which keeps the database out of each start.
-func (b BulkStarter) StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error {
-	return b.s.start(ctx, b.s.BulkQueue(), applicationID, product, submittedAt)
+// bulk lane, its first step held for startDelay. It does not mark the row
+// started: the batch activity marks a whole page at once (MarkStarted), which
+// keeps the database out of each start.
+func (b BulkStarter) StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time, startDelay time.Duration) error {
+	return b.s.start(ctx, b.s.BulkQueue(), applicationID, product, submittedAt, startDelay)
 }
 
 // MarkStarted records a page of started workflows in one statement.
@@ -176,14 +177,16 @@ func (s *Service) StartApplicationWorkflow(ctx context.Context, applicationID, p
 }
 
 func (s *Service) startOn(ctx context.Context, queue, applicationID, product string, submittedAt time.Time) error {
-	if err := s.start(ctx, queue, applicationID, product, submittedAt); err != nil {
+	if err := s.start(ctx, queue, applicationID, product, submittedAt, 0); err != nil {
 		return err
 	}
 	return s.Store.MarkWorkflowStarted(ctx, applicationID)
 }
 
-// start starts (or finds) the workflow, without touching the database.
-func (s *Service) start(ctx context.Context, queue, applicationID, product string, submittedAt time.Time) error {
+// start starts (or finds) the workflow, without touching the database. A
+// start delay holds the workflow's first step; the decision clock still runs
+// from submittedAt.
+func (s *Service) start(ctx context.Context, queue, applicationID, product string, submittedAt time.Time, startDelay time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -191,6 +194,7 @@ func (s *Service) start(ctx context.Context, queue, applicationID, product strin
 		TaskQueue:                queue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StartDelay:               startDelay,
 	}, workflows.ApplicationWorkflow, workflows.ApplicationInput{
 		ApplicationID: applicationID, Product: product, SubmittedAt: submittedAt, SLA: s.SLA[product],
 	})
