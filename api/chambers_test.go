@@ -11,10 +11,14 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/visad/visad/activities"
 	"github.com/visad/visad/api"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/sample"
 	"github.com/visad/visad/internal/testenv"
+	"github.com/visad/visad/workflows"
 )
 
 type batchAccepted struct {
@@ -180,6 +184,42 @@ func TestBatchReportResubmitAndFix(t *testing.T) {
 	apps := countApplications(t, env)
 	if apps != 1000-len(broken) {
 		t.Fatalf("%d applications", apps)
+	}
+	// The rows were admitted before beginning work: the first row's workflow
+	// held its first step (about 1,000 rows' worth of starts), then worked.
+	firstRow := ""
+	for _, r := range report.Rows {
+		if r.Outcome == "created" {
+			firstRow = r.ApplicationID
+			break
+		}
+	}
+	hist := env.Services.Temporal.GetWorkflowHistory(context.Background(), workflows.WorkflowID(firstRow), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	ev, err := hist.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hold := ev.GetWorkflowExecutionStartedEventAttributes().GetFirstWorkflowTaskBackoff().AsDuration(); hold < time.Second || hold > activities.MaxWorkDelay {
+		t.Fatalf("first row's workflow held its first step %v, want 1 s to %v", hold, activities.MaxWorkDelay)
+	}
+	// While held it is still tracked like any case.
+	held := env.Do("GET", "/v1/applications/"+firstRow, token, nil)
+	if held.Status != http.StatusOK {
+		t.Fatalf("held application: HTTP %d %s", held.Status, held.Body)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var status string
+		if err := env.Store.DB().Get(&status, env.Store.DB().Rebind("SELECT status FROM applications WHERE id = ?"), firstRow); err != nil {
+			t.Fatal(err)
+		}
+		if status != "received" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first row's workflow never began work")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	// The same batch again: the same batch, nothing new.
