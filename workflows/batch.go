@@ -38,11 +38,17 @@ type AdmissionProgress struct {
 }
 
 // Admission planning: until a batch has measured its own start rate it
-// assumes this one, a cautious figure for the embedded server.
-const assumedStartsPerSecond = 150.0
+// assumes this one, a cautious figure for the embedded server. The plan
+// holds rows a half longer than the estimate: the rate falls as the batch
+// goes on, and rows that wake while others are still being started slow the
+// starts down further.
+const (
+	assumedStartsPerSecond = 150.0
+	admissionMargin        = 1.5
+)
 
 // WorkAfter plans when the applications of a page begin work: one whole
-// admission after they were admitted. Working the first rows while the rest
+// admission (with a margin) after they were admitted. Working the first rows while the rest
 // are still being started would slow the starts down (the server does one or
 // the other), so a batch is admitted in full first and its rows then begin
 // work in the order, and at about the pace, they were admitted. A small batch
@@ -60,7 +66,7 @@ func (p AdmissionProgress) WorkAfter(now time.Time, page activities.BatchPageRes
 		share = float64(p.RowsToStart) / float64(p.RowsRead)
 	}
 	toStart := float64(p.RowsToStart) + share*float64(max(page.TotalRows-page.NextRow, 0))
-	wait := time.Duration(toStart / rate * float64(time.Second))
+	wait := time.Duration(admissionMargin * toStart / rate * float64(time.Second))
 	if wait < time.Second {
 		return time.Time{}
 	}

@@ -35,13 +35,13 @@ func TestWorkAfterPlansTheEndOfAdmission(t *testing.T) {
 	}{
 		{"small batch works at once", workflows.AdmissionProgress{RowsRead: 10, RowsToStart: 10}, page(10, 10, 10), 0},
 		{"first page of 10,000 at the assumed rate",
-			workflows.AdmissionProgress{RowsRead: 500, RowsToStart: 500}, page(500, 500, 10000), 10000 * time.Second / 150},
+			workflows.AdmissionProgress{RowsRead: 500, RowsToStart: 500}, page(500, 500, 10000), 1.5 * 10000 * time.Second / 150},
 		{"measured rate replaces the assumption",
 			workflows.AdmissionProgress{RowsRead: 1000, RowsToStart: 1000, RowsStarted: 500, StartingMillis: 2000},
-			page(500, 1000, 10000), 10000 * time.Second / 250},
+			page(500, 1000, 10000), 1.5 * 10000 * time.Second / 250},
 		{"a corrected repost expects few starts",
 			workflows.AdmissionProgress{RowsRead: 500, RowsToStart: 50},
-			page(50, 500, 10000), (50 + 950) * time.Second / 150},
+			page(50, 500, 10000), 1.5 * (50 + 950) * time.Second / 150},
 		{"a repost of rows already started: the rows it starts begin at once",
 			workflows.AdmissionProgress{RowsRead: 9500, RowsToStart: 5, RowsStarted: 0},
 			page(5, 9500, 10000), 0},
@@ -103,9 +103,9 @@ func TestBatchWorkflowAdmitsPagesWithAPlan(t *testing.T) {
 	if !completed {
 		t.Fatal("batch not completed")
 	}
-	// Every page waits one whole admission: 1,500 rows at the assumed 150/s
-	// for the first, then at the measured 250/s (500 rows took 2 s).
-	want := []time.Duration{10 * time.Second, 6 * time.Second, 6 * time.Second}
+	// Every page waits one whole admission and a half: 1,500 rows at the
+	// assumed 150/s for the first, then at the measured 250/s (500 rows took 2 s).
+	want := []time.Duration{15 * time.Second, 9 * time.Second, 9 * time.Second}
 	if len(plans) != len(want) {
 		t.Fatalf("admitted %d pages, want %d", len(plans), len(want))
 	}
