@@ -26,7 +26,7 @@ type BatchInput struct {
 	NextRow int
 	// Admission so far, carried across continue-as-new: rows read, rows
 	// that needed a workflow, and how long starting those took.
-	Admission AdmissionProgress `json:",omitempty"`
+	Admission AdmissionProgress
 }
 
 // AdmissionProgress is what a batch has learnt about admitting its rows.
