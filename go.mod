@@ -15,6 +15,8 @@ require (
 	modernc.org/sqlite v1.57.0
 )
 
+require github.com/ProtonMail/go-crypto v1.5.2 // indirect
+
 require (
 	cel.dev/expr v0.25.2 // indirect
 	cloud.google.com/go v0.123.0 // indirect
