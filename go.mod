@@ -15,7 +15,12 @@ require (
 	modernc.org/sqlite v1.57.0
 )
 
-require github.com/ProtonMail/go-crypto v1.5.2 // indirect
+require (
+	github.com/ProtonMail/go-crypto v1.5.2 // indirect
+	github.com/go-pdf/fpdf v0.9.0 // indirect
+	github.com/makiuchi-d/gozxing v0.1.1 // indirect
+	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
+)
 
 require (
 	cel.dev/expr v0.25.2 // indirect
