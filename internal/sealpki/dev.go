@@ -166,3 +166,29 @@ func writePEM(path, blockType string, der []byte, mode os.FileMode) error {
 	}
 	return nil
 }
+
+// ReadDevPublished returns the published certificate set of the development
+// PKI in dataDir (CA, then signers) without creating or loading any key.
+func ReadDevPublished(dataDir string) ([]byte, error) {
+	dir := filepath.Join(dataDir, devDir)
+	ca, err := readCert(filepath.Join(dir, caCertFile))
+	if err != nil {
+		return nil, err
+	}
+	names, err := filepath.Glob(filepath.Join(dir, signerPrefix+"*"+certSuffix))
+	if err != nil {
+		return nil, err
+	}
+	out := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})
+	for _, name := range names {
+		if strings.HasSuffix(name, keySuffix) {
+			continue
+		}
+		c, err := readCert(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out, nil
+}

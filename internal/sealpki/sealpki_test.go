@@ -187,3 +187,29 @@ func TestLoadFromFiles(t *testing.T) {
 		t.Error("Load accepted a signer certificate issued by another CA")
 	}
 }
+
+func TestReadDevPublished(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadDevPublished(dir); err == nil {
+		t.Error("ReadDevPublished of an empty data directory succeeded")
+	}
+	if _, err := EnsureDev(dir, t0); err != nil {
+		t.Fatal(err)
+	}
+	p, err := RotateDev(dir, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadDevPublished(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := p.Verifier()
+	v2, err := vds.NewVerifier(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v1.Signers()) != 2 || len(v2.Signers()) != 2 {
+		t.Errorf("published signers: %d and %d, want 2", len(v1.Signers()), len(v2.Signers()))
+	}
+}

@@ -38,3 +38,26 @@ func (e *DecodeError) Error() string {
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ErrorCode names the reason a seal was rejected, for JSON answers:
+// "bad_signature", "unknown_signer", "signer_not_valid", "untrusted_signer",
+// "not_a_visa", "truncated" or "malformed"; "" for nil.
+func ErrorCode(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrBadSignature), errors.Is(err, ErrUnsupportedKey):
+		return "bad_signature"
+	case errors.Is(err, ErrUnknownSigner):
+		return "unknown_signer"
+	case errors.Is(err, ErrSignerNotValid):
+		return "signer_not_valid"
+	case errors.Is(err, ErrUntrustedSigner):
+		return "untrusted_signer"
+	case errors.Is(err, ErrNotVisa), errors.Is(err, ErrFeature):
+		return "not_a_visa"
+	case errors.Is(err, ErrTruncated):
+		return "truncated"
+	}
+	return "malformed"
+}

@@ -438,3 +438,20 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestErrorCode(t *testing.T) {
+	for err, want := range map[error]string{
+		nil:                             "",
+		ErrBadSignature:                 "bad_signature",
+		&DecodeError{Err: ErrTruncated}: "truncated",
+		&DecodeError{Err: ErrC40}:       "malformed",
+		errors.Join(ErrUnknownSigner):   "unknown_signer",
+		ErrSignerNotValid:               "signer_not_valid",
+		ErrUntrustedSigner:              "untrusted_signer",
+		ErrNotVisa:                      "not_a_visa",
+	} {
+		if got := ErrorCode(err); got != want {
+			t.Errorf("ErrorCode(%v) = %q, want %q", err, got, want)
+		}
+	}
+}
