@@ -16,9 +16,9 @@ require (
 )
 
 require (
-	github.com/ProtonMail/go-crypto v1.5.2 // indirect
-	github.com/go-pdf/fpdf v0.9.0 // indirect
-	github.com/makiuchi-d/gozxing v0.1.1 // indirect
+	github.com/ProtonMail/go-crypto v1.5.2
+	github.com/go-pdf/fpdf v0.9.0
+	github.com/makiuchi-d/gozxing v0.1.1
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 )
 
