@@ -25,6 +25,7 @@ fuzz-brief:
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 3s ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBatchCSV$$' -fuzztime 3s ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime 3s ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 3s ./internal/vds/
 
 vet:
 	$(GO) vet $(PKGS)
@@ -40,6 +41,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBatchCSV$$' -fuzztime $(FUZZTIME) ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/vds/
 
 ## chaos: Temporal + PostgreSQL + 2 workers + 2 APIs on loopback, 1,000 applications while
 ## processes are killed (R1), Temporal restarts (R2) and PostgreSQL stops for 30 s (R3); checks nothing is lost

@@ -72,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCodecServer(ctx, args[1:], stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "seal":
+		return runSeal(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/visad/visad/internal/sealpki"
+	"github.com/visad/visad/internal/vds"
+)
+
+const sealUsage = `Usage:
+  visad seal decode [FILE|-]                 print a seal's fields as JSON (no verification)
+  visad seal verify [--certs FILE] [FILE|-]  verify a seal offline; JSON on stdout, exit 1 when not valid
+
+A seal is read from FILE or standard input as raw bytes, base64 or hex.
+--certs is a PEM file of CA and document signer certificates (as published at
+/.well-known/visad/seal-certificates); without it, the development PKI in
+VISA_DATA_DIR (default ./data) is used.
+`
+
+// sealStdin is where "-" and a missing FILE read from (tests replace it).
+var sealStdin io.Reader = os.Stdin
+
+// errSealNotValid makes `visad seal verify` exit non-zero after its JSON.
+var errSealNotValid = errors.New("seal is not valid")
+
+// runSeal is `visad seal decode|verify`.
+func runSeal(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, sealUsage)
+		return errors.New("usage: visad seal decode|verify")
+	}
+	fs := flag.NewFlagSet("visad seal "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, sealUsage) }
+	certsFile := ""
+	if args[0] == "verify" {
+		fs.StringVar(&certsFile, "certs", "", "PEM file of CA and document signer certificates")
+	}
+	if args[0] != "decode" && args[0] != "verify" {
+		fmt.Fprint(stderr, sealUsage)
+		return fmt.Errorf("unknown seal command %q", args[0])
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args()[1:])
+	}
+	raw, err := readSealInput(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if args[0] == "decode" {
+		s, err := vds.Decode(raw)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(newSealView(s))
+	}
+
+	pemData, err := readCertSet(certsFile)
+	if err != nil {
+		return err
+	}
+	verifier, err := vds.NewVerifier(pemData)
+	if err != nil {
+		return err
+	}
+	res, verr := verifier.Verify(raw)
+	out := verifyView{Valid: verr == nil, ErrorCode: vds.ErrorCode(verr)}
+	if verr != nil {
+		out.Error = verr.Error()
+	}
+	if res != nil {
+		view := newSealView(res.Seal)
+		out.Seal = &view
+		if res.Signer.Serial != nil {
+			out.Signer = &signerView{SignerID: res.Signer.SignerID, CertRef: res.Signer.CertRef(),
+				Subject: res.Signer.Subject, NotBefore: res.Signer.NotBefore.UTC().Format(time.RFC3339),
+				NotAfter: res.Signer.NotAfter.UTC().Format(time.RFC3339), Chained: res.Chained}
+		}
+	}
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	if verr != nil {
+		return errSealNotValid
+	}
+	return nil
+}
+
+// readSealInput reads FILE or stdin and accepts raw bytes, base64 or hex.
+func readSealInput(name string) ([]byte, error) {
+	var data []byte
+	var err error
+	if name == "" || name == "-" {
+		data, err = io.ReadAll(io.LimitReader(sealStdin, 1<<20))
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > 0 && data[0] == 0xDC { // the VDS magic byte: raw
+		return data, nil
+	}
+	text := strings.Join(strings.Fields(string(data)), "")
+	if b, err := hex.DecodeString(text); err == nil && len(b) > 0 {
+		return b, nil
+	}
+	for _, e := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding,
+		base64.RawURLEncoding} {
+		if b, err := e.DecodeString(text); err == nil && len(b) > 0 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("input is neither a raw seal (starting with 0xDC), nor hex, nor base64")
+}
+
+func readCertSet(certsFile string) ([]byte, error) {
+	if certsFile != "" {
+		return os.ReadFile(certsFile)
+	}
+	dataDir := os.Getenv("VISA_DATA_DIR")
+	if dataDir == "" {
+		dataDir = "./data"
+	}
+	pemData, err := sealpki.ReadDevPublished(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("no --certs given and no development PKI in %s: %w", dataDir, err)
+	}
+	return pemData, nil
+}
+
+type sealView struct {
+	Header    headerView    `json:"header"`
+	Visa      *vds.Visa     `json:"visa,omitempty"`
+	VisaError string        `json:"visa_error,omitempty"`
+	Features  []featureView `json:"features"`
+	Signature string        `json:"signature"` // hex r‖s
+}
+
+type headerView struct {
+	Version        int    `json:"version"`
+	IssuingCountry string `json:"issuing_country"`
+	SignerID       string `json:"signer_identifier"`
+	CertRef        string `json:"certificate_reference"`
+	IssueDate      string `json:"document_issue_date"`
+	SignatureDate  string `json:"signature_creation_date"`
+	FeatureRef     string `json:"document_feature_definition_reference"`
+	TypeCategory   string `json:"document_type_category"`
+}
+
+type featureView struct {
+	Tag   string `json:"tag"`
+	Value string `json:"value"` // hex
+}
+
+type signerView struct {
+	SignerID  string `json:"signer_identifier"`
+	CertRef   string `json:"certificate_reference"`
+	Subject   string `json:"subject"`
+	NotBefore string `json:"not_before"`
+	NotAfter  string `json:"not_after"`
+	Chained   bool   `json:"chained_to_ca"`
+}
+
+type verifyView struct {
+	Valid     bool        `json:"valid"`
+	ErrorCode string      `json:"error_code,omitempty"`
+	Error     string      `json:"error,omitempty"`
+	Signer    *signerView `json:"signer,omitempty"`
+	Seal      *sealView   `json:"seal,omitempty"`
+}
+
+func newSealView(s *vds.Seal) sealView {
+	h := s.Header
+	v := sealView{
+		Header: headerView{Version: h.Version, IssuingCountry: h.IssuingCountry, SignerID: h.SignerID,
+			CertRef: h.CertRef, IssueDate: h.IssueDate.Format(time.DateOnly),
+			SignatureDate: h.SignatureDate.Format(time.DateOnly),
+			FeatureRef:    fmt.Sprintf("0x%02X", h.FeatureRef), TypeCategory: fmt.Sprintf("0x%02X", h.TypeCategory)},
+		Features:  []featureView{},
+		Signature: hex.EncodeToString(s.Signature),
+	}
+	for _, f := range s.Features {
+		v.Features = append(v.Features, featureView{Tag: fmt.Sprintf("0x%02X", f.Tag), Value: hex.EncodeToString(f.Value)})
+	}
+	if visa, err := vds.ParseVisa(s); err == nil {
+		v.Visa = &visa
+	} else {
+		v.VisaError = err.Error()
+	}
+	return v
+}
