@@ -1,8 +1,11 @@
 // Package config holds visad's settings. One table (Settings) defines each
 // setting once: its VISA_* environment variable, its flag, its default, how
 // its value is checked and what it means. Load reads the table for a command,
-// and `visad <command> -h` prints it.
+// `visad <command> -h` prints it, and docs/configuration.md is generated from
+// it (go generate ./internal/config).
 package config
+
+//go:generate go run ./gendocs ../../docs/configuration.md
 
 import (
 	"errors"

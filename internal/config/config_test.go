@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"flag"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -388,5 +389,25 @@ func TestUsage(t *testing.T) {
 	fs.Usage()
 	if !strings.Contains(out.String(), "-stp  VISA_STP_ENABLED") || strings.Contains(out.String(), secretHex) {
 		t.Errorf("usage of dev:\n%s", out.String())
+	}
+}
+
+func TestDocsInSync(t *testing.T) {
+	const path = "../../docs/configuration.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := UpdateDocs(doc)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if !bytes.Equal(doc, want) {
+		t.Errorf("%s is out of date with the settings table: run go generate ./internal/config", path)
+	}
+	for _, s := range Settings {
+		if !strings.Contains(string(doc), "| `"+s.Env+"` |") {
+			t.Errorf("%s has no row for %s", path, s.Env)
+		}
 	}
 }
