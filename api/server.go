@@ -65,7 +65,10 @@ func New(deps Deps) http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	_ = r.SetTrustedProxies(deps.TrustedProxies)
+	if err := r.SetTrustedProxies(deps.TrustedProxies); err != nil {
+		// internal/config checks VISA_TRUSTED_PROXIES at start; a list it let through is a wiring bug.
+		panic(fmt.Sprintf("api: trusted proxies: %v", err))
+	}
 	r.Use(s.requestID, s.observe, s.recover, s.accessLog)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such resource"})

@@ -17,7 +17,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: visad audit verify [flags]")
 	}
-	cfg, fs, err := config.Load("visad audit verify", args[1:])
+	cfg, fs, err := config.Load("audit verify", args[1:])
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ const maxCodecBody = 16 << 20
 // endpoint as this server's URL with "pass access token" on, and give it a
 // supervisor's or admin's visad token as its bearer token.
 func runCodecServer(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, fs, err := config.Load("visad codec-server", args)
+	cfg, fs, err := config.Load("codec-server", args)
 	if err != nil {
 		return err
 	}

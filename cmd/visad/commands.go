@@ -26,7 +26,7 @@ import (
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var temporalOnly bool
-	cfg, fs, err := config.Load("visad dev", args, func(fs *flag.FlagSet) {
+	cfg, fs, err := config.Load("dev", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&temporalOnly, "temporal-only", false, "run only the embedded Temporal server (SQLite file in the data dir) until interrupted; for api and worker processes elsewhere")
 	})
 	if err != nil {
@@ -130,7 +130,7 @@ func productionServices(ctx context.Context, name string, args []string, stderr 
 }
 
 func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
-	svc, log, err := productionServices(ctx, "visad api", args, stderr)
+	svc, log, err := productionServices(ctx, "api", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
-	svc, log, err := productionServices(ctx, "visad worker", args, stderr)
+	svc, log, err := productionServices(ctx, "worker", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := config.Load("visad migrate", args)
+	cfg, _, err := config.Load("migrate", args)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	verb := args[0]
 	var role, name, id string
 	var expiresIn time.Duration
-	cfg, _, err := config.Load("visad users "+verb, args[1:], func(fs *flag.FlagSet) {
+	cfg, _, err := config.Load("users "+verb, args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&role, "role", "", "create: officer, supervisor or admin")
 		fs.StringVar(&name, "name", "", "create: the person's name")
 		fs.DurationVar(&expiresIn, "expires-in", 0, "create: token lifetime, e.g. 720h (default: no expiry)")
@@ -269,7 +269,7 @@ func runChambers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return errors.New(`usage: visad chambers create --name "…"`)
 	}
 	var name string
-	cfg, _, err := config.Load("visad chambers create", args[1:], func(fs *flag.FlagSet) {
+	cfg, _, err := config.Load("chambers create", args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "the chamber's name")
 	})
 	if err != nil {
@@ -293,14 +293,17 @@ func runChambers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func runSampleBatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("visad sample-batch", flag.ContinueOnError)
-	rows := fs.Int("rows", 100, "number of rows (at most 10000)")
-	chamber := fs.String("chamber", "", "the chamber the batch is for (recorded in the membership numbers' roster)")
-	product := fs.String("product", string(domain.ProductBusiness2Y), "business_2y or business_5y_multi")
-	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed: the same seed writes the same file")
-	out := fs.String("out", "-", "batch CSV file, - for standard output")
-	roster := fs.String("roster", "", "also write the matching roster CSV to this file (for five-year batches)")
-	if err := fs.Parse(args); err != nil {
+	var rows *int
+	var chamber, product, out, roster *string
+	var seed *uint64
+	if _, _, err := config.Load("sample-batch", args, func(fs *flag.FlagSet) {
+		rows = fs.Int("rows", 100, "number of rows (at most 10000)")
+		chamber = fs.String("chamber", "", "the chamber the batch is for (recorded in the membership numbers' roster)")
+		product = fs.String("product", string(domain.ProductBusiness2Y), "business_2y or business_5y_multi")
+		seed = fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed: the same seed writes the same file")
+		out = fs.String("out", "-", "batch CSV file, - for standard output")
+		roster = fs.String("roster", "", "also write the matching roster CSV to this file (for five-year batches)")
+	}); err != nil {
 		return err
 	}
 	if *rows < 1 || *rows > domain.MaxBatchRows {

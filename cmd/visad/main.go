@@ -34,7 +34,7 @@ Commands:
   audit verify        check the audit trail's hash chain; fails naming the first edited or deleted entry
 
 Configuration comes from VISA_* environment variables; flags override them.
-Run "visad <command> -h" for the flags of a command.
+Run "visad <command> -h" for the flags and settings of a command; docs/configuration.md lists them all.
 `
 
 func main() {

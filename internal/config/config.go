@@ -1,152 +1,246 @@
-// Package config reads visad's settings from VISA_* environment variables,
-// with command-line flags as overrides.
+// Package config holds visad's settings. One table (Settings) defines each
+// setting once: its VISA_* environment variable, its flag, its default, how
+// its value is checked and what it means. Load reads the table for a command,
+// `visad <command> -h` prints it, and docs/configuration.md is generated from
+// it (go generate ./internal/config).
 package config
 
+//go:generate go run ./gendocs ../../docs/configuration.md
+
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Config is every setting a visad process may need.
+// Config is every setting a visad process may need. Each field is set by one
+// row of Settings.
 type Config struct {
-	DataDir               string        // VISA_DATA_DIR: dev-mode state (Temporal and app SQLite files, secret)
-	DatabaseURL           string        // VISA_DATABASE_URL: SQLite path or postgres:// URL
-	HTTPAddr              string        // VISA_HTTP_ADDR
-	TemporalAddress       string        // VISA_TEMPORAL_ADDRESS
-	Namespace             string        // VISA_TEMPORAL_NAMESPACE
-	TaskQueue             string        // VISA_TASK_QUEUE
-	Watchlist             string        // VISA_WATCHLIST: CSV path
-	EligibleNationalities []string      // VISA_ELIGIBLE_NATIONALITIES: comma-separated alpha-3
-	SecretKey             string        // VISA_SECRET_KEY: hex/base64, ≥32 bytes; dev default is a file in the data dir
-	LogLevel              string        // VISA_LOG_LEVEL: debug|info|warn|error
-	TemporalLogLevel      string        // VISA_TEMPORAL_LOG_LEVEL: the embedded server's log level (dev), or off
-	ShutdownTimeout       time.Duration // VISA_SHUTDOWN_TIMEOUT
-	SLABusiness2Y         time.Duration // VISA_SLA_BUSINESS_2Y: decision deadline of the two-year visa
-	SLABusiness5YMulti    time.Duration // VISA_SLA_BUSINESS_5Y_MULTI: decision deadline of the five-year visa
-	STPEnabled            bool          // VISA_STP_ENABLED: straight-through processing of endorsed two-year cases
-	SMTPURL               string        // VISA_SMTP_URL: smtp://[user:pass@]host:port; empty logs e-mails instead (dev)
-	MailFrom              string        // VISA_MAIL_FROM
-	SupervisorEmail       string        // VISA_SUPERVISOR_EMAIL: where escalations are e-mailed (optional)
-	RateLimitRPS          float64       // VISA_RATE_LIMIT_RPS: requests per second per client (0: off)
-	RateLimitBurst        int           // VISA_RATE_LIMIT_BURST
-	LookupsPerMinute      int           // VISA_STATUS_LOOKUPS_PER_MINUTE: public status lookups per client
-	TrustedProxies        []string      // VISA_TRUSTED_PROXIES: proxies allowed to set X-Forwarded-For
-	MetricsAddr           string        // VISA_METRICS_ADDR: where visad worker serves /metrics (api serves it on its own port)
-	PayloadKeys           string        // VISA_PAYLOAD_KEYS: id:key[,id:key…] AES-256 keys for Temporal payloads, the first encrypts; dev default is a file in the data dir
-	CodecAddr             string        // VISA_CODEC_ADDR: where `visad codec-server` listens
-	CodecCORSOrigins      []string      // VISA_CODEC_CORS_ORIGIN: comma-separated Temporal Web UI origins the codec server answers
+	DataDir               string
+	DatabaseURL           string
+	HTTPAddr              string
+	TemporalAddress       string
+	Namespace             string
+	TaskQueue             string
+	Watchlist             string
+	EligibleNationalities []string
+	SecretKey             string
+	LogLevel              string
+	TemporalLogLevel      string
+	ShutdownTimeout       time.Duration
+	SLABusiness2Y         time.Duration
+	SLABusiness5YMulti    time.Duration
+	STPEnabled            bool
+	SMTPURL               string
+	MailFrom              string
+	SupervisorEmail       string
+	RateLimitRPS          float64
+	RateLimitBurst        int
+	LookupsPerMinute      int
+	TrustedProxies        []string
+	MetricsAddr           string
+	PayloadKeys           string
+	CodecAddr             string
+	CodecCORSOrigins      []string
 }
 
-// Variables lists every environment variable the config reads (docs and tests check against it).
-var Variables = []string{
-	"VISA_DATA_DIR", "VISA_DATABASE_URL", "VISA_HTTP_ADDR", "VISA_TEMPORAL_ADDRESS",
-	"VISA_TEMPORAL_NAMESPACE", "VISA_TASK_QUEUE", "VISA_WATCHLIST", "VISA_ELIGIBLE_NATIONALITIES",
-	"VISA_SECRET_KEY", "VISA_LOG_LEVEL", "VISA_TEMPORAL_LOG_LEVEL", "VISA_SHUTDOWN_TIMEOUT",
-	"VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI", "VISA_STP_ENABLED", "VISA_SMTP_URL", "VISA_MAIL_FROM",
-	"VISA_SUPERVISOR_EMAIL", "VISA_RATE_LIMIT_RPS", "VISA_RATE_LIMIT_BURST", "VISA_STATUS_LOOKUPS_PER_MINUTE",
-	"VISA_TRUSTED_PROXIES", "VISA_METRICS_ADDR", "VISA_PAYLOAD_KEYS", "VISA_CODEC_ADDR", "VISA_CODEC_CORS_ORIGIN",
+// Defaults is the configuration with every setting at its default, as if no
+// variable were set and no flag given.
+func Defaults() Config {
+	c := defaults()
+	c.derive()
+	return c
 }
 
-// Load reads the environment and then parses args as flag overrides; extra
-// registers a command's own flags on the same flag set.
-func Load(name string, args []string, extra ...func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
-	c := Config{
-		DataDir:               env("VISA_DATA_DIR", "./data"),
-		DatabaseURL:           os.Getenv("VISA_DATABASE_URL"),
-		HTTPAddr:              env("VISA_HTTP_ADDR", "127.0.0.1:8080"),
-		TemporalAddress:       env("VISA_TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		Namespace:             env("VISA_TEMPORAL_NAMESPACE", "default"),
-		TaskQueue:             env("VISA_TASK_QUEUE", "visad-applications"),
-		Watchlist:             os.Getenv("VISA_WATCHLIST"),
-		EligibleNationalities: splitList(env("VISA_ELIGIBLE_NATIONALITIES", "KAZ")),
-		SecretKey:             os.Getenv("VISA_SECRET_KEY"),
-		LogLevel:              env("VISA_LOG_LEVEL", "info"),
-		TemporalLogLevel:      env("VISA_TEMPORAL_LOG_LEVEL", "warn"),
-	}
-	c.SMTPURL = os.Getenv("VISA_SMTP_URL")
-	c.MailFrom = env("VISA_MAIL_FROM", "visad <no-reply@visad.local>")
-	c.SupervisorEmail = os.Getenv("VISA_SUPERVISOR_EMAIL")
-	c.MetricsAddr = os.Getenv("VISA_METRICS_ADDR")
-	c.PayloadKeys = os.Getenv("VISA_PAYLOAD_KEYS")
-	c.CodecAddr = env("VISA_CODEC_ADDR", "127.0.0.1:8089")
-	corsOrigins := env("VISA_CODEC_CORS_ORIGIN", DefaultCodecCORSOrigin)
-	for _, p := range strings.Split(os.Getenv("VISA_TRUSTED_PROXIES"), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			c.TrustedProxies = append(c.TrustedProxies, p)
+// defaults is Defaults before derived settings are filled in.
+func defaults() Config {
+	var c Config
+	for _, s := range Settings {
+		if s.Default == "" {
+			continue
+		}
+		if err := s.field.set(&c, s.Default); err != nil {
+			panic(fmt.Sprintf("config: default of %s: %v", s.Env, err)) // a bad row; TestDefaults catches it
 		}
 	}
-	var err error
-	if c.RateLimitRPS, err = strconv.ParseFloat(env("VISA_RATE_LIMIT_RPS", "20"), 64); err != nil || c.RateLimitRPS < 0 {
-		return c, nil, fmt.Errorf("VISA_RATE_LIMIT_RPS: want a number of requests per second (0 switches limiting off)")
+	return c
+}
+
+// Load reads the settings command uses (see Commands): each from its VISA_*
+// variable, overridden by its flag in args. Settings the command does not use
+// keep their defaults, and their flags do not exist. extra registers the
+// command's own flags on the same flag set. command is what follows "visad",
+// e.g. "api" or "users create"; its first word selects the settings.
+//
+// An invalid value is an error naming the variable or flag, the value (never
+// a secret's) and what is expected; every invalid value is reported at once.
+func Load(command string, args []string, extra ...func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
+	name, _, _ := strings.Cut(command, " ")
+	i := slices.IndexFunc(Commands, func(c Command) bool { return c.Name == name })
+	if i < 0 {
+		return Config{}, nil, fmt.Errorf("config: command %q declares no settings (see config.Commands)", name)
 	}
-	if c.RateLimitBurst, err = strconv.Atoi(env("VISA_RATE_LIMIT_BURST", "40")); err != nil || c.RateLimitBurst < 1 {
-		return c, nil, fmt.Errorf("VISA_RATE_LIMIT_BURST: want a positive whole number")
-	}
-	if c.LookupsPerMinute, err = strconv.Atoi(env("VISA_STATUS_LOOKUPS_PER_MINUTE", "10")); err != nil || c.LookupsPerMinute < 1 {
-		return c, nil, fmt.Errorf("VISA_STATUS_LOOKUPS_PER_MINUTE: want a positive whole number")
-	}
-	for _, d := range []struct {
-		key, def string
-		dst      *time.Duration
-	}{
-		{"VISA_SHUTDOWN_TIMEOUT", "20s", &c.ShutdownTimeout},
-		{"VISA_SLA_BUSINESS_2Y", "24h", &c.SLABusiness2Y},
-		{"VISA_SLA_BUSINESS_5Y_MULTI", "72h", &c.SLABusiness5YMulti},
-	} {
-		v, err := time.ParseDuration(env(d.key, d.def))
-		if err != nil || v <= 0 {
-			return c, nil, fmt.Errorf("%s: want a positive duration such as %s", d.key, d.def)
-		}
-		*d.dst = v
-	}
-	stp, err := strconv.ParseBool(env("VISA_STP_ENABLED", "true"))
+	settings, err := settingsOf(name, Commands[i].Settings)
 	if err != nil {
-		return c, nil, fmt.Errorf("VISA_STP_ENABLED: want true or false")
+		return Config{}, nil, err
 	}
-	c.STPEnabled = stp
 
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for dev-mode state (VISA_DATA_DIR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "SQLite path or postgres:// URL (VISA_DATABASE_URL; default <data-dir>/visad.db)")
-	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (VISA_HTTP_ADDR)")
-	fs.StringVar(&c.TemporalAddress, "temporal-address", c.TemporalAddress, "Temporal frontend host:port (VISA_TEMPORAL_ADDRESS)")
-	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "Temporal namespace (VISA_TEMPORAL_NAMESPACE)")
-	fs.StringVar(&c.TaskQueue, "task-queue", c.TaskQueue, "Temporal task queue (VISA_TASK_QUEUE)")
-	fs.StringVar(&c.Watchlist, "watchlist", c.Watchlist, "screening watchlist CSV (VISA_WATCHLIST)")
-	nationalities := fs.String("eligible-nationalities", strings.Join(c.EligibleNationalities, ","), "comma-separated ISO alpha-3 codes (VISA_ELIGIBLE_NATIONALITIES)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (VISA_LOG_LEVEL)")
-	fs.StringVar(&c.TemporalLogLevel, "temporal-log-level", c.TemporalLogLevel, "embedded Temporal server log level, or off (VISA_TEMPORAL_LOG_LEVEL)")
-	fs.DurationVar(&c.SLABusiness2Y, "sla-business-2y", c.SLABusiness2Y, "decision deadline of business_2y (VISA_SLA_BUSINESS_2Y)")
-	fs.DurationVar(&c.SLABusiness5YMulti, "sla-business-5y-multi", c.SLABusiness5YMulti, "decision deadline of business_5y_multi (VISA_SLA_BUSINESS_5Y_MULTI)")
-	fs.BoolVar(&c.STPEnabled, "stp", c.STPEnabled, "straight-through processing (VISA_STP_ENABLED)")
-	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server for notifications; empty logs them (VISA_SMTP_URL)")
-	fs.StringVar(&c.PayloadKeys, "payload-keys", c.PayloadKeys, "Temporal payload encryption keys id:key[,id:key…], the first encrypts (VISA_PAYLOAD_KEYS; prefer the variable: flags show in ps)")
-	fs.StringVar(&c.CodecAddr, "codec-addr", c.CodecAddr, "codec-server listen address (VISA_CODEC_ADDR)")
-	fs.StringVar(&corsOrigins, "codec-cors-origin", corsOrigins, "codec-server: comma-separated Temporal Web UI origins allowed by CORS (VISA_CODEC_CORS_ORIGIN)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (VISA_SHUTDOWN_TIMEOUT)")
+	fs := flag.NewFlagSet("visad "+command, flag.ContinueOnError)
+	given := map[string]*flagText{}
+	for _, s := range settings {
+		if s.Flag == "" {
+			continue
+		}
+		ft := &flagText{boolean: s.field.boolean()}
+		fs.Var(ft, s.Flag, s.Help)
+		given[s.Env] = ft
+	}
 	for _, register := range extra {
 		register(fs)
 	}
+	fs.Usage = func() { printUsage(fs, settings) }
 	if err := fs.Parse(args); err != nil {
-		return c, fs, err
+		return Config{}, fs, err
 	}
-	c.EligibleNationalities = splitList(*nationalities)
-	c.CodecCORSOrigins = nil
-	for _, o := range strings.Split(corsOrigins, ",") {
-		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
-			c.CodecCORSOrigins = append(c.CodecCORSOrigins, o)
+
+	c := defaults()
+	var errs []error
+	for _, s := range settings {
+		source, text := s.Env, os.Getenv(s.Env)
+		if ft := given[s.Env]; ft != nil && ft.set {
+			source, text = "--"+s.Flag, ft.text
+		}
+		if text == "" { // an empty variable or flag counts as unset
+			continue
+		}
+		if err := s.field.set(&c, text); err != nil {
+			errs = append(errs, s.invalid(source, text, err))
 		}
 	}
+	if len(errs) > 0 {
+		return Config{}, fs, errors.Join(errs...)
+	}
+	c.derive()
+	return c, fs, nil
+}
+
+// settingsOf returns the named settings in the table's order.
+func settingsOf(command string, names []string) ([]Setting, error) {
+	for _, env := range names {
+		if _, ok := Lookup(env); !ok {
+			return nil, fmt.Errorf("config: command %q uses unknown setting %s", command, env)
+		}
+	}
+	var out []Setting
+	for _, s := range Settings {
+		if slices.Contains(names, s.Env) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// docDefault is the default as -h and the docs show it.
+func (s Setting) docDefault() string {
+	if s.DocDefault != "" {
+		return s.DocDefault
+	}
+	return s.Default
+}
+
+// derive fills the settings whose default depends on another setting.
+func (c *Config) derive() {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = filepath.Join(c.DataDir, "visad.db")
 	}
-	return c, fs, nil
 }
+
+// invalid explains a bad value: where it came from, the value (not a
+// secret's) and what the setting expects.
+func (s Setting) invalid(source, text string, err error) error {
+	shown := fmt.Sprintf("=%q", text)
+	if s.Secret {
+		shown = " (value not shown)"
+	}
+	return fmt.Errorf("%s%s: want %s (%v)", source, shown, s.field.expect(), err)
+}
+
+// flagText records a flag's text; Load checks it once every source is known,
+// so that an error reads the same from a flag as from a variable and the flag
+// package never echoes a secret.
+type flagText struct {
+	text    string
+	set     bool
+	boolean bool
+}
+
+func (f *flagText) String() string   { return "" }
+func (f *flagText) IsBoolFlag() bool { return f.boolean }
+
+func (f *flagText) Set(s string) error {
+	f.text, f.set = s, true
+	return nil
+}
+
+// printUsage is `visad <command> -h`: the command's own flags as the flag
+// package prints them, then each setting with its variable and default.
+func printUsage(fs *flag.FlagSet, settings []Setting) {
+	out := fs.Output()
+	fmt.Fprintf(out, "Usage: %s [flags]\n", fs.Name())
+	fs.VisitAll(func(f *flag.Flag) {
+		if slices.ContainsFunc(settings, func(s Setting) bool { return s.Flag == f.Name }) {
+			return
+		}
+		metavar, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(out, "  -%s %s\n    \t%s", f.Name, metavar, usage)
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
+			fmt.Fprintf(out, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(out)
+	})
+	if len(settings) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "\nSettings (a flag overrides its variable; an empty value counts as unset; "+
+		"see docs/configuration.md):\n")
+	for _, s := range settings {
+		flagName := "(no flag)"
+		if s.Flag != "" {
+			flagName = "-" + s.Flag
+			if !s.field.boolean() {
+				flagName += " " + s.field.metavar()
+			}
+		}
+		fmt.Fprintf(out, "  %s  %s", flagName, s.Env)
+		if def := strings.ReplaceAll(s.docDefault(), "`", ""); def != "" {
+			fmt.Fprintf(out, "  (default %s)", def)
+		}
+		fmt.Fprintf(out, "\n    \t%s\n", s.Help)
+	}
+}
+
+// Lookup finds a setting by its variable's name.
+func Lookup(env string) (Setting, bool) {
+	i := slices.IndexFunc(Settings, func(s Setting) bool { return s.Env == env })
+	if i < 0 {
+		return Setting{}, false
+	}
+	return Settings[i], true
+}
+
+// Variables lists every environment variable the config reads.
+var Variables = func() []string {
+	out := make([]string, len(Settings))
+	for i, s := range Settings {
+		out[i] = s.Env
+	}
+	return out
+}()
 
 // SLA maps product codes to their configured decision deadline.
 func (c Config) SLA() map[string]time.Duration {
@@ -159,29 +253,8 @@ func (c Config) SecretFile() string { return filepath.Join(c.DataDir, "secret.ke
 // PayloadKeysFile is where dev mode keeps generated payload keys when VISA_PAYLOAD_KEYS is unset.
 func (c Config) PayloadKeysFile() string { return filepath.Join(c.DataDir, "payload.keys") }
 
-// DefaultCodecCORSOrigin is the Temporal Web UI of `temporal server start-dev`
-// (port 8233), under both names a browser may use for it.
-const DefaultCodecCORSOrigin = "http://localhost:8233,http://127.0.0.1:8233"
-
 // TemporalLogFile is where the embedded Temporal server writes its logs.
 func (c Config) TemporalLogFile() string { return filepath.Join(c.DataDir, "temporal.log") }
 
 // TemporalDatabaseFile is the embedded Temporal server's SQLite file.
 func (c Config) TemporalDatabaseFile() string { return filepath.Join(c.DataDir, "temporal.db") }
-
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
-		return v
-	}
-	return def
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.ToUpper(strings.TrimSpace(p)); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}

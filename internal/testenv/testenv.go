@@ -82,10 +82,7 @@ func Start(t testing.TB, opts Options) *Env {
 		ts = Temporal(t)
 	}
 	dir := t.TempDir()
-	cfg, _, err := config.Load("test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := config.Defaults()
 	cfg.DataDir = dir
 	cfg.DatabaseURL = opts.DatabaseURL
 	if cfg.DatabaseURL == "" {
