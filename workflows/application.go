@@ -140,11 +140,8 @@ type applicationWorkflow struct {
 	// decide update knows when its own is done.
 	decisionsTaken, decisionsAccepted int
 	reply                             *InformationReply
-	// caseHandling is false for executions started before the SLA clock,
-	// assignment, four-eyes and requests for information existed (GetVersion).
-	caseHandling bool
-	clock        slaClock
-	firstActor   Actor
+	clock                             slaClock
+	firstActor                        Actor
 	// ended is set once run has returned, with its error.
 	ended  bool
 	runErr error
@@ -175,12 +172,9 @@ func (w *applicationWorkflow) registerHandlers(ctx workflow.Context) error {
 
 // run is the case policy, step by step.
 func (w *applicationWorkflow) run(ctx workflow.Context) error {
-	w.caseHandling = workflow.GetVersion(ctx, "case-handling", workflow.DefaultVersion, 1) >= 1
-	if w.caseHandling {
-		w.clock = newSLAClock(w.in)
-		w.state.SLA = w.clock.state(w.in.SubmittedAt)
-		workflow.Go(ctx, w.watchSLA)
-	}
+	w.clock = newSLAClock(w.in)
+	w.state.SLA = w.clock.state(w.in.SubmittedAt)
+	workflow.Go(ctx, w.watchSLA)
 	if err := w.setStatus(ctx, StatusValidating, "validation_started", systemActor, ""); err != nil {
 		return err
 	}
@@ -212,7 +206,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	}
 	w.state.ScreeningHit = screening.Hit
 
-	if w.caseHandling && !screening.Hit {
+	if !screening.Hit {
 		var stp activities.STPResult
 		if err := workflow.ExecuteActivity(readCtx(ctx), acts.CheckSTP, activities.STPInput{
 			ApplicationID: w.in.ApplicationID, DecidedAt: workflow.Now(ctx),
@@ -238,21 +232,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	if w.caseHandling {
-		return w.review(ctx)
-	}
-	// Executions from before case handling: one officer decision, then done.
-	if err := workflow.Await(ctx, func() bool { return w.decision != nil || w.withdrawal != nil }); err != nil {
-		return err
-	}
-	if w.withdrawal != nil {
-		return w.withdraw(ctx)
-	}
-	if err := w.decide(ctx, *w.decision); err != nil {
-		return err // the decide update answers with this failure, not success
-	}
-	w.decisionsTaken++
-	return nil
+	return w.review(ctx)
 }
 
 func (w *applicationWorkflow) decide(ctx workflow.Context, d DecisionRequest) error {
