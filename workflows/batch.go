@@ -27,6 +27,11 @@ type BatchInput struct {
 	// Admission so far, carried across continue-as-new: rows read, rows
 	// that needed a workflow, and how long starting those took.
 	Admission AdmissionProgress
+	// PageRows and PagesPerRun size pages and runs; zero means BatchPageRows
+	// and BatchPagesPerRun. Only the history recorder sets them, to record a
+	// batch that continues as new with a few rows.
+	PageRows    int `json:",omitempty"`
+	PagesPerRun int `json:",omitempty"`
 }
 
 // AdmissionProgress is what a batch has learnt about admitting its rows.
@@ -98,7 +103,7 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
 		return err
 	}
 	for pages := 0; ; pages++ {
-		if pages == BatchPagesPerRun {
+		if pages == orDefault(in.PagesPerRun, BatchPagesPerRun) {
 			// Drain what is in flight before continuing as new.
 			if err := awaitStarts(); err != nil {
 				return err
@@ -107,7 +112,7 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
 		}
 		var page activities.BatchPageResult
 		if err := workflow.ExecuteActivity(batchPageCtx(ctx), acts.ProcessBatchPage,
-			activities.BatchPageInput{BatchID: in.BatchID, FromRow: in.NextRow, Rows: BatchPageRows}).Get(ctx, &page); err != nil {
+			activities.BatchPageInput{BatchID: in.BatchID, FromRow: in.NextRow, Rows: orDefault(in.PageRows, BatchPageRows)}).Get(ctx, &page); err != nil {
 			return err
 		}
 		if err := awaitStarts(); err != nil {
@@ -152,4 +157,11 @@ func startCtx(ctx workflow.Context) workflow.Context {
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 		},
 	})
+}
+
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
 }
