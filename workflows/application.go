@@ -62,6 +62,10 @@ type ApplicationInput struct {
 	SubmittedAt   time.Time
 	// SLA is the decision deadline after submission; zero means the product's default.
 	SLA time.Duration
+	// InformationDay is how long a day of a request for information's
+	// deadline lasts; zero means 24 hours. Only the history recorder sets
+	// it, to record a lapsed request in seconds.
+	InformationDay time.Duration `json:",omitempty"`
 }
 
 // Actor is who acts on a case: a staff account id and role, "applicant" or "system".

@@ -109,7 +109,11 @@ func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d DecisionReque
 		if days == 0 {
 			days = DefaultInformationDays
 		}
-		w.state.InformationRequest = &InformationRequest{Message: d.Message, RequestedBy: actorName(d.Actor), DueAt: now.AddDate(0, 0, days)}
+		due := now.AddDate(0, 0, days)
+		if w.in.InformationDay > 0 {
+			due = now.Add(time.Duration(days) * w.in.InformationDay)
+		}
+		w.state.InformationRequest = &InformationRequest{Message: d.Message, RequestedBy: actorName(d.Actor), DueAt: due}
 		if err := w.pauseClock(ctx); err != nil {
 			return false, err
 		}
