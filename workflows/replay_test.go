@@ -155,6 +155,85 @@ func TestEveryRegisteredWorkflowHasAHistory(t *testing.T) {
 	}
 }
 
+// TestRecordedHistoriesCoverThePolicy: the recorded histories take every
+// update, fire every timer and continue as new, so a change to any of those
+// paths meets a history that replays it.
+func TestRecordedHistoriesCoverThePolicy(t *testing.T) {
+	c := testCodec(t)
+	type recorded struct {
+		wfType   string
+		events   []*historypb.HistoryEvent
+		payloads string // every payload, decoded, one after another
+	}
+	var all []recorded
+	for _, file := range historyFiles(t) {
+		hist := loadHistory(t, file)
+		decoded, err := decodedPayloads(c, hist)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		var text strings.Builder
+		for _, p := range decoded {
+			text.Write(p.GetData())
+			text.WriteByte('\n')
+		}
+		all = append(all, recorded{workflowType(hist), hist.GetEvents(), text.String()})
+	}
+	has := func(r recorded, t enumspb.EventType) bool {
+		return slices.ContainsFunc(r.events, func(e *historypb.HistoryEvent) bool { return e.GetEventType() == t })
+	}
+	timerFired := func(r recorded) bool { return has(r, enumspb.EVENT_TYPE_TIMER_FIRED) }
+	recordsAll := func(r recorded, texts ...string) bool {
+		for _, s := range texts {
+			if !strings.Contains(r.payloads, s) {
+				return false
+			}
+		}
+		return true
+	}
+	batch := func(r recorded) bool { return r.wfType == "BatchWorkflow" }
+	type path struct {
+		what string
+		in   func(recorded) bool
+	}
+	paths := []path{
+		{"a fired SLA escalation timer", func(r recorded) bool {
+			return timerFired(r) && recordsAll(r, `"Event":"escalated"`)
+		}},
+		{"a fired SLA breach timer", func(r recorded) bool {
+			return timerFired(r) && recordsAll(r, `"Event":"sla_breached"`)
+		}},
+		{"a lapsed request for information (its timer fired)", func(r recorded) bool {
+			return timerFired(r) && recordsAll(r, `"Status":"lapsed"`)
+		}},
+		{"a refusal at the second approval", func(r recorded) bool {
+			return recordsAll(r, `"Event":"first_decision"`, `"Status":"refused"`)
+		}},
+		{"straight-through processing", func(r recorded) bool { return recordsAll(r, "straight-through processing") }},
+		{"an ineligible application", func(r recorded) bool { return recordsAll(r, `"Status":"ineligible"`) }},
+		{"a batch run that continues as new", func(r recorded) bool {
+			return batch(r) && has(r, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
+		}},
+		{"a continued batch run that completes the batch", func(r recorded) bool {
+			return batch(r) && has(r, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) &&
+				r.events[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId() != ""
+		}},
+	}
+	for _, update := range []string{workflows.UpdateDecide, workflows.UpdateWithdraw, workflows.UpdateClaim,
+		workflows.UpdateRelease, workflows.UpdateInform} {
+		paths = append(paths, path{"an accepted " + update + " update", func(r recorded) bool {
+			return slices.ContainsFunc(r.events, func(e *historypb.HistoryEvent) bool {
+				return e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName() == update
+			})
+		}})
+	}
+	for _, p := range paths {
+		if !slices.ContainsFunc(all, p.in) {
+			t.Errorf("no recorded history has %s; add a path to recordedPaths and record it (docs/replay.md)", p.what)
+		}
+	}
+}
+
 func loadHistory(t *testing.T, file string) *historypb.History {
 	t.Helper()
 	f, err := os.Open(file)
