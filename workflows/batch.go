@@ -111,8 +111,9 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
 			return workflow.NewContinueAsNewError(ctx, BatchWorkflow, in)
 		}
 		var page activities.BatchPageResult
-		if err := workflow.ExecuteActivity(batchPageCtx(ctx), acts.ProcessBatchPage,
-			activities.BatchPageInput{BatchID: in.BatchID, FromRow: in.NextRow, Rows: orDefault(in.PageRows, BatchPageRows)}).Get(ctx, &page); err != nil {
+		if err := workflow.ExecuteActivity(batchPageCtx(ctx), acts.ProcessBatchPage, activities.BatchPageInput{
+			BatchID: in.BatchID, FromRow: in.NextRow, Rows: orDefault(in.PageRows, BatchPageRows),
+		}).Get(ctx, &page); err != nil {
 			return err
 		}
 		if err := awaitStarts(); err != nil {

@@ -134,7 +134,9 @@ func TestBatchWorkflowContinuesAsNewAfterPagesPerRun(t *testing.T) {
 		func(_ context.Context, in activities.BatchPageInput) (activities.BatchPageResult, error) {
 			reads = append(reads, in)
 			next := min(in.FromRow+in.Rows, total)
-			return activities.BatchPageResult{ToStart: refs(next - in.FromRow), NextRow: next, Done: next == total, TotalRows: total}, nil
+			return activities.BatchPageResult{
+				ToStart: refs(next - in.FromRow), NextRow: next, Done: next == total, TotalRows: total,
+			}, nil
 		})
 	env.OnActivity(acts.AdmitApplications, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.AdmissionInput) (int, error) { return len(in.Refs), nil })

@@ -148,10 +148,13 @@ func recordSuffix(t *testing.T) string {
 	return "_" + suffix
 }
 
-// Messages of requests for information reach the workflow's payloads: keep
-// them free of the fixture's personal data.
-var informationRequest = map[string]any{
-	"decision": "request_information", "message": "Please upload the invitation letter from your host.", "due_in_days": 10,
+// informationRequest is an officer's request for information. Its message
+// reaches the workflow's payloads: keep it free of the fixture's personal data.
+func informationRequest(dueInDays int) map[string]any {
+	return map[string]any{
+		"decision": "request_information", "message": "Please upload the invitation letter from your host.",
+		"due_in_days": dueInDays,
+	}
 }
 
 var (
@@ -188,40 +191,43 @@ func recordedPaths() []recordedPath {
 			}
 			return workflows.WorkflowID(app.ID)
 		}},
-		{name: "application_straight_through", want: workflows.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
-			// A clean two-year case endorsed by a chamber whose roster lists the
-			// applicant is issued by the system, with no officer.
-			form := testenv.ValidApplication(domain.ProductBusiness2Y)
-			s.env.EnrolMember(&form)
-			return workflows.WorkflowID(s.submitForm(t, form).ID)
-		}},
+		{name: "application_straight_through", want: workflows.StatusIssued,
+			run: func(t *testing.T, s *recordingStack) string {
+				// A clean two-year case endorsed by a chamber whose roster lists the
+				// applicant is issued by the system, with no officer.
+				form := testenv.ValidApplication(domain.ProductBusiness2Y)
+				s.env.EnrolMember(&form)
+				return workflows.WorkflowID(s.submitForm(t, form).ID)
+			}},
 		{name: "application_four_eyes", want: workflows.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
 			a := s.submit(t, domain.ProductBusiness5YMulti)
 			s.post(t, decision(a.ID), s.officer, approval)
 			s.post(t, decision(a.ID), s.supervisor, approval)
 			return workflows.WorkflowID(a.ID)
 		}},
-		{name: "application_four_eyes_refused", want: workflows.StatusRefused, run: func(t *testing.T, s *recordingStack) string {
-			// The officer approves; the supervisor refuses at the second approval.
-			a := s.submit(t, domain.ProductBusiness5YMulti)
-			s.post(t, decision(a.ID), s.officer, approval)
-			s.post(t, decision(a.ID), s.supervisor, refusal)
-			return workflows.WorkflowID(a.ID)
-		}},
+		{name: "application_four_eyes_refused", want: workflows.StatusRefused,
+			run: func(t *testing.T, s *recordingStack) string {
+				// The officer approves; the supervisor refuses at the second approval.
+				a := s.submit(t, domain.ProductBusiness5YMulti)
+				s.post(t, decision(a.ID), s.officer, approval)
+				s.post(t, decision(a.ID), s.supervisor, refusal)
+				return workflows.WorkflowID(a.ID)
+			}},
 		{name: "application_rfi_answered", want: workflows.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
 			a := s.submit(t, domain.ProductBusiness2Y)
-			s.post(t, decision(a.ID), s.officer, informationRequest)
+			s.post(t, decision(a.ID), s.officer, informationRequest(10))
 			s.post(t, "/v1/applications/"+a.ID+"/information", a.AccessToken,
 				map[string]string{"message": "The invitation letter is uploaded."})
 			s.post(t, decision(a.ID), s.officer, approval)
 			return workflows.WorkflowID(a.ID)
 		}},
-		{name: "application_rfi_withdraw", want: workflows.StatusWithdrawn, run: func(t *testing.T, s *recordingStack) string {
-			a := s.submit(t, domain.ProductBusiness2Y)
-			s.post(t, decision(a.ID), s.officer, informationRequest)
-			s.post(t, "/v1/applications/"+a.ID+"/withdraw", a.AccessToken, nil)
-			return workflows.WorkflowID(a.ID)
-		}},
+		{name: "application_rfi_withdraw", want: workflows.StatusWithdrawn,
+			run: func(t *testing.T, s *recordingStack) string {
+				a := s.submit(t, domain.ProductBusiness2Y)
+				s.post(t, decision(a.ID), s.officer, informationRequest(10))
+				s.post(t, "/v1/applications/"+a.ID+"/withdraw", a.AccessToken, nil)
+				return workflows.WorkflowID(a.ID)
+			}},
 		{name: "application_rfi_lapsed", want: workflows.StatusLapsed, run: func(t *testing.T, s *recordingStack) string {
 			// Days of an information deadline last a second here
 			// (ApplicationInput.InformationDay), so the request lapses in seconds.
@@ -237,9 +243,7 @@ func recordedPaths() []recordedPath {
 			s.awaitState(t, wid, "awaiting review", func(c workflows.CaseState) bool {
 				return c.Status == workflows.StatusAwaitingReview
 			})
-			s.post(t, decision(app.ID), s.officer, map[string]any{
-				"decision": "request_information", "message": "Please upload the invitation letter from your host.", "due_in_days": 2,
-			})
+			s.post(t, decision(app.ID), s.officer, informationRequest(2))
 			return wid
 		}},
 		{name: "application_claim_release", want: workflows.StatusIssued, run: func(t *testing.T, s *recordingStack) string {

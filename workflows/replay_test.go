@@ -145,7 +145,7 @@ func TestEveryRegisteredWorkflowHasAHistory(t *testing.T) {
 	}
 	registered := registeredWorkflows()
 	if !slices.Contains(registered, "ApplicationWorkflow") {
-		t.Fatalf("registered workflows %q, want ApplicationWorkflow among them: are they named as the SDK names them?", registered)
+		t.Fatalf("registered workflows %q, want ApplicationWorkflow among them (named as the SDK names them)", registered)
 	}
 	for _, name := range registered {
 		if recorded[name] == 0 {
