@@ -48,5 +48,11 @@ fuzz:
 chaos: build
 	$(GO) run ./cmd/chaos -bin $(BIN) $(CHAOSFLAGS)
 
+## histories: re-record the workflow histories the replay tests read (docs/replay.md), then replay them
+.PHONY: histories
+histories:
+	VISA_RECORD_HISTORIES=1 $(GO) test -count=1 -run '^TestRecordHistories$$' -v ./workflows/
+	$(GO) test -count=1 -run '^(TestReplay|TestRecordedHistories|TestEveryRegistered)' ./workflows/
+
 clean:
 	rm -rf bin data

@@ -121,12 +121,6 @@ func (a *Activities) slaFor(spec domain.ProductSpec) time.Duration {
 	return spec.DecisionSLA
 }
 
-// StartApplicationWorkflows starts the workflows of a page of applications
-// to work at once. Batch workflows from before admission planning call it.
-func (a *Activities) StartApplicationWorkflows(ctx context.Context, refs []ApplicationRef) (int, error) {
-	return a.AdmitApplications(ctx, AdmissionInput{Refs: refs})
-}
-
 // AdmitApplications starts the workflows of a page of applications, a
 // bounded number at a time, each holding its first step until WorkAfter.
 // Starts are idempotent, so a retried activity re-starts nothing.

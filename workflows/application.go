@@ -62,6 +62,10 @@ type ApplicationInput struct {
 	SubmittedAt   time.Time
 	// SLA is the decision deadline after submission; zero means the product's default.
 	SLA time.Duration
+	// InformationDay is how long a day of a request for information's
+	// deadline lasts; zero means 24 hours. Only the history recorder sets
+	// it, to record a lapsed request in seconds.
+	InformationDay time.Duration `json:",omitempty"`
 }
 
 // Actor is who acts on a case: a staff account id and role, "applicant" or "system".
@@ -140,11 +144,8 @@ type applicationWorkflow struct {
 	// decide update knows when its own is done.
 	decisionsTaken, decisionsAccepted int
 	reply                             *InformationReply
-	// caseHandling is false for executions started before the SLA clock,
-	// assignment, four-eyes and requests for information existed (GetVersion).
-	caseHandling bool
-	clock        slaClock
-	firstActor   Actor
+	clock                             slaClock
+	firstActor                        Actor
 	// ended is set once run has returned, with its error.
 	ended  bool
 	runErr error
@@ -175,12 +176,9 @@ func (w *applicationWorkflow) registerHandlers(ctx workflow.Context) error {
 
 // run is the case policy, step by step.
 func (w *applicationWorkflow) run(ctx workflow.Context) error {
-	w.caseHandling = workflow.GetVersion(ctx, "case-handling", workflow.DefaultVersion, 1) >= 1
-	if w.caseHandling {
-		w.clock = newSLAClock(w.in)
-		w.state.SLA = w.clock.state(w.in.SubmittedAt)
-		workflow.Go(ctx, w.watchSLA)
-	}
+	w.clock = newSLAClock(w.in)
+	w.state.SLA = w.clock.state(w.in.SubmittedAt)
+	workflow.Go(ctx, w.watchSLA)
 	if err := w.setStatus(ctx, StatusValidating, "validation_started", systemActor, ""); err != nil {
 		return err
 	}
@@ -212,7 +210,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	}
 	w.state.ScreeningHit = screening.Hit
 
-	if w.caseHandling && !screening.Hit {
+	if !screening.Hit {
 		var stp activities.STPResult
 		if err := workflow.ExecuteActivity(readCtx(ctx), acts.CheckSTP, activities.STPInput{
 			ApplicationID: w.in.ApplicationID, DecidedAt: workflow.Now(ctx),
@@ -238,21 +236,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	if w.caseHandling {
-		return w.review(ctx)
-	}
-	// Executions from before case handling: one officer decision, then done.
-	if err := workflow.Await(ctx, func() bool { return w.decision != nil || w.withdrawal != nil }); err != nil {
-		return err
-	}
-	if w.withdrawal != nil {
-		return w.withdraw(ctx)
-	}
-	if err := w.decide(ctx, *w.decision); err != nil {
-		return err // the decide update answers with this failure, not success
-	}
-	w.decisionsTaken++
-	return nil
+	return w.review(ctx)
 }
 
 func (w *applicationWorkflow) decide(ctx workflow.Context, d DecisionRequest) error {

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/visad/visad/activities"
 	"github.com/visad/visad/domain"
@@ -666,43 +665,4 @@ func TestValidationFailureReleasesPendingWithdrawal(t *testing.T) {
 		t.Errorf("withdraw accepted=%v completed=%v err=%v, want accepted and answered with an error", wd.accepted, wd.completed, wd.err)
 	}
 	h.assertCalls("RecordStatus:validating", "ValidateApplication")
-}
-
-// Executions started before case handling existed (no "case-handling"
-// version marker in their history) keep the old behaviour: no SLA clock, no
-// straight-through processing, no claims or requests for information, one
-// decision (even on a five-year visa) and done.
-func TestExecutionWithoutCaseHandlingVersion(t *testing.T) {
-	h := newHarness(t, scenario{stp: activities.STPResult{Eligible: true, PolicyVersion: activities.STPPolicyVersion}})
-	h.env.OnGetVersion("case-handling", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	var awaiting workflows.CaseState
-	h.queryAt(time.Hour, &awaiting)
-	claim := h.update(2*time.Hour, workflows.UpdateClaim, "claim", workflows.ClaimRequest{Actor: officer})
-	rfi := h.update(3*time.Hour, workflows.UpdateDecide, "rfi",
-		workflows.DecisionRequest{Decision: "request_information", Message: "Please send the invitation.", Actor: officer})
-	// Well past the 72-hour SLA of the five-year visa: nothing is escalated.
-	dec := h.update(100*time.Hour, workflows.UpdateDecide, "decide", approve)
-	h.runWith(workflows.ApplicationInput{
-		ApplicationID: "app_x", Product: string(domain.ProductBusiness5YMulti), SubmittedAt: submittedAt,
-	})
-
-	if awaiting.Status != workflows.StatusAwaitingReview || awaiting.SLA != nil {
-		t.Errorf("state awaiting review %+v, want awaiting_review without an SLA clock", awaiting)
-	}
-	mustReject(t, "claim", claim, workflows.IsInvalidTransition, "InvalidTransition")
-	mustReject(t, "request for information", rfi, workflows.IsInvalidRequest, "InvalidRequest")
-	mustAccept(t, "single decision on a five-year visa", dec)
-	if dec.result.Status != workflows.StatusIssued || dec.result.FirstDecision != nil {
-		t.Errorf("decide result %+v, want issued on the first decision", dec.result)
-	}
-	if final := h.finalState(); final.Status != workflows.StatusIssued || final.SLA != nil {
-		t.Errorf("final state %+v", final)
-	}
-	h.assertCalls(
-		"RecordStatus:validating", "ValidateApplication",
-		"RecordStatus:screening", "ScreenApplication",
-		"RecordStatus:awaiting_review",
-		"IssueVisa:issued",
-	)
-	h.assertSeq()
 }

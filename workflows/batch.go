@@ -27,6 +27,11 @@ type BatchInput struct {
 	// Admission so far, carried across continue-as-new: rows read, rows
 	// that needed a workflow, and how long starting those took.
 	Admission AdmissionProgress
+	// PageRows and PagesPerRun size pages and runs; zero means BatchPageRows
+	// and BatchPagesPerRun. Only the history recorder sets them, to record a
+	// batch that continues as new with a few rows.
+	PageRows    int `json:",omitempty"`
+	PagesPerRun int `json:",omitempty"`
 }
 
 // AdmissionProgress is what a batch has learnt about admitting its rows.
@@ -74,17 +79,12 @@ func (p AdmissionProgress) WorkAfter(now time.Time, page activities.BatchPageRes
 }
 
 // BatchWorkflow turns a chamber's batch into applications, a page at a time:
-// validate and record the page's rows, then start the page's application
-// workflows with bounded concurrency. It survives restarts like any workflow
-// and continues as new every few pages.
+// validate and record the page's rows, then admit the page's application
+// workflows with bounded concurrency while the next page is validated. Rows
+// start at once but begin work when the batch is expected to be admitted in
+// full. It survives restarts like any workflow and continues as new every few
+// pages.
 func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
-	// Version 1 overlaps the pages: while one page's workflows are being
-	// started, the next page is validated and recorded.
-	pipelined := workflow.GetVersion(ctx, "batch-pipeline", workflow.DefaultVersion, 1) >= 1
-	// Version 1 plans admission: rows start at once but begin work when the
-	// batch is expected to be admitted.
-	planned := workflow.GetVersion(ctx, "batch-admission", workflow.DefaultVersion, 1) >= 1
-
 	var (
 		starting      workflow.Future // the previous page's start activity, still running
 		startingRows  int
@@ -96,14 +96,14 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
 		}
 		err := starting.Get(ctx, nil)
 		starting = nil
-		if err == nil && planned {
+		if err == nil {
 			in.Admission.RowsStarted += startingRows
 			in.Admission.StartingMillis += workflow.Now(ctx).Sub(startingSince).Milliseconds()
 		}
 		return err
 	}
 	for pages := 0; ; pages++ {
-		if pages == BatchPagesPerRun {
+		if pages == orDefault(in.PagesPerRun, BatchPagesPerRun) {
 			// Drain what is in flight before continuing as new.
 			if err := awaitStarts(); err != nil {
 				return err
@@ -111,32 +111,22 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) error {
 			return workflow.NewContinueAsNewError(ctx, BatchWorkflow, in)
 		}
 		var page activities.BatchPageResult
-		if err := workflow.ExecuteActivity(batchPageCtx(ctx), acts.ProcessBatchPage,
-			activities.BatchPageInput{BatchID: in.BatchID, FromRow: in.NextRow, Rows: BatchPageRows}).Get(ctx, &page); err != nil {
+		if err := workflow.ExecuteActivity(batchPageCtx(ctx), acts.ProcessBatchPage, activities.BatchPageInput{
+			BatchID: in.BatchID, FromRow: in.NextRow, Rows: orDefault(in.PageRows, BatchPageRows),
+		}).Get(ctx, &page); err != nil {
 			return err
 		}
 		if err := awaitStarts(); err != nil {
 			return err
 		}
+		in.Admission.RowsRead += page.NextRow - in.NextRow
 		if len(page.ToStart) > 0 {
-			if planned {
-				in.Admission.RowsRead += page.NextRow - in.NextRow
-				in.Admission.RowsToStart += len(page.ToStart)
-				now := workflow.Now(ctx)
-				starting = workflow.ExecuteActivity(startCtx(ctx), acts.AdmitApplications, activities.AdmissionInput{
-					Refs: page.ToStart, WorkAfter: in.Admission.WorkAfter(now, page),
-				})
-				startingRows, startingSince = len(page.ToStart), now
-			} else {
-				starting = workflow.ExecuteActivity(startCtx(ctx), acts.StartApplicationWorkflows, page.ToStart)
-			}
-			if !pipelined {
-				if err := awaitStarts(); err != nil {
-					return err
-				}
-			}
-		} else if planned {
-			in.Admission.RowsRead += page.NextRow - in.NextRow
+			in.Admission.RowsToStart += len(page.ToStart)
+			now := workflow.Now(ctx)
+			starting = workflow.ExecuteActivity(startCtx(ctx), acts.AdmitApplications, activities.AdmissionInput{
+				Refs: page.ToStart, WorkAfter: in.Admission.WorkAfter(now, page),
+			})
+			startingRows, startingSince = len(page.ToStart), now
 		}
 		in.NextRow = page.NextRow
 		if page.Done {
@@ -168,4 +158,11 @@ func startCtx(ctx workflow.Context) workflow.Context {
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 		},
 	})
+}
+
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
 }

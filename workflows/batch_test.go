@@ -2,13 +2,17 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/visad/visad/activities"
 	"github.com/visad/visad/workflows"
@@ -113,5 +117,45 @@ func TestBatchWorkflowAdmitsPagesWithAPlan(t *testing.T) {
 		if d := plans[i] - want[i]; d < -100*time.Millisecond || d > 100*time.Millisecond {
 			t.Errorf("page %d works after +%v, want +%v", i+1, plans[i], want[i])
 		}
+	}
+}
+
+// A batch sized by its input (as the history recorder sizes one) reads pages
+// of PageRows and continues as new after PagesPerRun pages, carrying its place
+// and its admission so far.
+func TestBatchWorkflowContinuesAsNewAfterPagesPerRun(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(workflows.BatchWorkflow)
+	env.RegisterActivity(acts)
+	const total = 7
+	var reads []activities.BatchPageInput
+	env.OnActivity(acts.ProcessBatchPage, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BatchPageInput) (activities.BatchPageResult, error) {
+			reads = append(reads, in)
+			next := min(in.FromRow+in.Rows, total)
+			return activities.BatchPageResult{
+				ToStart: refs(next - in.FromRow), NextRow: next, Done: next == total, TotalRows: total,
+			}, nil
+		})
+	env.OnActivity(acts.AdmitApplications, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AdmissionInput) (int, error) { return len(in.Refs), nil })
+
+	env.ExecuteWorkflow(workflows.BatchWorkflow, workflows.BatchInput{BatchID: "bat_1", PageRows: 2, PagesPerRun: 2})
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("workflow ended with %v, want continue-as-new", err)
+	}
+	want := []activities.BatchPageInput{{BatchID: "bat_1", FromRow: 0, Rows: 2}, {BatchID: "bat_1", FromRow: 2, Rows: 2}}
+	if !slices.Equal(reads, want) {
+		t.Errorf("pages read %+v, want %+v", reads, want)
+	}
+	var next workflows.BatchInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.NextRow != 4 || next.PageRows != 2 || next.PagesPerRun != 2 ||
+		next.Admission.RowsRead != 4 || next.Admission.RowsStarted != 4 {
+		t.Errorf("continued with %+v, want row 4 of pages of 2, 2 a run, 4 rows read and started", next)
 	}
 }

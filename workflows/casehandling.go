@@ -109,7 +109,11 @@ func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d DecisionReque
 		if days == 0 {
 			days = DefaultInformationDays
 		}
-		w.state.InformationRequest = &InformationRequest{Message: d.Message, RequestedBy: actorName(d.Actor), DueAt: now.AddDate(0, 0, days)}
+		due := now.AddDate(0, 0, days)
+		if w.in.InformationDay > 0 {
+			due = now.Add(time.Duration(days) * w.in.InformationDay)
+		}
+		w.state.InformationRequest = &InformationRequest{Message: d.Message, RequestedBy: actorName(d.Actor), DueAt: due}
 		if err := w.pauseClock(ctx); err != nil {
 			return false, err
 		}
@@ -138,9 +142,6 @@ func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d DecisionReq
 			return invalidRequest("a refusal needs a reason_code from the catalogue")
 		}
 	case "request_information":
-		if !w.caseHandling {
-			return invalidRequest("this case cannot take requests for information")
-		}
 		if strings.TrimSpace(d.Message) == "" || utf8.RuneCountInString(d.Message) > MaxMessageLength {
 			return invalidRequest(fmt.Sprintf("a request for information needs a message of at most %d characters", MaxMessageLength))
 		}
@@ -179,9 +180,6 @@ func invalidTransition4Eyes() error {
 }
 
 func (w *applicationWorkflow) validateClaim(ctx workflow.Context, r ClaimRequest) error {
-	if !w.caseHandling {
-		return invalidTransition("claim", w.state.Status)
-	}
 	switch w.state.Status {
 	case StatusAwaitingReview, StatusAwaitingSecondApproval, StatusInformationRequested:
 	default:
@@ -202,7 +200,7 @@ func (w *applicationWorkflow) handleClaim(ctx workflow.Context, r ClaimRequest) 
 }
 
 func (w *applicationWorkflow) validateRelease(ctx workflow.Context, r ClaimRequest) error {
-	if !w.caseHandling || w.state.Assignee == "" || isClosed(w.state.Status) {
+	if w.state.Assignee == "" || isClosed(w.state.Status) {
 		return invalidTransitionMessage("the case is not claimed")
 	}
 	if w.state.Assignee != r.Actor.ID && r.Actor.Role != "supervisor" {

@@ -289,6 +289,26 @@ func TestUnansweredRequestLapses(t *testing.T) {
 	h.assertSeq()
 }
 
+// The history recorder shortens the days of an information deadline.
+func TestInformationDayShortensTheDeadline(t *testing.T) {
+	h := newHarness(t, scenario{})
+	start := h.env.Now()
+	ask := h.update(time.Hour, workflows.UpdateDecide, "rfi", requestInformation(3))
+	h.runWith(workflows.ApplicationInput{
+		ApplicationID: "app_x", Product: string(domain.ProductBusiness2Y), SubmittedAt: submittedAt,
+		InformationDay: time.Second,
+	})
+
+	mustAccept(t, "request for information", ask)
+	if r := ask.result.InformationRequest; r == nil || !r.DueAt.Equal(start.Add(time.Hour+3*time.Second)) {
+		t.Errorf("information request %+v, want due 3 s after it was made", r)
+	}
+	if final := h.finalState(); final.Status != workflows.StatusLapsed {
+		t.Errorf("final state %+v, want lapsed", final)
+	}
+	assertAt(t, "lapsed", h.statusRecorded(workflows.StatusLapsed).At, start, time.Hour+3*time.Second)
+}
+
 func TestFourEyesOnFiveYearVisa(t *testing.T) {
 	t.Run("approve", func(t *testing.T) {
 		h := newHarness(t, scenario{})

@@ -203,8 +203,7 @@ func (s *Services) NewWorker() (Workers, error) {
 		opts  worker.Options
 	}{{s.Config.TaskQueue, worker.Options{}}, {s.Cases.BulkQueue(), BulkLaneOptions}} {
 		w := worker.New(s.Temporal, lane.queue, lane.opts)
-		w.RegisterWorkflow(workflows.ApplicationWorkflow)
-		w.RegisterWorkflow(workflows.BatchWorkflow)
+		workflows.Register(w)
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}

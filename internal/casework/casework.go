@@ -36,6 +36,10 @@ type Service struct {
 	SLA map[string]time.Duration
 	Now func() time.Time
 	Log *slog.Logger
+
+	// BatchPageRows and BatchPagesPerRun size a batch workflow's pages and runs
+	// (zero: the workflow's defaults); the history recorder makes them small.
+	BatchPageRows, BatchPagesPerRun int
 }
 
 // Errors the API maps to problems.

@@ -131,7 +131,9 @@ func (s *Service) StartBatchWorkflow(ctx context.Context, batchID string) error 
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.BatchWorkflow, workflows.BatchInput{BatchID: batchID})
+	}, workflows.BatchWorkflow, workflows.BatchInput{
+		BatchID: batchID, PageRows: s.BatchPageRows, PagesPerRun: s.BatchPagesPerRun,
+	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return err
