@@ -28,19 +28,19 @@ import (
 var acts = &activities.Activities{}
 
 var (
-	officer   = workflows.Actor{ID: "off_1", Role: "officer"}
-	applicant = workflows.Actor{ID: "app_1", Role: "applicant"}
+	officer   = domain.Actor{ID: "off_1", Role: "officer"}
+	applicant = domain.Actor{ID: "app_1", Role: "applicant"}
 
-	approve = workflows.DecisionRequest{Decision: "approve", Note: "host letter verified", Actor: officer}
+	approve = domain.DecisionRequest{Decision: "approve", Note: "host letter verified", Actor: officer}
 
-	testVisa = activities.VisaResult{
+	testVisa = domain.Visa{
 		VisaNumber: "PK2Y-26-7K3M9Q2X-4", ValidFrom: "2026-06-01", ValidUntil: "2028-06-01",
 		Entries: "multiple", MaxStayDays: 90,
 	}
 )
 
-func refuse(reason string) workflows.DecisionRequest {
-	return workflows.DecisionRequest{Decision: "refuse", ReasonCode: reason, Actor: officer}
+func refuse(reason domain.ReasonCode) domain.DecisionRequest {
+	return domain.DecisionRequest{Decision: "refuse", ReasonCode: reason, Actor: officer}
 }
 
 // scenario configures the mocked activities of one test.
@@ -90,7 +90,7 @@ func newHarness(t *testing.T, sc scenario) *harness {
 
 	env.OnActivity(acts.RecordStatus, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.StatusInput) error {
-			h.record("RecordStatus:"+in.Status, func() { h.statuses = append(h.statuses, in) })
+			h.record("RecordStatus:"+string(in.Status), func() { h.statuses = append(h.statuses, in) })
 			return nil
 		})
 	validate := env.OnActivity(acts.ValidateApplication, mock.Anything, mock.Anything).Return(
@@ -110,10 +110,10 @@ func newHarness(t *testing.T, sc scenario) *harness {
 			return sc.screening, nil
 		})
 	env.OnActivity(acts.IssueVisa, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.IssueInput) (activities.VisaResult, error) {
-			h.record("IssueVisa:"+in.Status.Status, func() { h.issues = append(h.issues, in) })
+		func(_ context.Context, in activities.IssueInput) (domain.Visa, error) {
+			h.record("IssueVisa:"+string(in.Status.Status), func() { h.issues = append(h.issues, in) })
 			if sc.issueErr != nil {
-				return activities.VisaResult{}, sc.issueErr
+				return domain.Visa{}, sc.issueErr
 			}
 			return testVisa, nil
 		})
@@ -124,7 +124,7 @@ func newHarness(t *testing.T, sc scenario) *harness {
 		})
 	env.OnActivity(acts.RecordSLAEvent, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SLAEventInput) error {
-			h.record("RecordSLAEvent:"+in.Event, func() { h.slaEvents = append(h.slaEvents, in) })
+			h.record("RecordSLAEvent:"+string(in.Event), func() { h.slaEvents = append(h.slaEvents, in) })
 			return nil
 		})
 	env.OnActivity(acts.RecordAssignment, mock.Anything, mock.Anything).Return(
@@ -160,7 +160,7 @@ var submittedAt = time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)
 func (h *harness) run() {
 	h.t.Helper()
 	h.runWith(workflows.ApplicationInput{
-		ApplicationID: "app_x", Product: string(domain.ProductBusiness2Y), SubmittedAt: submittedAt,
+		ApplicationID: "app_x", Product: domain.ProductBusiness2Y, SubmittedAt: submittedAt,
 	})
 }
 
@@ -333,7 +333,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 	dec := h.update(2*time.Minute, workflows.UpdateDecide, "decide-1", approve)
 	h.run()
 
-	if awaiting.Status != workflows.StatusAwaitingReview || awaiting.ApplicationID != "app_x" || awaiting.Product != "business_2y" {
+	if awaiting.Status != domain.StatusAwaitingReview || awaiting.ApplicationID != "app_x" || awaiting.Product != "business_2y" {
 		t.Errorf("state while awaiting review = %+v", awaiting)
 	}
 	if awaiting.ScreeningHit || awaiting.Decision != nil || awaiting.Visa != nil {
@@ -341,7 +341,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 	}
 
 	mustAccept(t, "approve", dec)
-	if dec.result.Status != workflows.StatusIssued {
+	if dec.result.Status != domain.StatusIssued {
 		t.Errorf("update result status %q, want issued", dec.result.Status)
 	}
 	if dec.result.Visa == nil || *dec.result.Visa != testVisa {
@@ -352,7 +352,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 	}
 
 	final := h.finalState()
-	if final.Status != workflows.StatusIssued || final.Visa == nil || *final.Visa != testVisa {
+	if final.Status != domain.StatusIssued || final.Visa == nil || *final.Visa != testVisa {
 		t.Errorf("final state %+v", final)
 	}
 
@@ -382,7 +382,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 		t.Fatalf("IssueVisa called %d times", len(h.issues))
 	}
 	in := h.issues[0]
-	if in.Status.ApplicationID != "app_x" || in.Status.Status != workflows.StatusIssued || in.Status.Event != "issued" ||
+	if in.Status.ApplicationID != "app_x" || in.Status.Status != domain.StatusIssued || in.Status.Event != "issued" ||
 		in.Status.Actor != "officer:off_1" {
 		t.Errorf("IssueVisa status input %+v", in.Status)
 	}
@@ -400,7 +400,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 			t.Errorf("status change %+v: wrong application or no time", s)
 		}
 	}
-	if aw := h.statuses[len(h.statuses)-1]; aw.Status != workflows.StatusAwaitingReview || aw.ScreeningHit == nil || *aw.ScreeningHit {
+	if aw := h.statuses[len(h.statuses)-1]; aw.Status != domain.StatusAwaitingReview || aw.ScreeningHit == nil || *aw.ScreeningHit {
 		t.Errorf("awaiting_review recorded as %+v, want ScreeningHit=false", aw)
 	}
 }
@@ -411,17 +411,17 @@ func TestRefuseWithReasonCode(t *testing.T) {
 	h.run()
 
 	mustAccept(t, "refuse", dec)
-	if dec.result.Status != workflows.StatusRefused || dec.result.Visa != nil {
+	if dec.result.Status != domain.StatusRefused || dec.result.Visa != nil {
 		t.Errorf("update result %+v, want refused without visa", dec.result)
 	}
 	if d := dec.result.Decision; d == nil || d.Outcome != "refuse" || d.ReasonCode != "insufficient_evidence" || d.DecidedBy != "officer:off_1" {
 		t.Errorf("update result decision %+v", d)
 	}
 	final := h.finalState()
-	if final.Status != workflows.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "insufficient_evidence" {
+	if final.Status != domain.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "insufficient_evidence" {
 		t.Errorf("final state %+v", final)
 	}
-	if q := h.query(); q.Status != workflows.StatusRefused {
+	if q := h.query(); q.Status != domain.StatusRefused {
 		t.Errorf("queried state after completion %+v", q)
 	}
 
@@ -435,7 +435,7 @@ func TestRefuseWithReasonCode(t *testing.T) {
 
 	s := h.statusLog()
 	last := s[len(s)-1]
-	want := activities.StatusInput{Status: workflows.StatusRefused, Event: "refused", Actor: "officer:off_1"}
+	want := activities.StatusInput{Status: domain.StatusRefused, Event: "refused", Actor: "officer:off_1"}
 	if last.Status != want.Status || last.Event != want.Event || last.Actor != want.Actor {
 		t.Errorf("refusal recorded as %+v", last)
 	}
@@ -453,7 +453,7 @@ func TestDecideRejectedBeforeAwaitingReview(t *testing.T) {
 	later := h.update(time.Minute, workflows.UpdateDecide, "later", approve)
 	h.run()
 
-	if during.Status != workflows.StatusValidating {
+	if during.Status != domain.StatusValidating {
 		t.Errorf("status while ValidateApplication runs = %q, want validating", during.Status)
 	}
 	mustReject(t, "approve while validating", early, workflows.IsInvalidTransition, "InvalidTransition")
@@ -463,7 +463,7 @@ func TestDecideRejectedBeforeAwaitingReview(t *testing.T) {
 	}
 	// The rejected early decision left no trace: the case still waits for an officer.
 	mustAccept(t, "approve once awaiting review", later)
-	if h.finalState().Status != workflows.StatusIssued {
+	if h.finalState().Status != domain.StatusIssued {
 		t.Errorf("final status, want issued")
 	}
 }
@@ -473,9 +473,9 @@ func TestDecideRequestValidation(t *testing.T) {
 	noReason := h.update(time.Minute, workflows.UpdateDecide, "no-reason", refuse(""))
 	badReason := h.update(time.Minute+time.Second, workflows.UpdateDecide, "bad-reason", refuse("vibes"))
 	maybe := h.update(time.Minute+2*time.Second, workflows.UpdateDecide, "maybe",
-		workflows.DecisionRequest{Decision: "maybe", Actor: officer})
+		domain.DecisionRequest{Decision: "maybe", Actor: officer})
 	empty := h.update(time.Minute+3*time.Second, workflows.UpdateDecide, "empty",
-		workflows.DecisionRequest{Actor: officer})
+		domain.DecisionRequest{Actor: officer})
 	var between workflows.CaseState
 	h.queryAt(time.Minute+4*time.Second, &between)
 	first := h.update(2*time.Minute, workflows.UpdateDecide, "first", refuse("security_screening"))
@@ -489,7 +489,7 @@ func TestDecideRequestValidation(t *testing.T) {
 	mustReject(t, "refuse with unknown reason", badReason, workflows.IsInvalidRequest, "InvalidRequest")
 	mustReject(t, `decision "maybe"`, maybe, workflows.IsInvalidRequest, "InvalidRequest")
 	mustReject(t, "empty decision", empty, workflows.IsInvalidRequest, "InvalidRequest")
-	if between.Status != workflows.StatusAwaitingReview || between.Decision != nil {
+	if between.Status != domain.StatusAwaitingReview || between.Decision != nil {
 		t.Errorf("state after rejected decisions %+v, want awaiting_review without decision", between)
 	}
 
@@ -497,7 +497,7 @@ func TestDecideRequestValidation(t *testing.T) {
 	mustReject(t, "second decision", second, workflows.IsInvalidTransition, "InvalidTransition")
 	mustReject(t, "withdraw after a decision", withdrawLate, workflows.IsInvalidTransition, "InvalidTransition")
 	final := h.finalState()
-	if final.Status != workflows.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "security_screening" {
+	if final.Status != domain.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "security_screening" {
 		t.Errorf("final state %+v: the second decision must not have changed the first", final)
 	}
 	h.env.AssertActivityNotCalled(t, "IssueVisa", mock.Anything, mock.Anything)
@@ -514,14 +514,14 @@ func TestValidationFailureIsIneligible(t *testing.T) {
 	h.run()
 
 	final := h.finalState()
-	if final.Status != workflows.StatusIneligible {
+	if final.Status != domain.StatusIneligible {
 		t.Errorf("final status %q, want ineligible", final.Status)
 	}
 	if !reflect.DeepEqual(final.Ineligible, fieldErrs) {
 		t.Errorf("final Ineligible %+v, want %+v", final.Ineligible, fieldErrs)
 	}
 	q := h.query()
-	if q.Status != workflows.StatusIneligible || !reflect.DeepEqual(q.Ineligible, fieldErrs) {
+	if q.Status != domain.StatusIneligible || !reflect.DeepEqual(q.Ineligible, fieldErrs) {
 		t.Errorf("queried state %+v", q)
 	}
 
@@ -549,12 +549,12 @@ func TestWithdrawWhileAwaitingReview(t *testing.T) {
 	h.run()
 
 	mustAccept(t, "withdraw", wd)
-	if wd.result.Status != workflows.StatusWithdrawn {
+	if wd.result.Status != domain.StatusWithdrawn {
 		t.Errorf("withdraw result %+v", wd.result)
 	}
 	mustReject(t, "decide after withdrawal", dec, workflows.IsInvalidTransition, "InvalidTransition")
 	mustReject(t, "second withdrawal", again, workflows.IsInvalidTransition, "InvalidTransition")
-	if final := h.finalState(); final.Status != workflows.StatusWithdrawn || final.Decision != nil {
+	if final := h.finalState(); final.Status != domain.StatusWithdrawn || final.Decision != nil {
 		t.Errorf("final state %+v", final)
 	}
 	h.assertCalls(
@@ -579,14 +579,14 @@ func TestWithdrawDuringValidation(t *testing.T) {
 
 	// Accepted at once, answered only once the withdrawal is recorded.
 	mustAccept(t, "withdraw during validation", wd)
-	if wd.result.Status != workflows.StatusWithdrawn {
+	if wd.result.Status != domain.StatusWithdrawn {
 		t.Errorf("withdraw result %+v", wd.result)
 	}
-	if pending.Status != workflows.StatusValidating {
+	if pending.Status != domain.StatusValidating {
 		t.Errorf("status before validation finished = %q, want validating", pending.Status)
 	}
 	mustReject(t, "decide during pending withdrawal", dec, workflows.IsInvalidTransition, "InvalidTransition")
-	if final := h.finalState(); final.Status != workflows.StatusWithdrawn {
+	if final := h.finalState(); final.Status != domain.StatusWithdrawn {
 		t.Errorf("final state %+v", final)
 	}
 	h.assertCalls("RecordStatus:validating", "ValidateApplication", "RecordStatus:withdrawn")
@@ -601,16 +601,16 @@ func TestScreeningHit(t *testing.T) {
 	dec := h.update(2*time.Minute, workflows.UpdateDecide, "decide", refuse("security_screening"))
 	h.run()
 
-	if awaiting.Status != workflows.StatusAwaitingReview || !awaiting.ScreeningHit {
+	if awaiting.Status != domain.StatusAwaitingReview || !awaiting.ScreeningHit {
 		t.Errorf("state awaiting review %+v, want ScreeningHit", awaiting)
 	}
 	mustAccept(t, "refuse", dec)
-	if final := h.finalState(); !final.ScreeningHit || final.Status != workflows.StatusRefused {
+	if final := h.finalState(); !final.ScreeningHit || final.Status != domain.StatusRefused {
 		t.Errorf("final state %+v", final)
 	}
 	var aw *activities.StatusInput
 	for _, s := range h.statusLog() {
-		if s.Status == workflows.StatusAwaitingReview {
+		if s.Status == domain.StatusAwaitingReview {
 			aw = &s
 		} else if s.ScreeningHit != nil {
 			t.Errorf("status %q carries a screening result", s.Status)
@@ -673,29 +673,29 @@ func TestValidationFailureReleasesPendingWithdrawal(t *testing.T) {
 // straight-through processing, no claims or requests for information, one
 // decision (even on a five-year visa) and done.
 func TestExecutionWithoutCaseHandlingVersion(t *testing.T) {
-	h := newHarness(t, scenario{stp: activities.STPResult{Eligible: true, PolicyVersion: activities.STPPolicyVersion}})
+	h := newHarness(t, scenario{stp: activities.STPResult{Eligible: true, PolicyVersion: domain.STPPolicyVersion}})
 	h.env.OnGetVersion("case-handling", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	var awaiting workflows.CaseState
 	h.queryAt(time.Hour, &awaiting)
 	claim := h.update(2*time.Hour, workflows.UpdateClaim, "claim", workflows.ClaimRequest{Actor: officer})
 	rfi := h.update(3*time.Hour, workflows.UpdateDecide, "rfi",
-		workflows.DecisionRequest{Decision: "request_information", Message: "Please send the invitation.", Actor: officer})
+		domain.DecisionRequest{Decision: "request_information", Message: "Please send the invitation.", Actor: officer})
 	// Well past the 72-hour SLA of the five-year visa: nothing is escalated.
 	dec := h.update(100*time.Hour, workflows.UpdateDecide, "decide", approve)
 	h.runWith(workflows.ApplicationInput{
-		ApplicationID: "app_x", Product: string(domain.ProductBusiness5YMulti), SubmittedAt: submittedAt,
+		ApplicationID: "app_x", Product: domain.ProductBusiness5YMulti, SubmittedAt: submittedAt,
 	})
 
-	if awaiting.Status != workflows.StatusAwaitingReview || awaiting.SLA != nil {
+	if awaiting.Status != domain.StatusAwaitingReview || awaiting.SLA != nil {
 		t.Errorf("state awaiting review %+v, want awaiting_review without an SLA clock", awaiting)
 	}
 	mustReject(t, "claim", claim, workflows.IsInvalidTransition, "InvalidTransition")
 	mustReject(t, "request for information", rfi, workflows.IsInvalidRequest, "InvalidRequest")
 	mustAccept(t, "single decision on a five-year visa", dec)
-	if dec.result.Status != workflows.StatusIssued || dec.result.FirstDecision != nil {
+	if dec.result.Status != domain.StatusIssued || dec.result.FirstDecision != nil {
 		t.Errorf("decide result %+v, want issued on the first decision", dec.result)
 	}
-	if final := h.finalState(); final.Status != workflows.StatusIssued || final.SLA != nil {
+	if final := h.finalState(); final.Status != domain.StatusIssued || final.SLA != nil {
 		t.Errorf("final state %+v", final)
 	}
 	h.assertCalls(

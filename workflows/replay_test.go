@@ -32,7 +32,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/visad/visad/activities"
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/casework"
@@ -355,7 +354,7 @@ func TestRecordHistories(t *testing.T) {
 	submit := func(t *testing.T) submitted {
 		t.Helper()
 		s := submitForm(t, testenv.ValidApplication(domain.ProductBusiness2Y))
-		env.WaitForStatus(s.ID, s.AccessToken, workflows.StatusAwaitingReview)
+		env.WaitForStatus(s.ID, s.AccessToken, domain.StatusAwaitingReview)
 		return s
 	}
 	decision := func(id string) string { return "/v1/cases/" + id + "/decision" }
@@ -365,63 +364,63 @@ func TestRecordHistories(t *testing.T) {
 
 	type path struct {
 		name string                    // file name without suffix and .json
-		want string                    // the ApplicationWorkflow's final status; "" for a BatchWorkflow
+		want domain.Status             // the ApplicationWorkflow's final status; "" for a BatchWorkflow
 		run  func(t *testing.T) string // drives the case; returns the workflow id
 	}
 	paths := []path{
-		{"application_v1_approve", workflows.StatusIssued, func(t *testing.T) string {
+		{"application_v1_approve", domain.StatusIssued, func(t *testing.T) string {
 			s := submit(t)
 			post(t, "/v1/cases/"+s.ID+"/claim", officer, nil)
 			post(t, decision(s.ID), officer, map[string]string{"decision": "approve"})
 			return workflows.WorkflowID(s.ID)
 		}},
-		{"application_v1_refuse", workflows.StatusRefused, func(t *testing.T) string {
+		{"application_v1_refuse", domain.StatusRefused, func(t *testing.T) string {
 			s := submit(t)
 			post(t, decision(s.ID), officer, map[string]string{"decision": "refuse", "reason_code": "insufficient_evidence"})
 			return workflows.WorkflowID(s.ID)
 		}},
-		{"application_v1_withdraw", workflows.StatusWithdrawn, func(t *testing.T) string {
+		{"application_v1_withdraw", domain.StatusWithdrawn, func(t *testing.T) string {
 			s := submit(t)
 			post(t, "/v1/applications/"+s.ID+"/withdraw", s.AccessToken, nil)
 			return workflows.WorkflowID(s.ID)
 		}},
-		{"application_v1_stp", workflows.StatusIssued, func(t *testing.T) string {
+		{"application_v1_stp", domain.StatusIssued, func(t *testing.T) string {
 			// A clean two-year case endorsed by a chamber whose roster lists the
 			// applicant is issued by the system, with no officer.
 			form := testenv.ValidApplication(domain.ProductBusiness2Y)
 			env.EnrolMember(&form)
 			return workflows.WorkflowID(submitForm(t, form).ID)
 		}},
-		{"application_v1_four_eyes", workflows.StatusIssued, func(t *testing.T) string {
+		{"application_v1_four_eyes", domain.StatusIssued, func(t *testing.T) string {
 			form := testenv.ValidApplication(domain.ProductBusiness5YMulti)
 			env.EnrolMember(&form)
 			s := submitForm(t, form)
-			env.WaitForStatus(s.ID, s.AccessToken, workflows.StatusAwaitingReview)
+			env.WaitForStatus(s.ID, s.AccessToken, domain.StatusAwaitingReview)
 			post(t, decision(s.ID), officer, map[string]string{"decision": "approve"})
 			post(t, decision(s.ID), supervisor, map[string]string{"decision": "approve"})
 			return workflows.WorkflowID(s.ID)
 		}},
-		{"application_v1_rfi_approve", workflows.StatusIssued, func(t *testing.T) string {
+		{"application_v1_rfi_approve", domain.StatusIssued, func(t *testing.T) string {
 			s := submit(t)
 			post(t, decision(s.ID), officer, rfi)
 			post(t, "/v1/applications/"+s.ID+"/information", s.AccessToken, map[string]string{"message": "The invitation letter is uploaded."})
 			post(t, decision(s.ID), officer, map[string]string{"decision": "approve"})
 			return workflows.WorkflowID(s.ID)
 		}},
-		{"application_v1_rfi_withdraw", workflows.StatusWithdrawn, func(t *testing.T) string {
+		{"application_v1_rfi_withdraw", domain.StatusWithdrawn, func(t *testing.T) string {
 			s := submit(t)
 			post(t, decision(s.ID), officer, rfi)
 			post(t, "/v1/applications/"+s.ID+"/withdraw", s.AccessToken, nil)
 			return workflows.WorkflowID(s.ID)
 		}},
-		{"application_v1_ineligible", workflows.StatusIneligible, func(t *testing.T) string {
+		{"application_v1_ineligible", domain.StatusIneligible, func(t *testing.T) string {
 			// The API refuses an ineligible form outright, so record one directly,
 			// as a form accepted under an older policy would be, and start its workflow.
 			form := testenv.ValidApplication(domain.ProductBusiness2Y)
 			form.Applicant.Nationality = "FRA"
 			form = domain.Normalize(testenv.WithMRZ(form))
 			id := casework.NewApplicationID()
-			sealed, _, err := activities.SealForm(env.Services.Keys, id, form)
+			sealed, _, err := env.Services.Keys.SealForm(id, form)
 			if err != nil {
 				t.Fatal(err)
 			}
