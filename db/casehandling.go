@@ -15,12 +15,14 @@ import (
 
 // enqueueNotification writes the outbox row of an applicant-visible change in
 // the caller's transaction; a replayed change enqueues nothing new.
-func enqueueNotification(ctx context.Context, tx *sqlx.Tx, applicationID string, seq int64, status domain.Status, at time.Time) error {
+func enqueueNotification(ctx context.Context, tx *sqlx.Tx, applicationID string, seq int64, status domain.Status,
+	at time.Time) error {
 	if !status.NotifiesApplicant() {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`), applicationID, seq, string(status), ms(at), ms(at))
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
+		applicationID, seq, string(status), ms(at), ms(at))
 	if err != nil {
 		return fmt.Errorf("enqueue notification: %w", err)
 	}
@@ -81,8 +83,10 @@ func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 			return nil // pauses and resumes follow status changes, which are on the timeline
 		}
 		_, err = appendAudit(ctx, tx, AuditEntry{
-			Actor: string(domain.RoleSystem), Action: "sla." + strings.TrimPrefix(string(e.Event), "sla_"), Subject: e.ApplicationID,
-			Detail: fmt.Sprintf("due_at_ms=%d", ms(e.DueAt)), IdempotencyKey: fmt.Sprintf("sla:%s:%d", e.ApplicationID, e.Seq), At: e.At,
+			Actor: string(domain.RoleSystem), Action: "sla." + strings.TrimPrefix(string(e.Event), "sla_"),
+			Subject: e.ApplicationID,
+			Detail:  fmt.Sprintf("due_at_ms=%d", ms(e.DueAt)), At: e.At,
+			IdempotencyKey: fmt.Sprintf("sla:%s:%d", e.ApplicationID, e.Seq),
 		})
 		return err
 	})

@@ -377,7 +377,8 @@ func singleForm(i int, passport string) []byte {
 			IssueDate: now.AddDate(-2, 0, 0).Format(time.DateOnly), ExpiryDate: now.AddDate(8, 0, 0).Format(time.DateOnly)},
 		Employment: domain.Employment{Company: "Steppe Grain LLP", Position: "Export Director"},
 		Visit: domain.Visit{Purpose: "business_forum", IntendedArrival: now.AddDate(0, 0, 14).Format(time.DateOnly),
-			Host: &domain.Host{Company: "Lahore Textiles Ltd", City: "Lahore", Address: "12 Mall Road", Phone: "+92 42 555 0101"}},
+			Host: &domain.Host{Company: "Lahore Textiles Ltd", City: "Lahore", Address: "12 Mall Road",
+				Phone: "+92 42 555 0101"}},
 	}
 	b, _ := json.Marshal(f)
 	return b
