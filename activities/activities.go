@@ -9,11 +9,8 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -54,13 +51,13 @@ const (
 type StatusInput struct {
 	ApplicationID string
 	Seq           int64
-	Status        string
-	Event         string
+	Status        domain.Status
+	Event         domain.Event
 	Actor         string
 	Detail        string
 	At            time.Time
 	ScreeningHit  *bool
-	Decision      *db.Decision
+	Decision      *domain.Decision
 	Ineligible    []domain.FieldError
 	// FirstDecidedBy is the first person of a four-eyes decision.
 	FirstDecidedBy string
@@ -158,7 +155,7 @@ func (a *Activities) verifyMembership(ctx context.Context, form domain.Applicati
 	}
 	var errs domain.FieldErrors
 	validUntil, _ := domain.ParseDate(member.ValidUntil)
-	if member.Status != "active" || validUntil.Before(today.UTC().Truncate(24*time.Hour)) {
+	if member.Status != domain.MemberActive || validUntil.Before(today.UTC().Truncate(24*time.Hour)) {
 		errs = append(errs, domain.FieldError{Pointer: "/chamber/membership_number", Code: "membership_lapsed",
 			Detail: "the chamber membership is not active"})
 	}
@@ -207,30 +204,22 @@ type IssueInput struct {
 	IssuedOn time.Time   // workflow time of the approval, so retries issue the same dates
 }
 
-// VisaResult is the issued visa as the workflow and API show it.
-type VisaResult struct {
-	VisaNumber  string `json:"visa_number"`
-	ValidFrom   string `json:"valid_from"`
-	ValidUntil  string `json:"valid_until"`
-	Entries     string `json:"entries"`
-	MaxStayDays int    `json:"max_stay_days"`
-}
-
 // IssueVisa issues the visa: validity from the product, capped at passport
 // expiry; a unique, human-readable number derived from the application id so a
 // retry re-issues the same visa rather than a second one.
-func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (VisaResult, error) {
+func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (domain.Visa, error) {
 	app, form, err := a.load(ctx, in.Status.ApplicationID)
 	if err != nil {
-		return VisaResult{}, err
+		return domain.Visa{}, err
 	}
 	spec, ok := domain.LookupProduct(domain.Product(app.Product))
 	if !ok {
-		return VisaResult{}, temporal.NewNonRetryableApplicationError("unknown product", ErrTypeUnknownProduct, nil)
+		return domain.Visa{}, temporal.NewNonRetryableApplicationError("unknown product", ErrTypeUnknownProduct, nil)
 	}
 	expiry, ok := domain.ParseDate(form.Passport.ExpiryDate)
 	if !ok {
-		return VisaResult{}, temporal.NewNonRetryableApplicationError("stored passport expiry is not a date", ErrTypeApplicationMissing, nil)
+		return domain.Visa{}, temporal.NewNonRetryableApplicationError("stored passport expiry is not a date",
+			ErrTypeApplicationMissing, nil)
 	}
 	terms := domain.ComputeVisaTerms(spec, in.IssuedOn, expiry)
 	visa, err := a.Store.IssueVisa(ctx, db.VisaIssue{
@@ -241,48 +230,13 @@ func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (VisaResult, 
 		Entries:     terms.Entries,
 		MaxStayDays: terms.MaxStayDays,
 		NumberCandidate: func(i int) string {
-			return VisaNumber(spec.Code, in.IssuedOn, app.ID, i)
+			return domain.VisaNumber(spec.Code, in.IssuedOn, app.ID, i)
 		},
 	})
 	if err != nil {
-		return VisaResult{}, err
+		return domain.Visa{}, err
 	}
-	return VisaResult{
-		VisaNumber: visa.VisaNumber, ValidFrom: visa.ValidFrom, ValidUntil: visa.ValidUntil,
-		Entries: visa.Entries, MaxStayDays: visa.MaxStayDays,
-	}, nil
-}
-
-// crockford is Crockford's base32 alphabet: no I, L, O, U to misread.
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// VisaNumber formats the i-th candidate number of an application's visa, e.g.
-// "PK2Y-26-7K3M9Q2X-4": country, product, issue year, 40 bits derived from the
-// application id, and a mod-32 check character over the rest.
-func VisaNumber(product domain.Product, issuedOn time.Time, applicationID string, i int) string {
-	kind := "2Y"
-	if product == domain.ProductBusiness5YMulti {
-		kind = "5Y"
-	}
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", applicationID, i)))
-	var body strings.Builder
-	var bits uint64
-	for _, b := range sum[:5] {
-		bits = bits<<8 | uint64(b)
-	}
-	for shift := 35; shift >= 0; shift -= 5 {
-		body.WriteByte(crockford[(bits>>uint(shift))&31])
-	}
-	number := fmt.Sprintf("PK%s-%02d-%s", kind, issuedOn.Year()%100, body.String())
-	return number + "-" + string(crockford[visaCheck(number)])
-}
-
-func visaCheck(s string) int {
-	total := 0
-	for i, r := range s {
-		total += (i + 1) * int(r)
-	}
-	return total % 32
+	return visa, nil
 }
 
 // load reads and unseals an application's form.
@@ -294,32 +248,9 @@ func (a *Activities) load(ctx context.Context, id string) (db.Application, domai
 	if err != nil {
 		return db.Application{}, domain.Application{}, err
 	}
-	form, err := OpenForm(a.Keys, app)
+	form, err := a.Keys.OpenForm(app.ID, app.FormSealed)
 	if err != nil {
 		return db.Application{}, domain.Application{}, temporal.NewNonRetryableApplicationError("application form cannot be read", ErrTypeApplicationMissing, err)
 	}
 	return app, form, nil
-}
-
-// SealForm encrypts a form for storage, bound to its application id.
-func SealForm(k *keys.Keyring, applicationID string, form domain.Application) (sealed string, plain []byte, err error) {
-	plain, err = json.Marshal(form)
-	if err != nil {
-		return "", nil, err
-	}
-	sealed, err = k.Seal(plain, applicationID)
-	return sealed, plain, err
-}
-
-// OpenForm decrypts a stored form.
-func OpenForm(k *keys.Keyring, app db.Application) (domain.Application, error) {
-	plain, err := k.Open(app.FormSealed, app.ID)
-	if err != nil {
-		return domain.Application{}, err
-	}
-	var form domain.Application
-	if err := json.Unmarshal(plain, &form); err != nil {
-		return domain.Application{}, errors.New("application form is corrupt")
-	}
-	return form, nil
 }

@@ -56,15 +56,6 @@ type AdmissionInput struct {
 	WorkAfter time.Time
 }
 
-// RowError is a field error of a batch row: the pointer is into the row
-// object (the column name), so CSV and JSON submitters read it the same way.
-type RowError struct {
-	Pointer string `json:"pointer"`
-	Column  string `json:"column,omitempty"`
-	Code    string `json:"code"`
-	Detail  string `json:"detail"`
-}
-
 // ProcessBatchPage validates a page of rows with the same domain rules as a
 // single application, creates the valid rows' applications under the
 // chamber's endorsement, and records every row's outcome. Application ids are
@@ -83,13 +74,12 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 		form := domain.Normalize(domain.ApplicationFromRow(row, batch.ChamberID))
 		if errs := domain.Validate(form, policy); len(errs) > 0 {
 			invalid++
-			raw, _ := json.Marshal(rowErrors(errs))
+			raw, _ := json.Marshal(domain.BatchRowErrors(errs))
 			inputs = append(inputs, db.BatchRowInput{RowNumber: row.Number, Errors: string(raw)})
 			continue
 		}
-		spec, _ := domain.LookupProduct(form.Product)
 		id := a.batchApplicationID(batch, form)
-		sealed, plain, err := SealForm(a.Keys, id, form)
+		sealed, plain, err := a.Keys.SealForm(id, form)
 		if err != nil {
 			return BatchPageResult{}, err
 		}
@@ -97,7 +87,7 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 			ID: id, Reference: referenceFor(id), Product: string(form.Product),
 			PassportHash: a.Keys.PassportHash(form.Passport.IssuingCountry, form.Passport.Number),
 			FormSealed:   sealed, RequestHash: keys.HashRequest(plain),
-			SubmittedAt: batch.CreatedAt(), SLADueAt: batch.CreatedAt().Add(a.slaFor(spec)),
+			SubmittedAt: batch.CreatedAt(), SLADueAt: batch.CreatedAt().Add(domain.DecisionSLA(form.Product, a.SLA)),
 			EndorsedBy: batch.ChamberID, BatchID: batch.ID,
 		}})
 	}
@@ -112,13 +102,6 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 		}
 	}
 	return out, nil
-}
-
-func (a *Activities) slaFor(spec domain.ProductSpec) time.Duration {
-	if d := a.SLA[string(spec.Code)]; d > 0 {
-		return d
-	}
-	return spec.DecisionSLA
 }
 
 // AdmitApplications starts the workflows of a page of applications, a
@@ -238,25 +221,7 @@ func BatchApplicationID(k *keys.Keyring, chamberID, reference string, form domai
 // referenceFor derives a readable reference from an application id.
 func referenceFor(id string) string {
 	sum := sha256.Sum256([]byte("reference:" + id))
-	var b strings.Builder
-	for i := 0; i < 10; i++ {
-		b.WriteByte(crockford[sum[i]&31])
-	}
-	r := b.String()
-	return "PKV-" + r[:5] + "-" + r[5:]
-}
-
-func rowErrors(errs domain.FieldErrors) []RowError {
-	out := make([]RowError, 0, len(errs))
-	for _, e := range errs {
-		col := domain.BatchColumnFor(e.Pointer)
-		ptr := e.Pointer
-		if col != "" {
-			ptr = "/" + col
-		}
-		out = append(out, RowError{Pointer: ptr, Column: col, Code: e.Code, Detail: e.Detail})
-	}
-	return out
+	return domain.Reference(sum[:])
 }
 
 type rowCache struct {

@@ -8,15 +8,11 @@ import (
 	"github.com/visad/visad/domain"
 )
 
-// STPPolicyVersion names the straight-through processing rules below; it is
-// recorded on the timeline of every case the system decides.
-const STPPolicyVersion = "stp-2026-11"
-
 // SLAEventInput is a change of the SLA clock.
 type SLAEventInput struct {
 	ApplicationID string
 	Seq           int64
-	Event         string
+	Event         domain.Event
 	Detail        string
 	At            time.Time
 	DueAt         time.Time
@@ -32,7 +28,7 @@ func (a *Activities) RecordSLAEvent(ctx context.Context, in SLAEventInput) error
 		return err
 	}
 	if a.OnSLAEvent != nil {
-		a.OnSLAEvent(in.Event)
+		a.OnSLAEvent(string(in.Event))
 	}
 	return nil
 }
@@ -65,47 +61,41 @@ type STPResult struct {
 	PolicyVersion string
 }
 
-// CheckSTP applies straight-through processing: a two-year case with a
-// verified chamber endorsement, a clean screening and no refusal for the same
-// passport in the past twelve months is approved by the system.
+// CheckSTP gathers the facts straight-through processing looks at, and
+// lets the policy (domain.DecideSTP) decide.
 func (a *Activities) CheckSTP(ctx context.Context, in STPInput) (STPResult, error) {
-	res := STPResult{PolicyVersion: STPPolicyVersion}
-	if !a.STPEnabled {
-		res.Reason = "straight-through processing is switched off"
-		return res, nil
-	}
-	app, form, err := a.load(ctx, in.ApplicationID)
-	if err != nil {
-		return res, err
-	}
-	switch {
-	case domain.Product(app.Product) != domain.ProductBusiness2Y:
-		res.Reason = "only two-year visas are processed straight through"
-		return res, nil
-	case in.ScreeningHit:
-		res.Reason = "screening flagged the applicant"
-		return res, nil
-	}
-	verified := app.EndorsedBy.Valid && app.EndorsedBy.String != ""
-	if !verified && form.Chamber != nil {
-		mismatches, err := a.verifyMembership(ctx, form, in.DecidedAt)
-		if err != nil {
+	res := STPResult{PolicyVersion: domain.STPPolicyVersion}
+	facts := domain.STPFacts{Enabled: a.STPEnabled, ScreeningHit: in.ScreeningHit}
+	if facts.Enabled {
+		var err error
+		if facts, err = a.stpFacts(ctx, in, facts); err != nil {
 			return res, err
 		}
-		verified = len(mismatches) == 0
 	}
-	if !verified {
-		res.Reason = "no verified chamber endorsement"
-		return res, nil
-	}
-	refused, err := a.Store.RecentRefusal(ctx, app.PassportHash, in.DecidedAt.AddDate(-1, 0, 0))
-	if err != nil {
-		return res, err
-	}
-	if refused {
-		res.Reason = "the passport was refused a visa in the past twelve months"
-		return res, nil
-	}
-	res.Eligible = true
+	res.Eligible, res.Reason = domain.DecideSTP(facts)
 	return res, nil
+}
+
+// stpFacts reads the case: its product, whether a chamber endorses it (it
+// submitted the case, or the membership the form claims is on its roster),
+// and whether the passport was refused recently.
+func (a *Activities) stpFacts(ctx context.Context, in STPInput, facts domain.STPFacts) (domain.STPFacts, error) {
+	app, form, err := a.load(ctx, in.ApplicationID)
+	if err != nil {
+		return facts, err
+	}
+	facts.Product = domain.Product(app.Product)
+	if facts.Product != domain.ProductBusiness2Y {
+		return facts, nil // the policy stops here; spare the queries
+	}
+	facts.Endorsed = app.EndorsedBy.Valid && app.EndorsedBy.String != ""
+	if !facts.Endorsed && form.Chamber != nil {
+		mismatches, err := a.verifyMembership(ctx, form, in.DecidedAt)
+		if err != nil {
+			return facts, err
+		}
+		facts.Endorsed = len(mismatches) == 0
+	}
+	facts.RecentRefusal, err = a.Store.RecentRefusal(ctx, app.PassportHash, domain.STPRefusalsSince(in.DecidedAt))
+	return facts, err
 }

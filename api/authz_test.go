@@ -29,14 +29,14 @@ type principalCase struct {
 // fails the test, so new routes must be added to the matrix.
 func TestAuthorizationMatrix(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
-	supervisor, _ := env.StaffToken(api.RoleSupervisor, "Supervisor")
-	admin, _ := env.StaffToken(api.RoleAdmin, "Admin")
-	revoked, revokedID := env.StaffToken(api.RoleSupervisor, "Leaver")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
+	supervisor, _ := env.StaffToken(domain.RoleSupervisor, "Supervisor")
+	admin, _ := env.StaffToken(domain.RoleAdmin, "Admin")
+	revoked, revokedID := env.StaffToken(domain.RoleSupervisor, "Leaver")
 	if okRevoke, err := env.Store.RevokeUser(context.Background(), revokedID, time.Now()); !okRevoke || err != nil {
 		t.Fatal(okRevoke, err)
 	}
-	expired, _ := env.StaffToken(api.RoleOfficer, "Expired")
+	expired, _ := env.StaffToken(domain.RoleOfficer, "Expired")
 	if _, err := env.Store.DB().Exec(env.Store.DB().Rebind(`UPDATE users SET expires_at = ? WHERE name = 'Expired'`), time.Now().Add(-time.Hour).UnixMilli()); err != nil {
 		t.Fatal(err)
 	}

@@ -43,9 +43,9 @@ func action(t *testing.T, env *testenv.Env, path, token string, body any, want i
 
 func TestFourEyesForFiveYearVisas(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, officerID := env.StaffToken(api.RoleOfficer, "Officer Ayesha")
-	sup1, sup1ID := env.StaffToken(api.RoleSupervisor, "Supervisor Imran")
-	sup2, _ := env.StaffToken(api.RoleSupervisor, "Supervisor Sana")
+	officer, officerID := env.StaffToken(domain.RoleOfficer, "Officer Ayesha")
+	sup1, sup1ID := env.StaffToken(domain.RoleSupervisor, "Supervisor Imran")
+	sup2, _ := env.StaffToken(domain.RoleSupervisor, "Supervisor Sana")
 
 	form := testenv.ValidApplication(domain.ProductBusiness5YMulti)
 	env.EnrolMember(&form)
@@ -59,7 +59,7 @@ func TestFourEyesForFiveYearVisas(t *testing.T) {
 	}
 	// The same person cannot give the second approval, and an officer cannot give it at all.
 	action(t, env, dec, officer, map[string]string{"decision": "approve"}, http.StatusConflict)
-	other, _ := env.StaffToken(api.RoleOfficer, "Officer Bilal")
+	other, _ := env.StaffToken(domain.RoleOfficer, "Officer Bilal")
 	action(t, env, dec, other, map[string]string{"decision": "approve"}, http.StatusForbidden)
 	st = action(t, env, dec, sup1, map[string]string{"decision": "approve"}, 200)
 	if st.Status != "issued" || st.Decision == nil || st.Decision.DecidedBy != "supervisor:"+sup1ID {
@@ -85,7 +85,7 @@ func TestFourEyesForFiveYearVisas(t *testing.T) {
 
 func TestRequestForInformationRoundTrip(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 
@@ -145,7 +145,7 @@ func TestRequestForInformationRoundTrip(t *testing.T) {
 
 func TestWithdrawWhileInformationRequested(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 	action(t, env, "/v1/cases/"+s.ID+"/decision", officer, map[string]any{"decision": "request_information", "message": "Your host's address, please."}, 200)
@@ -157,9 +157,9 @@ func TestWithdrawWhileInformationRequested(t *testing.T) {
 
 func TestClaimAndReleaseRules(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	a, aID := env.StaffToken(api.RoleOfficer, "Officer A")
-	b, bID := env.StaffToken(api.RoleOfficer, "Officer B")
-	sup, _ := env.StaffToken(api.RoleSupervisor, "Supervisor")
+	a, aID := env.StaffToken(domain.RoleOfficer, "Officer A")
+	b, bID := env.StaffToken(domain.RoleOfficer, "Officer B")
+	sup, _ := env.StaffToken(domain.RoleSupervisor, "Supervisor")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 	base := "/v1/cases/" + s.ID
@@ -204,7 +204,7 @@ func TestStraightThroughProcessing(t *testing.T) {
 	hitPerson := people[1].Row.Values
 	env := testenv.Start(t, testenv.Options{Watchlist: "surname,given_names,date_of_birth\n" +
 		hitPerson["surname"] + "," + hitPerson["given_names"] + "," + hitPerson["date_of_birth"] + "\n"})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	chamberID, chamberToken := env.Chamber("Karachi Chamber of Commerce")
 
 	// The third person had a visa refused this year.
@@ -256,7 +256,7 @@ func TestStraightThroughProcessing(t *testing.T) {
 
 func TestQueueShowsSLAAndEscalatedFirst(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	first := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	second := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(first.ID, first.AccessToken, "awaiting_review")

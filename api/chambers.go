@@ -16,8 +16,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/visad/visad/activities"
-	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/casework"
 )
@@ -41,15 +39,9 @@ func (s *Server) createChamber(c *gin.Context) {
 	if !decodeJSON(c, &body) {
 		return
 	}
-	p := principal(c)
-	id, token, err := s.deps.Cases.NewChamber(db.WithAuditActor(c.Request.Context(), p.Role+":"+p.UserID), body.Name)
-	var fe domain.FieldErrors
-	if errors.As(err, &fe) {
-		validationProblem(c, "Invalid chamber", fe)
-		return
-	}
+	id, token, err := s.deps.Cases.NewChamber(c.Request.Context(), principal(c).Actor().Name(), body.Name)
 	if err != nil {
-		s.serverError(c, "create chamber", err)
+		s.fail(c, "create chamber", err, "Invalid chamber")
 		return
 	}
 	c.JSON(http.StatusCreated, ChamberCreated{ChamberID: id, Name: strings.TrimSpace(body.Name), Token: token})
@@ -137,20 +129,8 @@ func (s *Server) putMembers(c *gin.Context) {
 		return
 	}
 	inserted, updated, err := s.deps.Cases.UpsertRoster(c.Request.Context(), c.Param("id"), members)
-	var rowErrs casework.RosterErrors
-	if errors.As(err, &rowErrs) {
-		var fields []ProblemField
-		for _, re := range rowErrs {
-			for _, e := range re.Errors {
-				fields = append(fields, ProblemField{Pointer: "/rows/" + strconv.Itoa(re.Row) + e.Pointer, Code: e.Code, Detail: e.Detail})
-			}
-		}
-		writeProblem(c, Problem{Type: typeValidation, Title: "Invalid roster", Status: http.StatusUnprocessableEntity,
-			Detail: plural(len(rowErrs), "row is", "rows are") + " invalid; nothing was stored", Errors: fields})
-		return
-	}
 	if err != nil {
-		s.serverError(c, "roster", err)
+		s.fail(c, "roster", err, "Invalid roster")
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"rows": len(members), "inserted": inserted, "updated": updated})
@@ -158,8 +138,8 @@ func (s *Server) putMembers(c *gin.Context) {
 
 // MemberList is a page of a roster.
 type MemberList struct {
-	Items      []db.Member `json:"items"`
-	NextCursor string      `json:"next_cursor,omitempty"`
+	Items      []casework.RosterMember `json:"items"`
+	NextCursor string                  `json:"next_cursor,omitempty"`
 }
 
 func (s *Server) listMembers(c *gin.Context) {
@@ -185,15 +165,12 @@ func (s *Server) listMembers(c *gin.Context) {
 		validationProblem(c, "Invalid query", errs)
 		return
 	}
-	members, next, err := s.deps.Store.ListMembers(c.Request.Context(), c.Param("id"), after, limit)
+	members, next, err := s.deps.Cases.Members(c.Request.Context(), c.Param("id"), after, limit)
 	if err != nil {
 		s.serverError(c, "list members", err)
 		return
 	}
 	out := MemberList{Items: members}
-	if out.Items == nil {
-		out.Items = []db.Member{}
-	}
 	if next != "" {
 		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(next))
 	}
@@ -270,16 +247,11 @@ func (s *Server) submitBatch(c *gin.Context) {
 }
 
 // loadOwnBatch loads a batch of the caller's chamber, or answers 404.
-func (s *Server) loadOwnBatch(c *gin.Context) (db.Batch, bool) {
-	id := c.Param("id")
-	b, err := s.deps.Store.GetBatch(c.Request.Context(), id)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && b.ChamberID != principal(c).ChamberID) {
-		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such batch"})
-		return db.Batch{}, false
-	}
+func (s *Server) loadOwnBatch(c *gin.Context) (casework.Batch, bool) {
+	b, err := s.deps.Cases.ChamberBatch(c.Request.Context(), principal(c).ChamberID, c.Param("id"))
 	if err != nil {
-		s.serverError(c, "get batch", err)
-		return db.Batch{}, false
+		s.fail(c, "get batch", err, "")
+		return casework.Batch{}, false
 	}
 	return b, true
 }
@@ -312,22 +284,18 @@ func (s *Server) getBatch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := s.deps.Store.GetBatchProgress(c.Request.Context(), b)
+	p, err := s.deps.Cases.Progress(c.Request.Context(), b)
 	if err != nil {
 		s.serverError(c, "batch progress", err)
 		return
 	}
 	out := BatchStatus{
-		BatchID: b.ID, Reference: b.Reference, Status: b.Status, Total: p.Total, Processed: p.Processed,
+		BatchID: b.ID, Reference: b.Reference, Status: b.Status, Total: b.TotalRows, Processed: p.Processed,
 		Invalid: p.Invalid, Duplicate: p.Duplicate, Created: p.Created, Existing: p.Existing, Started: p.Started,
-		InReview: p.ByStatus["awaiting_review"], Issued: p.ByStatus["issued"], Refused: p.ByStatus["refused"],
-		Ineligible: p.ByStatus["ineligible"], Withdrawn: p.ByStatus["withdrawn"],
-		Pending:   p.ByStatus["received"] + p.ByStatus["validating"] + p.ByStatus["screening"],
-		CreatedAt: b.CreatedAt(), ReportURL: "/v1/batches/" + b.ID + "/report",
-	}
-	if b.CompletedAtMS.Valid {
-		t := time.UnixMilli(b.CompletedAtMS.Int64).UTC()
-		out.CompletedAt = &t
+		InReview: p.ByStatus[domain.StatusAwaitingReview], Issued: p.ByStatus[domain.StatusIssued],
+		Refused: p.ByStatus[domain.StatusRefused], Ineligible: p.ByStatus[domain.StatusIneligible],
+		Withdrawn: p.ByStatus[domain.StatusWithdrawn], Pending: p.Pending(),
+		CreatedAt: b.CreatedAt, CompletedAt: b.CompletedAt, ReportURL: "/v1/batches/" + b.ID + "/report",
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
@@ -335,12 +303,12 @@ func (s *Server) getBatch(c *gin.Context) {
 
 // ReportRow is one row's outcome.
 type ReportRow struct {
-	Row           int                   `json:"row"`
-	Outcome       string                `json:"outcome"`
-	ApplicationID string                `json:"application_id,omitempty"`
-	Reference     string                `json:"reference,omitempty"`
-	Status        string                `json:"status,omitempty"`
-	Errors        []activities.RowError `json:"errors,omitempty"`
+	Row           int                 `json:"row"`
+	Outcome       string              `json:"outcome"`
+	ApplicationID string              `json:"application_id,omitempty"`
+	Reference     string              `json:"reference,omitempty"`
+	Status        domain.Status       `json:"status,omitempty"`
+	Errors        []domain.FieldError `json:"errors,omitempty"`
 }
 
 // BatchReport is every processed row of a batch.
@@ -356,19 +324,15 @@ func (s *Server) getBatchReport(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rows, err := s.deps.Store.GetBatchReport(c.Request.Context(), b.ID)
+	rows, err := s.deps.Cases.Report(c.Request.Context(), b)
 	if err != nil {
 		s.serverError(c, "batch report", err)
 		return
 	}
 	report := BatchReport{BatchID: b.ID, Status: b.Status, Total: b.TotalRows, Rows: make([]ReportRow, 0, len(rows))}
 	for _, r := range rows {
-		rr := ReportRow{Row: r.RowNumber, Outcome: r.Outcome, ApplicationID: r.ApplicationID.String,
-			Reference: r.Reference.String, Status: r.Status.String}
-		if r.Errors != "" {
-			_ = json.Unmarshal([]byte(r.Errors), &rr.Errors)
-		}
-		report.Rows = append(report.Rows, rr)
+		report.Rows = append(report.Rows, ReportRow{Row: r.Row, Outcome: r.Outcome, ApplicationID: r.ApplicationID,
+			Reference: r.Reference, Status: r.Status, Errors: r.Errors})
 	}
 	c.Header("Cache-Control", "no-store")
 	if wantsCSV(c.GetHeader("Accept")) {
@@ -381,7 +345,8 @@ func (s *Server) getBatchReport(c *gin.Context) {
 			for _, e := range r.Errors {
 				errs = append(errs, strings.TrimPrefix(e.Pointer, "/")+": "+e.Code)
 			}
-			_ = w.Write([]string{strconv.Itoa(r.Row), r.Outcome, r.ApplicationID, r.Reference, r.Status, strings.Join(errs, "; ")})
+			_ = w.Write([]string{strconv.Itoa(r.Row), r.Outcome, r.ApplicationID, r.Reference, string(r.Status),
+				strings.Join(errs, "; ")})
 		}
 		w.Flush()
 		return

@@ -14,7 +14,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/visad/visad/activities"
-	"github.com/visad/visad/api"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/sample"
 	"github.com/visad/visad/internal/testenv"
@@ -283,7 +282,7 @@ func TestBatchJSONEndorsedTwoYear(t *testing.T) {
 	id := report.Rows[0].ApplicationID
 	// Straight-through processing: a clean, chamber-endorsed two-year case is
 	// issued by the system, with no officer involved.
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	v := env.WaitForStatus(id, officer, "issued")
 	if d, _ := v["decision"].(map[string]any); d["decided_by"] != "system" {
 		t.Fatalf("decided by %v, want system", v["decision"])
@@ -404,11 +403,11 @@ func TestChambersAreIsolated(t *testing.T) {
 		t.Fatalf("chamber B has %d batches (%v)", n, err)
 	}
 	// Officers and applicants are not chambers.
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	decodeProblem(t, env.Do("GET", "/v1/chambers/"+aID+"/members", officer, nil), http.StatusForbidden)
 	// Only admins create chambers.
 	decodeProblem(t, env.Do("POST", "/v1/chambers", aTok, map[string]string{"name": "Rogue"}), http.StatusForbidden)
-	admin, _ := env.StaffToken(api.RoleAdmin, "Admin")
+	admin, _ := env.StaffToken(domain.RoleAdmin, "Admin")
 	r := env.Do("POST", "/v1/chambers", admin, map[string]string{"name": "Faisalabad Chamber"})
 	var created struct {
 		ChamberID string `json:"chamber_id"`

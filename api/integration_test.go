@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/visad/visad/activities"
 	"github.com/visad/visad/api"
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
@@ -122,7 +121,7 @@ func decide(env *testenv.Env, id, token string, body any) testenv.Response {
 
 func TestBusiness2YFromSubmissionToIssued(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer Ayesha")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer Ayesha")
 
 	form := testenv.ValidApplication(domain.ProductBusiness2Y)
 	s := submit(t, env, form)
@@ -169,7 +168,7 @@ func TestBusiness2YFromSubmissionToIssued(t *testing.T) {
 
 func TestVisaValidityCappedAtPassportExpiry(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	form := testenv.ValidApplication(domain.ProductBusiness2Y)
 	arrival, _ := domain.ParseDate(form.Visit.IntendedArrival)
 	expiry := arrival.AddDate(0, 7, 0) // valid long enough to travel, shorter than two years
@@ -188,8 +187,8 @@ func TestVisaValidityCappedAtPassportExpiry(t *testing.T) {
 
 func TestBusiness5YIssuedForFiveYears(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
-	supervisor, _ := env.StaffToken(api.RoleSupervisor, "Supervisor")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
+	supervisor, _ := env.StaffToken(domain.RoleSupervisor, "Supervisor")
 	form := testenv.ValidApplication(domain.ProductBusiness5YMulti)
 	env.EnrolMember(&form)
 	s := submit(t, env, form)
@@ -211,7 +210,7 @@ func TestBusiness5YIssuedForFiveYears(t *testing.T) {
 
 func TestRefusalNeedsReasonAndIsFinal(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 
@@ -241,7 +240,7 @@ func TestRefusalNeedsReasonAndIsFinal(t *testing.T) {
 
 func TestDecidingTwiceConflicts(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 
 	// Too early: the case is still being validated or screened, or just reached review.
@@ -270,7 +269,7 @@ func TestDecidingTwiceConflicts(t *testing.T) {
 
 func TestWithdraw(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 
@@ -294,7 +293,7 @@ func TestWithdraw(t *testing.T) {
 
 func TestWithdrawAfterDecisionConflicts(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 	if r := decide(env, s.ID, officer, map[string]string{"decision": "approve"}); r.Status != 200 {
@@ -449,7 +448,7 @@ func TestICAOSpecimenMRZThroughAPI(t *testing.T) {
 
 func TestWatchlistHitIsFlaggedNotRefused(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{Watchlist: "surname,given_names,date_of_birth\nAbenov,Nurlan,1985-03-14\n"})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	hit := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	clearForm := testenv.ValidApplication(domain.ProductBusiness2Y)
 	clearForm.Applicant.Surname = "Seitkali"
@@ -526,8 +525,8 @@ func TestMalformedRequestsNeverFail500(t *testing.T) {
 
 func TestAuthentication(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
-	admin, _ := env.StaffToken(api.RoleAdmin, "Admin")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
+	admin, _ := env.StaffToken(domain.RoleAdmin, "Admin")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 
 	decodeProblem(t, env.Do("GET", "/v1/applications/"+s.ID, "", nil), 401)
@@ -540,8 +539,8 @@ func TestAuthentication(t *testing.T) {
 		t.Fatalf("officer queue: %d %s", r.Status, r.Body)
 	}
 	// A revoked token stops working at once.
-	_, id := env.StaffToken(api.RoleOfficer, "Leaver")
-	tok2, id2 := env.StaffToken(api.RoleOfficer, "Leaver 2")
+	_, id := env.StaffToken(domain.RoleOfficer, "Leaver")
+	tok2, id2 := env.StaffToken(domain.RoleOfficer, "Leaver 2")
 	_ = id
 	if ok, err := env.Store.RevokeUser(context.Background(), id2, time.Now()); !ok || err != nil {
 		t.Fatal(ok, err)
@@ -574,7 +573,7 @@ func TestApplicantsCannotSeeEachOther(t *testing.T) {
 
 func TestQueueFiltersAndPages(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	var ids []string
 	for i := 0; i < 5; i++ {
 		product := domain.ProductBusiness2Y
@@ -641,7 +640,7 @@ func TestReconcilerStartsLostWorkflows(t *testing.T) {
 	cases := env.Services.Cases
 	form := domain.Normalize(testenv.ValidApplication(domain.ProductBusiness2Y))
 	id := "app_" + strings.Repeat("r", 20) + fmt.Sprintf("%05d", time.Now().UnixNano()%100000)
-	sealed, _, err := activities.SealForm(env.Services.Keys, id, form)
+	sealed, _, err := env.Services.Keys.SealForm(id, form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -681,7 +680,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestLogsCarryNoPII(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	form := testenv.ValidApplication(domain.ProductBusiness2Y)
 	form.Applicant.Surname, form.Applicant.Email = "Canarysurname", "canary.mail@example.kz"
 	form = testenv.WithMRZ(form)

@@ -1,9 +1,6 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -14,8 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
 
-	"github.com/visad/visad/activities"
-	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 )
 
@@ -129,9 +124,9 @@ type StatusLookupBody struct {
 
 // StatusLookupView says the status of a case, and nothing more.
 type StatusLookupView struct {
-	Reference string    `json:"reference"`
-	Status    string    `json:"status"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Reference string        `json:"reference"`
+	Status    domain.Status `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 // statusLookup answers "where is my application?" from the reference, the
@@ -157,30 +152,11 @@ func (s *Server) statusLookup(c *gin.Context) {
 		validationProblem(c, "Invalid lookup", errs)
 		return
 	}
-	ref := strings.ToUpper(strings.TrimSpace(body.Reference))
-	given := normalizeLookup(body.PassportNumber) + "|" + body.DateOfBirth
-	app, err := s.deps.Store.GetApplicationByReference(c.Request.Context(), ref)
-	stored := "\x00no-such-application\x00"
-	if err == nil {
-		form, ferr := activities.OpenForm(s.deps.Keys, app)
-		if ferr != nil {
-			s.serverError(c, "status lookup", ferr)
-			return
-		}
-		stored = normalizeLookup(form.Passport.Number) + "|" + form.Applicant.DateOfBirth
-	} else if !errors.Is(err, db.ErrNotFound) {
-		s.serverError(c, "status lookup", err)
-		return
-	}
-	a, b := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(stored))
-	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 || err != nil {
-		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no application matches these details"})
+	st, err := s.deps.Cases.LookupStatus(c.Request.Context(), body.Reference, body.PassportNumber, body.DateOfBirth)
+	if err != nil {
+		s.fail(c, "status lookup", err, "Invalid lookup")
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, StatusLookupView{Reference: app.Reference, Status: app.Status, UpdatedAt: app.UpdatedAt()})
-}
-
-func normalizeLookup(passport string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(passport), ""))
+	c.JSON(http.StatusOK, StatusLookupView{Reference: st.Reference, Status: st.Status, UpdatedAt: st.UpdatedAt})
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/visad/visad/api"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/testenv"
 )
@@ -62,8 +61,8 @@ func TestStatusLookupSaysStatusOnly(t *testing.T) {
 
 func TestRateLimitPerClient(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{RateLimit: 5})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
-	other, _ := env.StaffToken(api.RoleOfficer, "Other officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
+	other, _ := env.StaffToken(domain.RoleOfficer, "Other officer")
 	limited := false
 	for i := 0; i < 20 && !limited; i++ {
 		r := env.Do("GET", "/v1/cases", officer, nil)

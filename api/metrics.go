@@ -78,11 +78,11 @@ func NewMetrics(log *slog.Logger) *Metrics {
 	for _, p := range domain.Products() {
 		m.submitted.WithLabelValues(string(p.Code))
 	}
-	for _, o := range []string{"approve", "refuse", "request_information"} {
-		m.decisions.WithLabelValues(o)
+	for _, o := range domain.Outcomes {
+		m.decisions.WithLabelValues(string(o))
 	}
-	for _, e := range []string{"escalated", "sla_breached"} {
-		m.sla.WithLabelValues(e)
+	for _, e := range []domain.Event{domain.EventEscalated, domain.EventSLABreached} {
+		m.sla.WithLabelValues(string(e))
 	}
 	return m
 }
@@ -124,10 +124,12 @@ func (m *Metrics) Close() error {
 }
 
 // Submitted counts an accepted application.
-func (m *Metrics) Submitted(product string) { m.submitted.WithLabelValues(product).Inc() }
+func (m *Metrics) Submitted(product domain.Product) {
+	m.submitted.WithLabelValues(string(product)).Inc()
+}
 
 // Decided counts a decision that took effect.
-func (m *Metrics) Decided(outcome string) { m.decisions.WithLabelValues(outcome).Inc() }
+func (m *Metrics) Decided(outcome domain.Outcome) { m.decisions.WithLabelValues(string(outcome)).Inc() }
 
 // SLAEvent counts an escalation or a breach (other clock events are not counted).
 func (m *Metrics) SLAEvent(event string) {

@@ -6,23 +6,24 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/visad/visad/db"
+	"github.com/visad/visad/internal/casework"
 )
 
 // storeCollector reports the read model's gauges at scrape time: applications
 // by product and status, and batch rows by outcome. Counting at scrape time
 // keeps the figures right across restarts and several API processes.
 type storeCollector struct {
-	store        *db.Store
+	counts       func(context.Context) (casework.Counts, error)
 	applications *prometheus.Desc
 	batchRows    *prometheus.Desc
 	batches      *prometheus.Desc
 }
 
-// WatchStore adds the read model's gauges to the registry.
-func (m *Metrics) WatchStore(store *db.Store) {
+// WatchCounts adds the read model's gauges to the registry; counts is
+// casework.Service.Counts.
+func (m *Metrics) WatchCounts(counts func(context.Context) (casework.Counts, error)) {
 	m.Registry.MustRegister(&storeCollector{
-		store: store,
+		counts: counts,
 		applications: prometheus.NewDesc("visad_applications",
 			"Applications in the read model by product and status.", []string{"product", "status"}, nil),
 		batchRows: prometheus.NewDesc("visad_batch_rows",
@@ -41,17 +42,18 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	counts, err := c.store.Counts(ctx)
+	counts, err := c.counts(ctx)
 	if err != nil {
 		return // a scrape while the database is away shows the gauges missing, not zero
 	}
 	for _, a := range counts.Applications {
-		ch <- prometheus.MustNewConstMetric(c.applications, prometheus.GaugeValue, float64(a.N), a.Product, a.Status)
+		ch <- prometheus.MustNewConstMetric(c.applications, prometheus.GaugeValue, float64(a.N),
+			string(a.Product), string(a.Status))
 	}
-	for _, r := range counts.BatchRows {
-		ch <- prometheus.MustNewConstMetric(c.batchRows, prometheus.GaugeValue, float64(r.N), r.Key)
+	for outcome, n := range counts.BatchRows {
+		ch <- prometheus.MustNewConstMetric(c.batchRows, prometheus.GaugeValue, float64(n), outcome)
 	}
-	for _, b := range counts.Batches {
-		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.GaugeValue, float64(b.N), b.Key)
+	for status, n := range counts.Batches {
+		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.GaugeValue, float64(n), status)
 	}
 }

@@ -61,7 +61,7 @@ func value(families map[string]*dto.MetricFamily, name string, labels map[string
 
 func TestMetrics(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 	if r := decide(env, s.ID, officer, map[string]string{"decision": "approve"}); r.Status != http.StatusOK {

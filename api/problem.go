@@ -1,12 +1,14 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/casework"
 )
 
 // ProblemContentType is RFC 9457's media type.
@@ -73,10 +75,7 @@ func writeProblem(c *gin.Context, p Problem) {
 }
 
 func validationProblem(c *gin.Context, title string, errs domain.FieldErrors) {
-	fields := make([]ProblemField, 0, len(errs))
-	for _, e := range errs {
-		fields = append(fields, ProblemField{Pointer: e.Pointer, Detail: e.Detail, Code: e.Code})
-	}
+	fields := problemFields(errs)
 	writeProblem(c, Problem{
 		Type: typeValidation, Title: title, Status: http.StatusUnprocessableEntity,
 		Detail: plural(len(fields), "field is", "fields are") + " invalid", Errors: fields,
@@ -88,4 +87,57 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// problems is the one table from the service layer's error kinds to problems.
+var problems = map[casework.Kind]Problem{
+	casework.Invalid:             {Type: typeValidation, Status: http.StatusUnprocessableEntity},
+	casework.NotFound:            {Type: typeNotFound, Status: http.StatusNotFound},
+	casework.Unauthenticated:     {Type: typeUnauthorized, Status: http.StatusUnauthorized},
+	casework.Duplicate:           {Type: typeDuplicate, Status: http.StatusConflict, Title: "Duplicate application"},
+	casework.IdempotencyMismatch: {Type: typeIdempotency, Status: http.StatusUnprocessableEntity},
+	casework.Conflict:            {Type: typeConflict, Status: http.StatusConflict, Title: "Invalid transition"},
+	casework.Forbidden:           {Type: typeForbidden, Status: http.StatusForbidden},
+	casework.Unavailable: {Type: typeUnavailable, Status: http.StatusServiceUnavailable,
+		Detail: "case processing is temporarily unavailable; retry with the same Idempotency-Key"},
+}
+
+// serviceProblem answers a service-layer Error with its problem and reports
+// true; it reports false for any other error. title names an invalid request
+// (e.g. "Invalid application").
+func serviceProblem(c *gin.Context, err error, title string) bool {
+	var e *casework.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	p, ok := problems[e.Kind]
+	if !ok {
+		return false
+	}
+	if e.Message != "" {
+		p.Detail = e.Message
+	}
+	switch e.Kind {
+	case casework.Invalid:
+		if len(e.Fields) > 0 {
+			p.Title, p.Errors = title, problemFields(e.Fields)
+			if e.Message == "" {
+				p.Detail = plural(len(e.Fields), "field is", "fields are") + " invalid"
+			}
+		}
+	case casework.Duplicate:
+		p.ExistingReference = e.Reference
+	case casework.Unavailable:
+		c.Header("Retry-After", "5")
+	}
+	writeProblem(c, p)
+	return true
+}
+
+func problemFields(errs domain.FieldErrors) []ProblemField {
+	fields := make([]ProblemField, 0, len(errs))
+	for _, e := range errs {
+		fields = append(fields, ProblemField{Pointer: e.Pointer, Detail: e.Detail, Code: e.Code})
+	}
+	return fields
 }

@@ -10,34 +10,22 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
 
-	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/casework"
-	"github.com/visad/visad/internal/keys"
-)
-
-// Roles of staff accounts.
-const (
-	RoleOfficer    = "officer"
-	RoleSupervisor = "supervisor"
-	RoleAdmin      = "admin"
-	RoleChamber    = "chamber"
 )
 
 // Deps is what the API needs.
 type Deps struct {
-	Cases    *casework.Service
-	Store    *db.Store
-	Keys     *keys.Keyring
-	Temporal client.Client
-	Log      *slog.Logger
-	Metrics  *Metrics // default: a fresh registry
-	Limits   RateLimit
+	Cases   *casework.Service
+	Log     *slog.Logger
+	Metrics *Metrics // default: a fresh registry
+	Limits  RateLimit
 	// TrustedProxies may set X-Forwarded-For; by default none, so clients cannot spoof their address.
 	TrustedProxies []string
 }
@@ -90,20 +78,21 @@ func New(deps Deps) http.Handler {
 		lookupPerMinute = 10
 	}
 	v1.POST("/status-lookup", ipLimited(newLimiter(float64(lookupPerMinute)/60, lookupPerMinute)), s.statusLookup)
-	v1.GET("/applications/:id", s.authenticate(allowApplicant, RoleOfficer, RoleSupervisor, RoleChamber), s.getApplication)
+	officer, supervisor, chamber := domain.RoleOfficer, domain.RoleSupervisor, domain.RoleChamber
+	v1.GET("/applications/:id", s.authenticate(allowApplicant, officer, supervisor, chamber), s.getApplication)
 	v1.POST("/applications/:id/withdraw", s.authenticate(allowApplicant), s.withdrawApplication)
 	v1.POST("/applications/:id/information", s.authenticate(allowApplicant), s.provideInformation)
-	v1.GET("/cases", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.listCases)
-	v1.POST("/cases/:id/decision", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.decide)
-	v1.POST("/cases/:id/claim", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.claimCase)
-	v1.POST("/cases/:id/release", s.authenticate(noApplicant, RoleOfficer, RoleSupervisor), s.releaseCase)
+	v1.GET("/cases", s.authenticate(noApplicant, officer, supervisor), s.listCases)
+	v1.POST("/cases/:id/decision", s.authenticate(noApplicant, officer, supervisor), s.decide)
+	v1.POST("/cases/:id/claim", s.authenticate(noApplicant, officer, supervisor), s.claimCase)
+	v1.POST("/cases/:id/release", s.authenticate(noApplicant, officer, supervisor), s.releaseCase)
 
-	v1.POST("/chambers", s.authenticate(noApplicant, RoleAdmin), s.createChamber)
-	v1.PUT("/chambers/:id/members", s.authenticate(noApplicant, RoleChamber), s.ownChamber, s.putMembers)
-	v1.GET("/chambers/:id/members", s.authenticate(noApplicant, RoleChamber), s.ownChamber, s.listMembers)
-	v1.POST("/chambers/:id/batches", s.authenticate(noApplicant, RoleChamber), s.ownChamber, s.submitBatch)
-	v1.GET("/batches/:id", s.authenticate(noApplicant, RoleChamber), s.getBatch)
-	v1.GET("/batches/:id/report", s.authenticate(noApplicant, RoleChamber), s.getBatchReport)
+	v1.POST("/chambers", s.authenticate(noApplicant, domain.RoleAdmin), s.createChamber)
+	v1.PUT("/chambers/:id/members", s.authenticate(noApplicant, chamber), s.ownChamber, s.putMembers)
+	v1.GET("/chambers/:id/members", s.authenticate(noApplicant, chamber), s.ownChamber, s.listMembers)
+	v1.POST("/chambers/:id/batches", s.authenticate(noApplicant, chamber), s.ownChamber, s.submitBatch)
+	v1.GET("/batches/:id", s.authenticate(noApplicant, chamber), s.getBatch)
+	v1.GET("/batches/:id/report", s.authenticate(noApplicant, chamber), s.getBatchReport)
 	return r
 }
 
@@ -164,11 +153,12 @@ func (s *Server) readyz(c *gin.Context) {
 	defer cancel()
 	checks := gin.H{"database": "ok", "temporal": "ok"}
 	ready := true
-	if err := s.deps.Store.Ping(ctx); err != nil {
+	database, temporal := s.deps.Cases.Health(ctx)
+	if database != nil {
 		checks["database"] = "unreachable"
 		ready = false
 	}
-	if _, err := s.deps.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+	if temporal != nil {
 		checks["temporal"] = "unreachable"
 		ready = false
 	}
@@ -186,19 +176,19 @@ type Principal struct {
 	ApplicationID string
 	// Staff and chamber accounts.
 	UserID    string
-	Role      string
+	Role      domain.Role
 	ChamberID string // chamber accounts only
 }
 
 // IsApplicant reports whether the caller holds an application's access token.
 func (p Principal) IsApplicant() bool { return p.ApplicationID != "" }
 
-// Actor names the caller on a case timeline.
-func (p Principal) Actor() (id, role string) {
+// Actor is the caller acting on a case.
+func (p Principal) Actor() domain.Actor {
 	if p.IsApplicant() {
-		return "applicant", "applicant"
+		return domain.ApplicantActor
 	}
-	return p.UserID, p.Role
+	return domain.Actor{ID: p.UserID, Role: p.Role}
 }
 
 const (
@@ -208,7 +198,7 @@ const (
 
 // authenticate admits applicants (when allowed; their token must belong to
 // the :id in the path, else 404 so no existence leaks) and staff of the given roles.
-func (s *Server) authenticate(applicants bool, roles ...string) gin.HandlerFunc {
+func (s *Server) authenticate(applicants bool, roles ...domain.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
 		token = strings.TrimSpace(token)
@@ -228,7 +218,7 @@ func (s *Server) authenticate(applicants bool, roles ...string) gin.HandlerFunc 
 				writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
 				return
 			}
-			if !s.deps.Keys.VerifyAccessToken(id, token) {
+			if !s.deps.Cases.VerifyAccessToken(id, token) {
 				// A well-formed token for some other application: answer as if this one did not exist.
 				if s.limits.take(c, ipKey(c)) {
 					writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
@@ -242,10 +232,10 @@ func (s *Server) authenticate(applicants bool, roles ...string) gin.HandlerFunc 
 			c.Next()
 			return
 		}
-		user, err := s.deps.Store.UserByTokenHash(c.Request.Context(), keys.HashToken(token))
-		if errors.Is(err, db.ErrNotFound) || (err == nil && !user.Active(time.Now())) {
+		account, err := s.deps.Cases.Authenticate(c.Request.Context(), token)
+		if casework.KindOf(err) == casework.Unauthenticated {
 			if s.limits.take(c, ipKey(c)) {
-				writeProblem(c, Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "the bearer token is not valid"})
+				serviceProblem(c, err, "")
 			}
 			return
 		}
@@ -253,15 +243,13 @@ func (s *Server) authenticate(applicants bool, roles ...string) gin.HandlerFunc 
 			s.serverError(c, "authenticate", err)
 			return
 		}
-		if !s.limits.take(c, "user:"+user.ID) {
+		if !s.limits.take(c, "user:"+account.ID) {
 			return
 		}
-		for _, r := range roles {
-			if user.Role == r {
-				c.Set(ctxPrincipal, Principal{UserID: user.ID, Role: user.Role, ChamberID: user.ChamberID.String})
-				c.Next()
-				return
-			}
+		if slices.Contains(roles, account.Role) {
+			c.Set(ctxPrincipal, Principal{UserID: account.ID, Role: account.Role, ChamberID: account.ChamberID})
+			c.Next()
+			return
 		}
 		writeProblem(c, Problem{Type: typeForbidden, Status: http.StatusForbidden, Detail: "your role may not use this endpoint"})
 	}
@@ -273,12 +261,20 @@ func principal(c *gin.Context) Principal {
 	return pr
 }
 
+// fail answers a service-layer error with its problem (title names an
+// invalid request), and any other error as a server error.
+func (s *Server) fail(c *gin.Context, op string, err error, title string) {
+	if !serviceProblem(c, err, title) {
+		s.serverError(c, op, err)
+	}
+}
+
 // serverError logs an unexpected error by route and answers a 500 or 503 problem.
 func (s *Server) serverError(c *gin.Context, op string, err error) {
-	if errors.Is(err, casework.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		c.Header("Retry-After", "5")
-		writeProblem(c, Problem{Type: typeUnavailable, Status: http.StatusServiceUnavailable,
-			Detail: "case processing is temporarily unavailable; retry with the same Idempotency-Key"})
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = casework.ErrUnavailable
+	}
+	if serviceProblem(c, err, "") {
 		return
 	}
 	s.log.Error("request failed", "op", op, "route", c.FullPath(), "request_id", c.GetString(ctxRequestID), "error", err)
@@ -286,14 +282,4 @@ func (s *Server) serverError(c *gin.Context, op string, err error) {
 }
 
 // validID accepts only the shape of ids we issue, so junk never reaches a query.
-func validID(id string) bool {
-	if len(id) != 29 || !strings.HasPrefix(id, "app_") {
-		return false
-	}
-	for _, r := range id[4:] {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
-			return false
-		}
-	}
-	return true
-}
+func validID(id string) bool { return domain.IsApplicationID(id) }

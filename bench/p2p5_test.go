@@ -121,7 +121,7 @@ func BenchmarkP2(b *testing.B) {
 		if err := tc.GetWorkflow(context.Background(), workflows.WorkflowID(sub.ID), "").Get(context.Background(), &st); err != nil {
 			return err
 		}
-		if st.Status != workflows.StatusIssued || st.Decision == nil || st.Decision.DecidedBy != "system" {
+		if st.Status != domain.StatusIssued || st.Decision == nil || st.Decision.DecidedBy != "system" {
 			return fmt.Errorf("case %s ended %s, not issued by the system", sub.ID, st.Status)
 		}
 		return nil

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/visad/visad/domain"
 )
 
 // Application is one row of the applications table. The form itself is
@@ -88,9 +90,6 @@ var ErrIDCollision = errors.New("application id or reference already taken")
 // ErrIdempotencyMismatch is returned when an Idempotency-Key is reused with a different request.
 var ErrIdempotencyMismatch = errors.New("idempotency key was used with a different request")
 
-// Statuses that close a case; they free the passport for a new application.
-var ClosedStatuses = []string{"issued", "refused", "withdrawn", "ineligible", "lapsed"}
-
 // CreateApplication records an accepted application and its first timeline
 // event in one transaction. created is false when the Idempotency-Key named an
 // existing application with the same request, which is then returned.
@@ -130,13 +129,7 @@ func (s *Store) CreateApplication(ctx context.Context, n NewApplication) (app Ap
 			}
 			return ErrIDCollision
 		}
-		if err := insertEvent(ctx, tx, TimelineEvent{
-			ApplicationID: n.ID, Seq: 0, AtMS: ms(n.SubmittedAt), Status: "received",
-			Event: "submitted", Actor: "applicant",
-		}); err != nil {
-			return err
-		}
-		if err := enqueueNotification(ctx, tx, n.ID, 0, "received", n.SubmittedAt); err != nil {
+		if err := insertSubmitted(ctx, tx, n, domain.RoleApplicant); err != nil {
 			return err
 		}
 		created = true
@@ -150,9 +143,9 @@ func insertApplication(ctx context.Context, tx *sqlx.Tx, n NewApplication, key a
 		(id, reference, product, status, status_seq, passport_hash, form_sealed, request_hash,
 		 idempotency_key_hash, screening_hit, workflow_started, submitted_at, updated_at, sla_due_at,
 		 endorsed_by_chamber, batch_id)
-		VALUES (?, ?, ?, 'received', 0, ?, ?, ?, ?, FALSE, FALSE, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, FALSE, FALSE, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`),
-		n.ID, n.Reference, n.Product, n.PassportHash, n.FormSealed, n.RequestHash, key,
+		n.ID, n.Reference, n.Product, string(domain.StatusReceived), n.PassportHash, n.FormSealed, n.RequestHash, key,
 		ms(n.SubmittedAt), ms(n.SubmittedAt), ms(n.SLADueAt), nullable(n.EndorsedBy), nullable(n.BatchID))
 }
 
@@ -171,18 +164,26 @@ func (s *Store) byIdempotencyKey(ctx context.Context, tx *sqlx.Tx, n NewApplicat
 	return existing, true, nil
 }
 
-// isClosedStatus: a closed case leaves the front of the queue, escalated or not.
-func isClosedStatus(status string) bool {
-	for _, s := range ClosedStatuses {
-		if s == status {
-			return true
-		}
+// insertSubmitted writes the first timeline event of a new application,
+// submitted by the applicant or their chamber, and its "received" e-mail.
+func insertSubmitted(ctx context.Context, tx *sqlx.Tx, n NewApplication, by domain.Role) error {
+	if err := insertEvent(ctx, tx, TimelineEvent{
+		ApplicationID: n.ID, Seq: 0, AtMS: ms(n.SubmittedAt), Status: string(domain.StatusReceived),
+		Event: string(domain.EventSubmitted), Actor: string(by),
+	}); err != nil {
+		return err
 	}
-	return false
+	return enqueueNotification(ctx, tx, n.ID, 0, domain.StatusReceived, n.SubmittedAt)
 }
 
+// closedList is the SQL list of closed statuses, e.g. for "status NOT IN (…)".
+// They are the domain's words, never user input, so they are inlined.
 func closedList() string {
-	return "'" + strings.Join(ClosedStatuses, "', '") + "'"
+	quoted := make([]string, len(domain.ClosedStatuses))
+	for i, s := range domain.ClosedStatuses {
+		quoted[i] = "'" + string(s) + "'"
+	}
+	return strings.Join(quoted, ", ")
 }
 
 // GetApplication loads one application by id.
@@ -250,24 +251,17 @@ func (s *Store) UnstartedApplications(ctx context.Context, cutoff time.Time, lim
 type StatusChange struct {
 	ApplicationID string
 	Seq           int64 // strictly increasing per application, assigned by the workflow
-	Status        string
-	Event         string
+	Status        domain.Status
+	Event         domain.Event
 	Actor         string
 	Detail        string
 	At            time.Time
 	ScreeningHit  *bool
-	Decision      *Decision
+	Decision      *domain.Decision
 	// IneligibleReasons are the JSON field errors of a case closed as ineligible.
 	IneligibleReasons string
 	// FirstDecidedBy names the first person of a four-eyes decision.
 	FirstDecidedBy string
-}
-
-// Decision is an officer's (or the system's) decision on a case.
-type Decision struct {
-	Outcome    string // approve | refuse
-	ReasonCode string
-	DecidedBy  string
 }
 
 // RecordStatus appends the timeline event and moves the case's status, both
@@ -279,8 +273,8 @@ func (s *Store) RecordStatus(ctx context.Context, c StatusChange) error {
 
 func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 	if err := insertEvent(ctx, tx, TimelineEvent{
-		ApplicationID: c.ApplicationID, Seq: c.Seq, AtMS: ms(c.At), Status: c.Status,
-		Event: c.Event, Actor: c.Actor, Detail: c.Detail,
+		ApplicationID: c.ApplicationID, Seq: c.Seq, AtMS: ms(c.At), Status: string(c.Status),
+		Event: string(c.Event), Actor: c.Actor, Detail: c.Detail,
 	}); err != nil {
 		return err
 	}
@@ -290,7 +284,8 @@ func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 	}
 	var outcome, reason, decidedBy, decidedAt any
 	if c.Decision != nil {
-		outcome, reason, decidedBy, decidedAt = c.Decision.Outcome, nullable(c.Decision.ReasonCode), c.Decision.DecidedBy, ms(c.At)
+		outcome, reason = string(c.Decision.Outcome), nullable(string(c.Decision.ReasonCode))
+		decidedBy, decidedAt = c.Decision.DecidedBy, ms(c.At)
 	}
 	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE applications SET
 			status = ?, status_seq = ?, updated_at = ?, workflow_started = TRUE,
@@ -300,8 +295,9 @@ func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 			ineligible_reasons = COALESCE(?, ineligible_reasons), first_decided_by = COALESCE(?, first_decided_by),
 			queue_rank = CASE WHEN ? THEN 1 ELSE queue_rank END
 		WHERE id = ? AND status_seq < ?`),
-		c.Status, c.Seq, ms(c.At), hit, outcome, reason, decidedBy, decidedAt, nullable(c.IneligibleReasons),
-		nullable(c.FirstDecidedBy), isClosedStatus(c.Status), c.ApplicationID, c.Seq)
+		string(c.Status), c.Seq, ms(c.At), hit, outcome, reason, decidedBy, decidedAt, nullable(c.IneligibleReasons),
+		// A closed case leaves the front of the queue, escalated or not.
+		nullable(c.FirstDecidedBy), c.Status.IsClosed(), c.ApplicationID, c.Seq)
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}

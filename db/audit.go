@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/visad/visad/domain"
 )
 
 // The audit trail is an append-only hash chain in audit_log: every entry
@@ -250,7 +252,7 @@ func auditActor(ctx context.Context) string {
 	if a, _ := ctx.Value(auditActorKey{}).(string); a != "" {
 		return a
 	}
-	return "system"
+	return string(domain.RoleSystem)
 }
 
 // auditToken keeps a machine code (an outcome, a reason code, a status) out of
@@ -276,15 +278,15 @@ func auditStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 	var e AuditEntry
 	switch {
 	case c.Decision != nil:
-		e.Actor, e.Action = c.Decision.DecidedBy, "decision."+auditToken(c.Decision.Outcome)
-		e.Detail = "status=" + auditToken(c.Status)
+		e.Actor, e.Action = c.Decision.DecidedBy, "decision."+auditToken(string(c.Decision.Outcome))
+		e.Detail = "status=" + auditToken(string(c.Status))
 		if c.Decision.ReasonCode != "" {
-			e.Detail += " reason=" + auditToken(c.Decision.ReasonCode)
+			e.Detail += " reason=" + auditToken(string(c.Decision.ReasonCode))
 		}
 	case c.FirstDecidedBy != "":
 		// The workflow writes the first decision as "first decision: <outcome>[ (<reason>)]".
 		e.Actor, e.Action = c.FirstDecidedBy, "decision.first"
-		e.Detail = "status=" + auditToken(c.Status)
+		e.Detail = "status=" + auditToken(string(c.Status))
 		if rest, ok := strings.CutPrefix(c.Detail, "first decision: "); ok {
 			outcome, reason, _ := strings.Cut(rest, " ")
 			e.Action += "." + auditToken(outcome)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
 )
 
 // auditMarker stands in for personal data (names, passport numbers); it must
@@ -34,7 +35,8 @@ func seedAudit(t *testing.T, s *db.Store) (refusalSeq int64) {
 		t.Fatal(err)
 	}
 	refusal := db.StatusChange{ApplicationID: app.ID, Seq: 2, Status: "refused", Event: "refused", Actor: officer,
-		Detail: "note about " + auditMarker, At: at, Decision: &db.Decision{Outcome: "refuse", ReasonCode: "passport_validity", DecidedBy: officer}}
+		Detail: "note about " + auditMarker, At: at,
+		Decision: &domain.Decision{Outcome: "refuse", ReasonCode: "passport_validity", DecidedBy: officer}}
 	if err := s.RecordStatus(ctx, refusal); err != nil {
 		t.Fatal(err)
 	}

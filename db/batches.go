@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/visad/visad/domain"
 )
 
 // Batch is one bulk submission by a chamber.
@@ -17,11 +19,17 @@ type Batch struct {
 	Reference     string        `db:"reference"`
 	ContentHash   string        `db:"content_hash"`
 	TotalRows     int           `db:"total_rows"`
-	Status        string        `db:"status"` // accepted | completed
+	Status        string        `db:"status"` // BatchAccepted | BatchCompleted
 	RowsSealed    string        `db:"rows_sealed"`
 	CreatedAtMS   int64         `db:"created_at"`
 	CompletedAtMS sql.NullInt64 `db:"completed_at"`
 }
+
+// Statuses of a batch.
+const (
+	BatchAccepted  = "accepted"
+	BatchCompleted = "completed"
+)
 
 // CreatedAt is when the batch was accepted.
 func (b Batch) CreatedAt() time.Time { return fromMS(b.CreatedAtMS) }
@@ -106,11 +114,7 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 				}
 				var app Application
 				if k, _ := ins.RowsAffected(); k == 1 {
-					if err := insertEvent(ctx, tx, TimelineEvent{ApplicationID: n.ID, Seq: 0, AtMS: ms(n.SubmittedAt),
-						Status: "received", Event: "submitted", Actor: "chamber"}); err != nil {
-						return err
-					}
-					if err := enqueueNotification(ctx, tx, n.ID, 0, "received", n.SubmittedAt); err != nil {
+					if err := insertSubmitted(ctx, tx, *n, domain.RoleChamber); err != nil {
 						return err
 					}
 					res.Outcome = RowCreated

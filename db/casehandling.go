@@ -9,21 +9,20 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-)
 
-// notifyStatuses are the applicant-visible changes that send an e-mail.
-var notifyStatuses = map[string]bool{
-	"received": true, "information_requested": true, "issued": true, "refused": true, "lapsed": true, "withdrawn": true,
-}
+	"github.com/visad/visad/domain"
+)
 
 // enqueueNotification writes the outbox row of an applicant-visible change in
 // the caller's transaction; a replayed change enqueues nothing new.
-func enqueueNotification(ctx context.Context, tx *sqlx.Tx, applicationID string, seq int64, status string, at time.Time) error {
-	if !notifyStatuses[status] {
+func enqueueNotification(ctx context.Context, tx *sqlx.Tx, applicationID string, seq int64, status domain.Status,
+	at time.Time) error {
+	if !status.NotifiesApplicant() {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`), applicationID, seq, status, ms(at), ms(at))
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
+		applicationID, seq, string(status), ms(at), ms(at))
 	if err != nil {
 		return fmt.Errorf("enqueue notification: %w", err)
 	}
@@ -34,7 +33,7 @@ func enqueueNotification(ctx context.Context, tx *sqlx.Tx, applicationID string,
 type SLAEvent struct {
 	ApplicationID string
 	Seq           int64
-	Event         string // escalated | sla_breached | clock_paused | clock_resumed
+	Event         domain.Event // escalated | sla_breached | clock_paused | clock_resumed
 	Detail        string
 	At            time.Time
 	DueAt         time.Time
@@ -53,8 +52,8 @@ func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
-			VALUES (?, ?, ?, ?, ?, 'system', ?) ON CONFLICT (application_id, seq) DO NOTHING`),
-			e.ApplicationID, e.Seq, ms(e.At), status, e.Event, e.Detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
+			e.ApplicationID, e.Seq, ms(e.At), status, string(e.Event), string(domain.RoleSystem), e.Detail)
 		if err != nil {
 			return err
 		}
@@ -71,20 +70,23 @@ func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 		if err != nil {
 			return err
 		}
-		if e.Event == "escalated" {
+		if e.Event == domain.EventEscalated {
 			// Supervisors hear of an escalation through the same outbox.
 			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
-				VALUES (?, ?, 'escalated', ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`), e.ApplicationID, e.Seq, ms(e.At), ms(e.At))
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
+				e.ApplicationID, e.Seq, string(domain.EventEscalated), ms(e.At), ms(e.At))
 			if err != nil {
 				return err
 			}
 		}
-		if e.Event != "escalated" && e.Event != "sla_breached" {
+		if e.Event != domain.EventEscalated && e.Event != domain.EventSLABreached {
 			return nil // pauses and resumes follow status changes, which are on the timeline
 		}
 		_, err = appendAudit(ctx, tx, AuditEntry{
-			Actor: "system", Action: "sla." + strings.TrimPrefix(e.Event, "sla_"), Subject: e.ApplicationID,
-			Detail: fmt.Sprintf("due_at_ms=%d", ms(e.DueAt)), IdempotencyKey: fmt.Sprintf("sla:%s:%d", e.ApplicationID, e.Seq), At: e.At,
+			Actor: string(domain.RoleSystem), Action: "sla." + strings.TrimPrefix(string(e.Event), "sla_"),
+			Subject: e.ApplicationID,
+			Detail:  fmt.Sprintf("due_at_ms=%d", ms(e.DueAt)), At: e.At,
+			IdempotencyKey: fmt.Sprintf("sla:%s:%d", e.ApplicationID, e.Seq),
 		})
 		return err
 	})
@@ -106,9 +108,9 @@ func (s *Store) RecordAssignment(ctx context.Context, a Assignment) error {
 		if err := tx.GetContext(ctx, &status, tx.Rebind(`SELECT status FROM applications WHERE id = ?`), a.ApplicationID); err != nil {
 			return err
 		}
-		event := "claimed"
+		event := string(domain.EventClaimed)
 		if a.Assignee == "" {
-			event = "released"
+			event = string(domain.EventReleased)
 		}
 		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
 			VALUES (?, ?, ?, ?, ?, ?, '') ON CONFLICT (application_id, seq) DO NOTHING`),
@@ -139,7 +141,7 @@ func (s *Store) RecordAssignment(ctx context.Context, a Assignment) error {
 func (s *Store) RecentRefusal(ctx context.Context, passportHash string, since time.Time) (bool, error) {
 	var n int
 	err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM applications
-		WHERE passport_hash = ? AND status = 'refused' AND decided_at >= ?`), passportHash, ms(since))
+		WHERE passport_hash = ? AND status = ? AND decided_at >= ?`), passportHash, string(domain.StatusRefused), ms(since))
 	return n > 0, err
 }
 

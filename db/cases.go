@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/visad/visad/domain"
 )
 
 // TimelineEvent is one entry of a case's history.
@@ -44,8 +46,8 @@ func (s *Store) Timeline(ctx context.Context, applicationID string) ([]TimelineE
 	return events, err
 }
 
-// Visa is an issued visa.
-type Visa struct {
+// visaRow is one row of the visas table.
+type visaRow struct {
 	ApplicationID string `db:"application_id"`
 	VisaNumber    string `db:"visa_number"`
 	Product       string `db:"product"`
@@ -55,6 +57,11 @@ type Visa struct {
 	MaxStayDays   int    `db:"max_stay_days"`
 	IssuedAtMS    int64  `db:"issued_at"`
 	IssuedBy      string `db:"issued_by"`
+}
+
+func (v visaRow) visa() domain.Visa {
+	return domain.Visa{VisaNumber: v.VisaNumber, ValidFrom: v.ValidFrom, ValidUntil: v.ValidUntil, Entries: v.Entries,
+		MaxStayDays: v.MaxStayDays}
 }
 
 // VisaIssue asks for a visa to be issued and the case closed as issued.
@@ -72,8 +79,8 @@ type VisaIssue struct {
 
 // IssueVisa inserts the visa (once per application, with a globally unique
 // number) and records the issued status in the same transaction.
-func (s *Store) IssueVisa(ctx context.Context, v VisaIssue) (Visa, error) {
-	var visa Visa
+func (s *Store) IssueVisa(ctx context.Context, v VisaIssue) (domain.Visa, error) {
+	var visa visaRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &visa, tx.Rebind(`SELECT * FROM visas WHERE application_id = ?`), v.Change.ApplicationID)
 		if err == nil {
@@ -101,17 +108,17 @@ func (s *Store) IssueVisa(ctx context.Context, v VisaIssue) (Visa, error) {
 		}
 		return errors.New("no free visa number after 16 candidates")
 	})
-	return visa, err
+	return visa.visa(), err
 }
 
 // GetVisa returns the visa issued for an application.
-func (s *Store) GetVisa(ctx context.Context, applicationID string) (Visa, error) {
-	var visa Visa
+func (s *Store) GetVisa(ctx context.Context, applicationID string) (domain.Visa, error) {
+	var visa visaRow
 	err := s.db.GetContext(ctx, &visa, s.db.Rebind(`SELECT * FROM visas WHERE application_id = ?`), applicationID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Visa{}, ErrNotFound
+		return domain.Visa{}, ErrNotFound
 	}
-	return visa, err
+	return visa.visa(), err
 }
 
 // CaseFilter selects a page of the officers' queue.

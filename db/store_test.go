@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/dbtest"
 )
 
@@ -184,9 +185,10 @@ func TestIssueVisaOnceWithUniqueNumber(t *testing.T) {
 		ctx := context.Background()
 		a, _, _ := s.CreateApplication(ctx, newApp("VISA-A"))
 		b, _, _ := s.CreateApplication(ctx, newApp("VISA-B"))
-		issue := func(appID string, candidates ...string) (db.Visa, error) {
+		issue := func(appID string, candidates ...string) (domain.Visa, error) {
 			return s.IssueVisa(ctx, db.VisaIssue{
-				Change:  db.StatusChange{ApplicationID: appID, Seq: 5, Status: "issued", Event: "issued", Actor: "officer:u1", At: time.Now(), Decision: &db.Decision{Outcome: "approve", DecidedBy: "officer:u1"}},
+				Change: db.StatusChange{ApplicationID: appID, Seq: 5, Status: "issued", Event: "issued", Actor: "officer:u1",
+					At: time.Now(), Decision: &domain.Decision{Outcome: "approve", DecidedBy: "officer:u1"}},
 				Product: "business_2y", ValidFrom: "2026-01-01", ValidUntil: "2028-01-01", Entries: "multiple", MaxStayDays: 90,
 				NumberCandidate: func(i int) string { return candidates[i%len(candidates)] + strings.Repeat("X", i/len(candidates)) },
 			})

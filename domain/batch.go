@@ -295,3 +295,17 @@ func DecodeBatchUpload(stored []byte) ([]BatchRow, error) {
 	}
 	return nil, &BatchFormatError{Code: "bad_json", Message: "the stored batch has an unknown format"}
 }
+
+// BatchRowErrors locates a batch row's field errors by column: the pointer is
+// into the row object (the column name), so CSV and JSON submitters read it
+// the same way.
+func BatchRowErrors(errs FieldErrors) FieldErrors {
+	out := make(FieldErrors, 0, len(errs))
+	for _, e := range errs {
+		if col := BatchColumnFor(e.Pointer); col != "" {
+			e.Pointer, e.Column = "/"+col, col
+		}
+		out = append(out, e)
+	}
+	return out
+}

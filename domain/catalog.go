@@ -4,17 +4,17 @@ import "slices"
 
 // RefusalReasons is the catalogue of machine codes an officer may give when
 // refusing an application.
-var RefusalReasons = []string{
-	"insufficient_evidence",
-	"passport_validity",
-	"security_screening",
-	"not_eligible",
-	"incomplete_application",
-	"other",
+var RefusalReasons = []ReasonCode{
+	ReasonInsufficientEvidence,
+	ReasonPassportValidity,
+	ReasonSecurityScreening,
+	ReasonNotEligible,
+	ReasonIncompleteApplication,
+	ReasonOther,
 }
 
 // IsRefusalReason reports whether code is in RefusalReasons.
-func IsRefusalReason(code string) bool {
+func IsRefusalReason(code ReasonCode) bool {
 	return slices.Contains(RefusalReasons, code)
 }
 

@@ -414,8 +414,8 @@ func TestFieldErrorsError(t *testing.T) {
 		errs FieldErrors
 		want string
 	}{
-		{FieldErrors{{"/a", "x", "required"}}, "1 invalid field: /a"},
-		{FieldErrors{{"/a", "x", "c"}, {"/b", "y", "c"}, {"/c", "z", "c"}}, "3 invalid fields: /a, /b, /c"},
+		{FieldErrors{{Pointer: "/a", Detail: "x", Code: "required"}}, "1 invalid field: /a"},
+		{FieldErrors{{Pointer: "/a", Detail: "x", Code: "c"}, {Pointer: "/b", Detail: "y", Code: "c"}, {Pointer: "/c", Detail: "z", Code: "c"}}, "3 invalid fields: /a, /b, /c"},
 		{nil, "no invalid fields"},
 	}
 	for _, tt := range tests {
@@ -426,7 +426,7 @@ func TestFieldErrorsError(t *testing.T) {
 	if FieldErrors(nil).Err() != nil {
 		t.Error("Err() of nil FieldErrors should be nil")
 	}
-	if err := (FieldErrors{{"/a", "x", "c"}}).Err(); err == nil {
+	if err := (FieldErrors{{Pointer: "/a", Detail: "x", Code: "c"}}).Err(); err == nil {
 		t.Error("Err() of non-empty FieldErrors should not be nil")
 	}
 }
@@ -567,12 +567,12 @@ func TestProducts(t *testing.T) {
 }
 
 func TestCatalogues(t *testing.T) {
-	for _, r := range []string{"insufficient_evidence", "passport_validity", "security_screening", "not_eligible", "incomplete_application", "other"} {
+	for _, r := range []ReasonCode{"insufficient_evidence", "passport_validity", "security_screening", "not_eligible", "incomplete_application", "other"} {
 		if !IsRefusalReason(r) {
 			t.Errorf("IsRefusalReason(%q) = false", r)
 		}
 	}
-	for _, r := range []string{"", "Other", "fraud"} {
+	for _, r := range []ReasonCode{"", "Other", "fraud"} {
 		if IsRefusalReason(r) {
 			t.Errorf("IsRefusalReason(%q) = true", r)
 		}

@@ -28,6 +28,7 @@ const (
 	CodeMRZFormat              = "mrz_format"
 	CodeMRZCheckDigit          = "mrz_check_digit"
 	CodeMRZMismatch            = "mrz_mismatch"
+	CodeOutOfRange             = "out_of_range"
 )
 
 // FieldError is one problem with the submitted application, located by an
@@ -36,6 +37,8 @@ type FieldError struct {
 	Pointer string `json:"pointer"` // e.g. "/passport/expiry_date"
 	Detail  string `json:"detail"`  // human sentence; never contains submitted values
 	Code    string `json:"code"`    // machine code, see the Code* constants
+	// Column names the CSV column of a batch row's field, when it has one.
+	Column string `json:"column,omitempty"`
 }
 
 // FieldErrors is a list of field errors; it implements error.

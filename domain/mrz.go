@@ -76,10 +76,10 @@ func isMRZCharset(s string) bool {
 func mrzLineFormatErrors(pointer, line string) FieldErrors {
 	var errs FieldErrors
 	if len(line) != td3LineLen {
-		errs = append(errs, FieldError{pointer, "must be exactly 44 characters long", CodeMRZFormat})
+		errs = append(errs, FieldError{Pointer: pointer, Detail: "must be exactly 44 characters long", Code: CodeMRZFormat})
 	}
 	if !isMRZCharset(line) {
-		errs = append(errs, FieldError{pointer, "may only contain the characters A-Z, 0-9 and <", CodeMRZFormat})
+		errs = append(errs, FieldError{Pointer: pointer, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat})
 	}
 	return errs
 }
@@ -110,7 +110,7 @@ func ParseTD3(line1, line2 string) (MRZ, FieldErrors) {
 	}
 
 	if line1[0] != 'P' {
-		errs = append(errs, FieldError{pointerMRZLine1, "is not a passport machine readable zone: the document code must start with P", CodeMRZFormat})
+		errs = append(errs, FieldError{Pointer: pointerMRZLine1, Detail: "is not a passport machine readable zone: the document code must start with P", Code: CodeMRZFormat})
 	}
 
 	surname, given, _ := strings.Cut(line1[5:], "<<")
@@ -126,7 +126,7 @@ func ParseTD3(line1, line2 string) (MRZ, FieldErrors) {
 		OptionalData:   stripFiller(line2[28:42]),
 	}
 	if m.Surname == "" {
-		errs = append(errs, FieldError{pointerMRZLine1, "does not contain a surname", CodeMRZFormat})
+		errs = append(errs, FieldError{Pointer: pointerMRZLine1, Detail: "does not contain a surname", Code: CodeMRZFormat})
 	}
 
 	switch sex := line2[20]; sex {
@@ -135,7 +135,7 @@ func ParseTD3(line1, line2 string) (MRZ, FieldErrors) {
 	case mrzFiller:
 		m.Sex = "X"
 	default:
-		errs = append(errs, FieldError{pointerMRZLine2, "has an invalid sex indicator", CodeMRZFormat})
+		errs = append(errs, FieldError{Pointer: pointerMRZLine2, Detail: "has an invalid sex indicator", Code: CodeMRZFormat})
 	}
 
 	fieldChecks := []struct {
@@ -156,14 +156,14 @@ func ParseTD3(line1, line2 string) (MRZ, FieldErrors) {
 		}
 		if !checkDigitMatches(c.data, c.digit) {
 			fieldChecksOK = false
-			errs = append(errs, FieldError{pointerMRZLine2, "the check digit of the " + c.what + " is wrong", CodeMRZCheckDigit})
+			errs = append(errs, FieldError{Pointer: pointerMRZLine2, Detail: "the check digit of the " + c.what + " is wrong", Code: CodeMRZCheckDigit})
 		}
 	}
 	// The composite covers document number, birth date, expiry and optional
 	// data including their check digits (ICAO 9303 Part 4, 4.2.2.2).
 	composite := line2[0:10] + line2[13:20] + line2[21:43]
 	if fieldChecksOK && !checkDigitMatches(composite, line2[43]) {
-		errs = append(errs, FieldError{pointerMRZLine2, "the composite check digit is wrong", CodeMRZCheckDigit})
+		errs = append(errs, FieldError{Pointer: pointerMRZLine2, Detail: "the composite check digit is wrong", Code: CodeMRZCheckDigit})
 	}
 	if len(errs) > 0 {
 		sortFieldErrors(errs)

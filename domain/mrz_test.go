@@ -69,85 +69,85 @@ func TestParseTD3Errors(t *testing.T) {
 		{
 			name:  "document number check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 9, '7'),
-			want: FieldErrors{{pointerMRZLine2, "the check digit of the document number is wrong", CodeMRZCheckDigit}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the document number is wrong", Code: CodeMRZCheckDigit}},
 		},
 		{
 			name:  "document number altered",
 			line1: specimenLine1, line2: setChar(specimenLine2, 0, 'M'),
-			want: FieldErrors{{pointerMRZLine2, "the check digit of the document number is wrong", CodeMRZCheckDigit}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the document number is wrong", Code: CodeMRZCheckDigit}},
 		},
 		{
 			name:  "birth date check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 19, '3'),
-			want: FieldErrors{{pointerMRZLine2, "the check digit of the date of birth is wrong", CodeMRZCheckDigit}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the date of birth is wrong", Code: CodeMRZCheckDigit}},
 		},
 		{
 			name:  "expiry date check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 27, '0'),
-			want: FieldErrors{{pointerMRZLine2, "the check digit of the expiry date is wrong", CodeMRZCheckDigit}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the expiry date is wrong", Code: CodeMRZCheckDigit}},
 		},
 		{
 			name:  "optional data check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 42, '2'),
-			want: FieldErrors{{pointerMRZLine2, "the check digit of the personal number (optional data) is wrong", CodeMRZCheckDigit}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the personal number (optional data) is wrong", Code: CodeMRZCheckDigit}},
 		},
 		{
 			name:  "optional data present but filler check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 42, '<'),
-			want: FieldErrors{{pointerMRZLine2, "the check digit of the personal number (optional data) is wrong", CodeMRZCheckDigit}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the personal number (optional data) is wrong", Code: CodeMRZCheckDigit}},
 		},
 		{
 			name:  "composite check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 43, '1'),
-			want: FieldErrors{{pointerMRZLine2, "the composite check digit is wrong", CodeMRZCheckDigit}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the composite check digit is wrong", Code: CodeMRZCheckDigit}},
 		},
 		{
 			name:  "non-digit check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 19, 'A'),
-			want: FieldErrors{{pointerMRZLine2, "the check digit of the date of birth is wrong", CodeMRZCheckDigit}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the date of birth is wrong", Code: CodeMRZCheckDigit}},
 		},
 		{
 			name:  "two field check digits",
 			line1: specimenLine1, line2: setChar(setChar(specimenLine2, 9, '0'), 27, '0'),
 			want: FieldErrors{
-				{pointerMRZLine2, "the check digit of the document number is wrong", CodeMRZCheckDigit},
-				{pointerMRZLine2, "the check digit of the expiry date is wrong", CodeMRZCheckDigit},
+				{Pointer: pointerMRZLine2, Detail: "the check digit of the document number is wrong", Code: CodeMRZCheckDigit},
+				{Pointer: pointerMRZLine2, Detail: "the check digit of the expiry date is wrong", Code: CodeMRZCheckDigit},
 			},
 		},
 		{
 			name:  "line 1 too short",
 			line1: specimenLine1[:43], line2: specimenLine2,
-			want: FieldErrors{{pointerMRZLine1, "must be exactly 44 characters long", CodeMRZFormat}},
+			want: FieldErrors{{Pointer: pointerMRZLine1, Detail: "must be exactly 44 characters long", Code: CodeMRZFormat}},
 		},
 		{
 			name:  "line 2 too long",
 			line1: specimenLine1, line2: specimenLine2 + "<",
-			want: FieldErrors{{pointerMRZLine2, "must be exactly 44 characters long", CodeMRZFormat}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "must be exactly 44 characters long", Code: CodeMRZFormat}},
 		},
 		{
 			name:  "lower case character",
 			line1: setChar(specimenLine1, 5, 'e'), line2: specimenLine2,
-			want: FieldErrors{{pointerMRZLine1, "may only contain the characters A-Z, 0-9 and <", CodeMRZFormat}},
+			want: FieldErrors{{Pointer: pointerMRZLine1, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat}},
 		},
 		{
 			name:  "space in line 2",
 			line1: specimenLine1, line2: setChar(specimenLine2, 40, ' '),
-			want: FieldErrors{{pointerMRZLine2, "may only contain the characters A-Z, 0-9 and <", CodeMRZFormat}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat}},
 		},
 		{
 			name:  "not a passport",
 			line1: setChar(specimenLine1, 0, 'V'), line2: specimenLine2,
-			want: FieldErrors{{pointerMRZLine1, "is not a passport machine readable zone: the document code must start with P", CodeMRZFormat}},
+			want: FieldErrors{{Pointer: pointerMRZLine1, Detail: "is not a passport machine readable zone: the document code must start with P", Code: CodeMRZFormat}},
 		},
 		{
 			name:  "invalid sex",
 			line1: specimenLine1, line2: setChar(specimenLine2, 20, 'Q'),
-			want: FieldErrors{{pointerMRZLine2, "has an invalid sex indicator", CodeMRZFormat}},
+			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "has an invalid sex indicator", Code: CodeMRZFormat}},
 		},
 		{
 			name:  "no surname",
 			line1: "P<UTO" + strings.Repeat("<", 39), line2: specimenLine2,
-			want: FieldErrors{{pointerMRZLine1, "does not contain a surname", CodeMRZFormat}},
+			want: FieldErrors{{Pointer: pointerMRZLine1, Detail: "does not contain a surname", Code: CodeMRZFormat}},
 		},
 	}
 	for _, tt := range tests {

@@ -18,9 +18,15 @@ type Member struct {
 	DateOfBirth      string `json:"date_of_birth"`
 	Nationality      string `json:"nationality"`
 	PassportNumber   string `json:"passport_number"`
-	Status           string `json:"status"` // active | lapsed
+	Status           string `json:"status"` // MemberActive | MemberLapsed
 	ValidUntil       string `json:"valid_until"`
 }
+
+// A member's standing with the chamber.
+const (
+	MemberActive = "active"
+	MemberLapsed = "lapsed"
+)
 
 // MaxRosterRows bounds one roster upload.
 const MaxRosterRows = 50_000
@@ -98,7 +104,7 @@ func ValidateMember(m Member) FieldErrors {
 	if !passportNumberPattern.MatchString(m.PassportNumber) {
 		add("passport_number", CodeInvalidFormat, "must be 6 to 20 letters and digits")
 	}
-	if m.Status != "active" && m.Status != "lapsed" {
+	if m.Status != MemberActive && m.Status != MemberLapsed {
 		add("status", CodeOneOf, "must be active or lapsed")
 	}
 	if _, ok := ParseDate(m.ValidUntil); !ok {

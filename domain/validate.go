@@ -102,7 +102,7 @@ func pointerFromNamespace(ns string) string {
 // built from the rule only (tag parameters, catalogues), never from the value.
 func translateValidationError(fe validator.FieldError) FieldErrors {
 	ptr := pointerFromNamespace(fe.Namespace())
-	one := func(code, detail string) FieldErrors { return FieldErrors{{ptr, detail, code}} }
+	one := func(code, detail string) FieldErrors { return FieldErrors{{Pointer: ptr, Detail: detail, Code: code}} }
 	switch fe.Tag() {
 	case "required":
 		return one(CodeRequired, "is required")

@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/visad/visad/activities"
-	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 )
 
@@ -35,22 +34,6 @@ const (
 	ErrTypeNotAllowed = "NotAllowed"
 )
 
-// Case statuses.
-const (
-	StatusReceived       = "received"
-	StatusValidating     = "validating"
-	StatusScreening      = "screening"
-	StatusAwaitingReview = "awaiting_review"
-	StatusIssued         = "issued"
-	StatusRefused        = "refused"
-	StatusWithdrawn      = "withdrawn"
-	StatusIneligible     = "ineligible"
-	// Case handling.
-	StatusInformationRequested   = "information_requested"
-	StatusAwaitingSecondApproval = "awaiting_second_approval"
-	StatusLapsed                 = "lapsed"
-)
-
 // WorkflowID is the workflow of one application: opaque, never PII.
 func WorkflowID(applicationID string) string { return "application/" + applicationID }
 
@@ -58,7 +41,7 @@ func WorkflowID(applicationID string) string { return "application/" + applicati
 // (sealed); the workflow carries only its id.
 type ApplicationInput struct {
 	ApplicationID string
-	Product       string
+	Product       domain.Product
 	SubmittedAt   time.Time
 	// SLA is the decision deadline after submission; zero means the product's default.
 	SLA time.Duration
@@ -68,58 +51,33 @@ type ApplicationInput struct {
 	InformationDay time.Duration `json:",omitempty"`
 }
 
-// Actor is who acts on a case: a staff account id and role, "applicant" or "system".
-type Actor struct {
-	ID   string `json:"id"`
-	Role string `json:"role"`
-}
-
-// DecisionRequest is an officer's decision (the "decide" update).
-type DecisionRequest struct {
-	Decision   string `json:"decision"` // approve | refuse | request_information
-	ReasonCode string `json:"reason_code,omitempty"`
-	Note       string `json:"note,omitempty"`
-	// Message and DueInDays make a request for information.
-	Message   string `json:"message,omitempty"`
-	DueInDays int    `json:"due_in_days,omitempty"`
-	Actor     Actor  `json:"actor"`
-}
-
 // WithdrawRequest is the applicant's withdrawal (the "withdraw" update).
 type WithdrawRequest struct {
-	Actor Actor `json:"actor"`
-}
-
-// DecisionInfo is the recorded decision.
-type DecisionInfo struct {
-	Outcome    string    `json:"outcome"`
-	ReasonCode string    `json:"reason_code,omitempty"`
-	DecidedBy  string    `json:"decided_by"`
-	DecidedAt  time.Time `json:"decided_at"`
+	Actor domain.Actor `json:"actor"`
 }
 
 // CaseState is the live state of a case (the "state" query and update results).
 type CaseState struct {
-	ApplicationID string                 `json:"application_id"`
-	Product       string                 `json:"product"`
-	Status        string                 `json:"status"`
-	ScreeningHit  bool                   `json:"screening_hit"`
-	Decision      *DecisionInfo          `json:"decision,omitempty"`
-	Visa          *activities.VisaResult `json:"visa,omitempty"`
-	Ineligible    []domain.FieldError    `json:"ineligible,omitempty"`
-	UpdatedAt     time.Time              `json:"updated_at"`
+	ApplicationID string              `json:"application_id"`
+	Product       domain.Product      `json:"product"`
+	Status        domain.Status       `json:"status"`
+	ScreeningHit  bool                `json:"screening_hit"`
+	Decision      *domain.Decision    `json:"decision,omitempty"`
+	Visa          *domain.Visa        `json:"visa,omitempty"`
+	Ineligible    []domain.FieldError `json:"ineligible,omitempty"`
+	UpdatedAt     time.Time           `json:"updated_at"`
 	// Case handling.
 	Assignee           string              `json:"assignee,omitempty"`
-	FirstDecision      *DecisionInfo       `json:"first_decision,omitempty"`
+	FirstDecision      *domain.Decision    `json:"first_decision,omitempty"`
 	InformationRequest *InformationRequest `json:"information_request,omitempty"`
-	SLA                *SLAState           `json:"sla,omitempty"`
+	SLA                *domain.SLA         `json:"sla,omitempty"`
 }
 
 // ApplicationWorkflow takes one application from submission to a decision.
 func ApplicationWorkflow(ctx workflow.Context, in ApplicationInput) (CaseState, error) {
 	w := &applicationWorkflow{
 		in:    in,
-		state: CaseState{ApplicationID: in.ApplicationID, Product: in.Product, Status: StatusReceived, UpdatedAt: in.SubmittedAt},
+		state: CaseState{ApplicationID: in.ApplicationID, Product: in.Product, Status: domain.StatusReceived, UpdatedAt: in.SubmittedAt},
 	}
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.state, err
@@ -138,14 +96,14 @@ type applicationWorkflow struct {
 	state CaseState
 	// seq numbers every event this workflow records; 0 is the API's "received".
 	seq        int64
-	decision   *DecisionRequest
+	decision   *domain.DecisionRequest
 	withdrawal *WithdrawRequest
 	// decisionsTaken counts decisions the run loop has carried out, so each
 	// decide update knows when its own is done.
 	decisionsTaken, decisionsAccepted int
 	reply                             *InformationReply
 	clock                             slaClock
-	firstActor                        Actor
+	firstActor                        domain.Actor
 	// ended is set once run has returned, with its error.
 	ended  bool
 	runErr error
@@ -179,7 +137,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	w.clock = newSLAClock(w.in)
 	w.state.SLA = w.clock.state(w.in.SubmittedAt)
 	workflow.Go(ctx, w.watchSLA)
-	if err := w.setStatus(ctx, StatusValidating, "validation_started", systemActor, ""); err != nil {
+	if err := w.setStatus(ctx, domain.StatusValidating, domain.EventValidationStarted, systemActor, ""); err != nil {
 		return err
 	}
 	var validation activities.ValidateResult
@@ -192,12 +150,12 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	}
 	if len(validation.Errors) > 0 {
 		w.state.Ineligible = validation.Errors
-		return w.setStatusWith(ctx, StatusIneligible, "validation_failed", systemActor, pointers(validation.Errors), func(in *activities.StatusInput) {
+		return w.setStatusWith(ctx, domain.StatusIneligible, domain.EventValidationFailed, systemActor, pointers(validation.Errors), func(in *activities.StatusInput) {
 			in.Ineligible = validation.Errors
 		})
 	}
 
-	if err := w.setStatus(ctx, StatusScreening, "screening_started", systemActor, ""); err != nil {
+	if err := w.setStatus(ctx, domain.StatusScreening, domain.EventScreeningStarted, systemActor, ""); err != nil {
 		return err
 	}
 	var screening activities.ScreenResult
@@ -221,7 +179,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 			return w.withdraw(ctx)
 		}
 		if stp.Eligible {
-			return w.decide(ctx, DecisionRequest{Decision: "approve", Actor: Actor{ID: systemActor, Role: systemActor},
+			return w.decide(ctx, domain.DecisionRequest{Decision: domain.OutcomeApprove, Actor: domain.SystemActor,
 				Note: "straight-through processing, policy " + stp.PolicyVersion})
 		}
 	}
@@ -231,7 +189,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 		detail = fmt.Sprintf("watchlist match (%d): officer review required", screening.Matches)
 	}
 	hit := screening.Hit
-	if err := w.setStatusWith(ctx, StatusAwaitingReview, "screened", systemActor, detail, func(in *activities.StatusInput) {
+	if err := w.setStatusWith(ctx, domain.StatusAwaitingReview, domain.EventScreened, systemActor, detail, func(in *activities.StatusInput) {
 		in.ScreeningHit = &hit
 	}); err != nil {
 		return err
@@ -239,14 +197,14 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	return w.review(ctx)
 }
 
-func (w *applicationWorkflow) decide(ctx workflow.Context, d DecisionRequest) error {
-	actor := actorName(d.Actor)
+func (w *applicationWorkflow) decide(ctx workflow.Context, d domain.DecisionRequest) error {
+	actor := d.Actor.Name()
 	now := workflow.Now(ctx)
-	info := &DecisionInfo{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actor, DecidedAt: now}
-	record := &db.Decision{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actor}
-	if d.Decision == "refuse" {
-		if err := w.setStatusWith(ctx, StatusRefused, "refused", actor, "reason: "+d.ReasonCode, func(in *activities.StatusInput) {
-			in.Decision = record
+	info := &domain.Decision{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actor, DecidedAt: now}
+	if d.Decision == domain.OutcomeRefuse {
+		detail := "reason: " + string(d.ReasonCode)
+		if err := w.setStatusWith(ctx, domain.StatusRefused, domain.EventRefused, actor, detail, func(in *activities.StatusInput) {
+			in.Decision = info
 		}); err != nil {
 			return err
 		}
@@ -255,34 +213,35 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d DecisionRequest) er
 	}
 	w.seq++
 	status := activities.StatusInput{
-		ApplicationID: w.in.ApplicationID, Seq: w.seq, Status: StatusIssued, Event: "issued",
-		Actor: actor, At: now, Decision: record, Detail: d.Note,
+		ApplicationID: w.in.ApplicationID, Seq: w.seq, Status: domain.StatusIssued, Event: domain.EventIssued,
+		Actor: actor, At: now, Decision: info, Detail: d.Note,
 	}
-	if d.Actor.Role != systemActor {
+	if d.Actor.Role != domain.RoleSystem {
 		status.Detail = "" // officers' notes stay off the applicant's timeline
 	}
-	var visa activities.VisaResult
+	var visa domain.Visa
 	if err := workflow.ExecuteActivity(writeCtx(ctx), acts.IssueVisa,
 		activities.IssueInput{Status: status, IssuedOn: now}).Get(ctx, &visa); err != nil {
 		return err
 	}
 	w.state.Decision = info
 	w.state.Visa = &visa
-	w.state.Status = StatusIssued
+	w.state.Status = domain.StatusIssued
 	w.state.UpdatedAt = now
 	return nil
 }
 
 func (w *applicationWorkflow) withdraw(ctx workflow.Context) error {
-	return w.setStatus(ctx, StatusWithdrawn, "withdrawn", w.withdrawal.Actor.Role, "")
+	return w.setStatus(ctx, domain.StatusWithdrawn, domain.EventWithdrawn, string(w.withdrawal.Actor.Role), "")
 }
 
-func (w *applicationWorkflow) setStatus(ctx workflow.Context, status, event, actor, detail string) error {
+func (w *applicationWorkflow) setStatus(ctx workflow.Context, status domain.Status, event domain.Event, actor, detail string) error {
 	return w.setStatusWith(ctx, status, event, actor, detail, nil)
 }
 
 // setStatusWith records a status change in the read model, then in the live state.
-func (w *applicationWorkflow) setStatusWith(ctx workflow.Context, status, event, actor, detail string, extra func(*activities.StatusInput)) error {
+func (w *applicationWorkflow) setStatusWith(ctx workflow.Context, status domain.Status, event domain.Event, actor, detail string,
+	extra func(*activities.StatusInput)) error {
 	w.seq++
 	now := workflow.Now(ctx)
 	in := activities.StatusInput{
@@ -302,7 +261,7 @@ func (w *applicationWorkflow) setStatusWith(ctx workflow.Context, status, event,
 
 func (w *applicationWorkflow) query() (CaseState, error) { return w.state, nil }
 
-func (w *applicationWorkflow) handleDecide(ctx workflow.Context, d DecisionRequest) (CaseState, error) {
+func (w *applicationWorkflow) handleDecide(ctx workflow.Context, d domain.DecisionRequest) (CaseState, error) {
 	w.decisionsAccepted++
 	mine := w.decisionsAccepted
 	w.decision = &d
@@ -314,11 +273,8 @@ func (w *applicationWorkflow) handleDecide(ctx workflow.Context, d DecisionReque
 }
 
 func (w *applicationWorkflow) validateWithdraw(ctx workflow.Context, r WithdrawRequest) error {
-	switch w.state.Status {
-	case StatusReceived, StatusValidating, StatusScreening, StatusAwaitingReview:
-	case StatusInformationRequested, StatusAwaitingSecondApproval:
-	default:
-		return invalidTransition("withdraw", w.state.Status)
+	if err := domain.MayWithdraw(w.state.Status); err != nil {
+		return ruleError(err)
 	}
 	if w.decision != nil || w.withdrawal != nil {
 		return invalidTransition("withdraw", w.state.Status)
@@ -330,8 +286,8 @@ func (w *applicationWorkflow) handleWithdraw(ctx workflow.Context, r WithdrawReq
 	w.withdrawal = &r
 	// The run loop notices the withdrawal at its next step; we answer once it is recorded,
 	// or with the state it ended in if validation closed the case first.
-	err := workflow.Await(ctx, func() bool { return isClosed(w.state.Status) || w.ended })
-	if err == nil && !isClosed(w.state.Status) {
+	err := workflow.Await(ctx, func() bool { return w.state.Status.IsClosed() || w.ended })
+	if err == nil && !w.state.Status.IsClosed() {
 		err = w.failure()
 	}
 	return w.state, err
@@ -343,22 +299,6 @@ func (w *applicationWorkflow) failure() error {
 		return w.runErr
 	}
 	return errors.New("the case ended before the update could be applied")
-}
-
-func isClosed(status string) bool {
-	for _, s := range db.ClosedStatuses {
-		if s == status {
-			return true
-		}
-	}
-	return false
-}
-
-func actorName(a Actor) string {
-	if a.Role == systemActor {
-		return systemActor
-	}
-	return a.Role + ":" + a.ID
 }
 
 func notAllowed(message string) error {
@@ -376,10 +316,26 @@ func invalidTransitionMessage(message string) error {
 	return temporal.NewApplicationErrorWithOptions(message, ErrTypeInvalidTransition, temporal.ApplicationErrorOptions{NonRetryable: true})
 }
 
-func invalidTransition(action, status string) error {
+func invalidTransition(action string, status domain.Status) error {
 	return temporal.NewApplicationErrorWithOptions(
 		fmt.Sprintf("cannot %s a case in status %q", action, status), ErrTypeInvalidTransition,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{status}})
+}
+
+// ruleError is the update error of an action the case's rules refuse.
+func ruleError(err error) error {
+	var re *domain.RuleError
+	if !errors.As(err, &re) {
+		return err
+	}
+	if re.Kind == domain.NotAllowed {
+		return notAllowed(re.Message)
+	}
+	if re.Status != "" {
+		return temporal.NewApplicationErrorWithOptions(re.Message, ErrTypeInvalidTransition,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{re.Status}})
+	}
+	return invalidTransitionMessage(re.Message)
 }
 
 // IsInvalidTransition reports whether err is an update rejected for the case's state.
@@ -401,7 +357,8 @@ func pointers(errs []domain.FieldError) string {
 	return strings.Join(ps, ", ")
 }
 
-const systemActor = "system"
+// systemActor names the system on the timeline.
+var systemActor = domain.SystemActor.Name()
 
 // acts is a nil receiver used only to name activity methods.
 var acts *activities.Activities

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/visad/visad/activities"
 	"github.com/visad/visad/domain"
@@ -27,19 +28,19 @@ import (
 var acts = &activities.Activities{}
 
 var (
-	officer   = workflows.Actor{ID: "off_1", Role: "officer"}
-	applicant = workflows.Actor{ID: "app_1", Role: "applicant"}
+	officer   = domain.Actor{ID: "off_1", Role: "officer"}
+	applicant = domain.Actor{ID: "app_1", Role: "applicant"}
 
-	approve = workflows.DecisionRequest{Decision: "approve", Note: "host letter verified", Actor: officer}
+	approve = domain.DecisionRequest{Decision: "approve", Note: "host letter verified", Actor: officer}
 
-	testVisa = activities.VisaResult{
+	testVisa = domain.Visa{
 		VisaNumber: "PK2Y-26-7K3M9Q2X-4", ValidFrom: "2026-06-01", ValidUntil: "2028-06-01",
 		Entries: "multiple", MaxStayDays: 90,
 	}
 )
 
-func refuse(reason string) workflows.DecisionRequest {
-	return workflows.DecisionRequest{Decision: "refuse", ReasonCode: reason, Actor: officer}
+func refuse(reason domain.ReasonCode) domain.DecisionRequest {
+	return domain.DecisionRequest{Decision: "refuse", ReasonCode: reason, Actor: officer}
 }
 
 // scenario configures the mocked activities of one test.
@@ -76,11 +77,17 @@ type harness struct {
 	assignments []activities.AssignmentInput
 }
 
+// unitDeadlockWindow widens the SDK's 1 s deadlock detection in unit tests: the
+// first workflow task of a test binary pays one-time initialisation, which on a
+// loaded 2-core machine took longer than 1 s and failed tests that were correct.
+const unitDeadlockWindow = 10 * time.Second
+
 func newHarness(t *testing.T, sc scenario) *harness {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment()}
 	env := h.env
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: unitDeadlockWindow})
 	// The workflow starts when the application was submitted, so the SLA clock
 	// (which runs from SubmittedAt) starts with it rather than months late.
 	env.SetStartTime(submittedAt)
@@ -89,7 +96,7 @@ func newHarness(t *testing.T, sc scenario) *harness {
 
 	env.OnActivity(acts.RecordStatus, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.StatusInput) error {
-			h.record("RecordStatus:"+in.Status, func() { h.statuses = append(h.statuses, in) })
+			h.record("RecordStatus:"+string(in.Status), func() { h.statuses = append(h.statuses, in) })
 			return nil
 		})
 	validate := env.OnActivity(acts.ValidateApplication, mock.Anything, mock.Anything).Return(
@@ -109,10 +116,10 @@ func newHarness(t *testing.T, sc scenario) *harness {
 			return sc.screening, nil
 		})
 	env.OnActivity(acts.IssueVisa, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.IssueInput) (activities.VisaResult, error) {
-			h.record("IssueVisa:"+in.Status.Status, func() { h.issues = append(h.issues, in) })
+		func(_ context.Context, in activities.IssueInput) (domain.Visa, error) {
+			h.record("IssueVisa:"+string(in.Status.Status), func() { h.issues = append(h.issues, in) })
 			if sc.issueErr != nil {
-				return activities.VisaResult{}, sc.issueErr
+				return domain.Visa{}, sc.issueErr
 			}
 			return testVisa, nil
 		})
@@ -123,7 +130,7 @@ func newHarness(t *testing.T, sc scenario) *harness {
 		})
 	env.OnActivity(acts.RecordSLAEvent, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SLAEventInput) error {
-			h.record("RecordSLAEvent:"+in.Event, func() { h.slaEvents = append(h.slaEvents, in) })
+			h.record("RecordSLAEvent:"+string(in.Event), func() { h.slaEvents = append(h.slaEvents, in) })
 			return nil
 		})
 	env.OnActivity(acts.RecordAssignment, mock.Anything, mock.Anything).Return(
@@ -159,7 +166,7 @@ var submittedAt = time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)
 func (h *harness) run() {
 	h.t.Helper()
 	h.runWith(workflows.ApplicationInput{
-		ApplicationID: "app_x", Product: string(domain.ProductBusiness2Y), SubmittedAt: submittedAt,
+		ApplicationID: "app_x", Product: domain.ProductBusiness2Y, SubmittedAt: submittedAt,
 	})
 }
 
@@ -332,7 +339,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 	dec := h.update(2*time.Minute, workflows.UpdateDecide, "decide-1", approve)
 	h.run()
 
-	if awaiting.Status != workflows.StatusAwaitingReview || awaiting.ApplicationID != "app_x" || awaiting.Product != "business_2y" {
+	if awaiting.Status != domain.StatusAwaitingReview || awaiting.ApplicationID != "app_x" || awaiting.Product != "business_2y" {
 		t.Errorf("state while awaiting review = %+v", awaiting)
 	}
 	if awaiting.ScreeningHit || awaiting.Decision != nil || awaiting.Visa != nil {
@@ -340,7 +347,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 	}
 
 	mustAccept(t, "approve", dec)
-	if dec.result.Status != workflows.StatusIssued {
+	if dec.result.Status != domain.StatusIssued {
 		t.Errorf("update result status %q, want issued", dec.result.Status)
 	}
 	if dec.result.Visa == nil || *dec.result.Visa != testVisa {
@@ -351,7 +358,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 	}
 
 	final := h.finalState()
-	if final.Status != workflows.StatusIssued || final.Visa == nil || *final.Visa != testVisa {
+	if final.Status != domain.StatusIssued || final.Visa == nil || *final.Visa != testVisa {
 		t.Errorf("final state %+v", final)
 	}
 
@@ -381,7 +388,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 		t.Fatalf("IssueVisa called %d times", len(h.issues))
 	}
 	in := h.issues[0]
-	if in.Status.ApplicationID != "app_x" || in.Status.Status != workflows.StatusIssued || in.Status.Event != "issued" ||
+	if in.Status.ApplicationID != "app_x" || in.Status.Status != domain.StatusIssued || in.Status.Event != "issued" ||
 		in.Status.Actor != "officer:off_1" {
 		t.Errorf("IssueVisa status input %+v", in.Status)
 	}
@@ -399,7 +406,7 @@ func TestApproveIssuesVisa(t *testing.T) {
 			t.Errorf("status change %+v: wrong application or no time", s)
 		}
 	}
-	if aw := h.statuses[len(h.statuses)-1]; aw.Status != workflows.StatusAwaitingReview || aw.ScreeningHit == nil || *aw.ScreeningHit {
+	if aw := h.statuses[len(h.statuses)-1]; aw.Status != domain.StatusAwaitingReview || aw.ScreeningHit == nil || *aw.ScreeningHit {
 		t.Errorf("awaiting_review recorded as %+v, want ScreeningHit=false", aw)
 	}
 }
@@ -410,17 +417,17 @@ func TestRefuseWithReasonCode(t *testing.T) {
 	h.run()
 
 	mustAccept(t, "refuse", dec)
-	if dec.result.Status != workflows.StatusRefused || dec.result.Visa != nil {
+	if dec.result.Status != domain.StatusRefused || dec.result.Visa != nil {
 		t.Errorf("update result %+v, want refused without visa", dec.result)
 	}
 	if d := dec.result.Decision; d == nil || d.Outcome != "refuse" || d.ReasonCode != "insufficient_evidence" || d.DecidedBy != "officer:off_1" {
 		t.Errorf("update result decision %+v", d)
 	}
 	final := h.finalState()
-	if final.Status != workflows.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "insufficient_evidence" {
+	if final.Status != domain.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "insufficient_evidence" {
 		t.Errorf("final state %+v", final)
 	}
-	if q := h.query(); q.Status != workflows.StatusRefused {
+	if q := h.query(); q.Status != domain.StatusRefused {
 		t.Errorf("queried state after completion %+v", q)
 	}
 
@@ -434,7 +441,7 @@ func TestRefuseWithReasonCode(t *testing.T) {
 
 	s := h.statusLog()
 	last := s[len(s)-1]
-	want := activities.StatusInput{Status: workflows.StatusRefused, Event: "refused", Actor: "officer:off_1"}
+	want := activities.StatusInput{Status: domain.StatusRefused, Event: "refused", Actor: "officer:off_1"}
 	if last.Status != want.Status || last.Event != want.Event || last.Actor != want.Actor {
 		t.Errorf("refusal recorded as %+v", last)
 	}
@@ -452,7 +459,7 @@ func TestDecideRejectedBeforeAwaitingReview(t *testing.T) {
 	later := h.update(time.Minute, workflows.UpdateDecide, "later", approve)
 	h.run()
 
-	if during.Status != workflows.StatusValidating {
+	if during.Status != domain.StatusValidating {
 		t.Errorf("status while ValidateApplication runs = %q, want validating", during.Status)
 	}
 	mustReject(t, "approve while validating", early, workflows.IsInvalidTransition, "InvalidTransition")
@@ -462,7 +469,7 @@ func TestDecideRejectedBeforeAwaitingReview(t *testing.T) {
 	}
 	// The rejected early decision left no trace: the case still waits for an officer.
 	mustAccept(t, "approve once awaiting review", later)
-	if h.finalState().Status != workflows.StatusIssued {
+	if h.finalState().Status != domain.StatusIssued {
 		t.Errorf("final status, want issued")
 	}
 }
@@ -472,9 +479,9 @@ func TestDecideRequestValidation(t *testing.T) {
 	noReason := h.update(time.Minute, workflows.UpdateDecide, "no-reason", refuse(""))
 	badReason := h.update(time.Minute+time.Second, workflows.UpdateDecide, "bad-reason", refuse("vibes"))
 	maybe := h.update(time.Minute+2*time.Second, workflows.UpdateDecide, "maybe",
-		workflows.DecisionRequest{Decision: "maybe", Actor: officer})
+		domain.DecisionRequest{Decision: "maybe", Actor: officer})
 	empty := h.update(time.Minute+3*time.Second, workflows.UpdateDecide, "empty",
-		workflows.DecisionRequest{Actor: officer})
+		domain.DecisionRequest{Actor: officer})
 	var between workflows.CaseState
 	h.queryAt(time.Minute+4*time.Second, &between)
 	first := h.update(2*time.Minute, workflows.UpdateDecide, "first", refuse("security_screening"))
@@ -488,7 +495,7 @@ func TestDecideRequestValidation(t *testing.T) {
 	mustReject(t, "refuse with unknown reason", badReason, workflows.IsInvalidRequest, "InvalidRequest")
 	mustReject(t, `decision "maybe"`, maybe, workflows.IsInvalidRequest, "InvalidRequest")
 	mustReject(t, "empty decision", empty, workflows.IsInvalidRequest, "InvalidRequest")
-	if between.Status != workflows.StatusAwaitingReview || between.Decision != nil {
+	if between.Status != domain.StatusAwaitingReview || between.Decision != nil {
 		t.Errorf("state after rejected decisions %+v, want awaiting_review without decision", between)
 	}
 
@@ -496,7 +503,7 @@ func TestDecideRequestValidation(t *testing.T) {
 	mustReject(t, "second decision", second, workflows.IsInvalidTransition, "InvalidTransition")
 	mustReject(t, "withdraw after a decision", withdrawLate, workflows.IsInvalidTransition, "InvalidTransition")
 	final := h.finalState()
-	if final.Status != workflows.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "security_screening" {
+	if final.Status != domain.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "security_screening" {
 		t.Errorf("final state %+v: the second decision must not have changed the first", final)
 	}
 	h.env.AssertActivityNotCalled(t, "IssueVisa", mock.Anything, mock.Anything)
@@ -513,14 +520,14 @@ func TestValidationFailureIsIneligible(t *testing.T) {
 	h.run()
 
 	final := h.finalState()
-	if final.Status != workflows.StatusIneligible {
+	if final.Status != domain.StatusIneligible {
 		t.Errorf("final status %q, want ineligible", final.Status)
 	}
 	if !reflect.DeepEqual(final.Ineligible, fieldErrs) {
 		t.Errorf("final Ineligible %+v, want %+v", final.Ineligible, fieldErrs)
 	}
 	q := h.query()
-	if q.Status != workflows.StatusIneligible || !reflect.DeepEqual(q.Ineligible, fieldErrs) {
+	if q.Status != domain.StatusIneligible || !reflect.DeepEqual(q.Ineligible, fieldErrs) {
 		t.Errorf("queried state %+v", q)
 	}
 
@@ -548,12 +555,12 @@ func TestWithdrawWhileAwaitingReview(t *testing.T) {
 	h.run()
 
 	mustAccept(t, "withdraw", wd)
-	if wd.result.Status != workflows.StatusWithdrawn {
+	if wd.result.Status != domain.StatusWithdrawn {
 		t.Errorf("withdraw result %+v", wd.result)
 	}
 	mustReject(t, "decide after withdrawal", dec, workflows.IsInvalidTransition, "InvalidTransition")
 	mustReject(t, "second withdrawal", again, workflows.IsInvalidTransition, "InvalidTransition")
-	if final := h.finalState(); final.Status != workflows.StatusWithdrawn || final.Decision != nil {
+	if final := h.finalState(); final.Status != domain.StatusWithdrawn || final.Decision != nil {
 		t.Errorf("final state %+v", final)
 	}
 	h.assertCalls(
@@ -578,14 +585,14 @@ func TestWithdrawDuringValidation(t *testing.T) {
 
 	// Accepted at once, answered only once the withdrawal is recorded.
 	mustAccept(t, "withdraw during validation", wd)
-	if wd.result.Status != workflows.StatusWithdrawn {
+	if wd.result.Status != domain.StatusWithdrawn {
 		t.Errorf("withdraw result %+v", wd.result)
 	}
-	if pending.Status != workflows.StatusValidating {
+	if pending.Status != domain.StatusValidating {
 		t.Errorf("status before validation finished = %q, want validating", pending.Status)
 	}
 	mustReject(t, "decide during pending withdrawal", dec, workflows.IsInvalidTransition, "InvalidTransition")
-	if final := h.finalState(); final.Status != workflows.StatusWithdrawn {
+	if final := h.finalState(); final.Status != domain.StatusWithdrawn {
 		t.Errorf("final state %+v", final)
 	}
 	h.assertCalls("RecordStatus:validating", "ValidateApplication", "RecordStatus:withdrawn")
@@ -600,16 +607,16 @@ func TestScreeningHit(t *testing.T) {
 	dec := h.update(2*time.Minute, workflows.UpdateDecide, "decide", refuse("security_screening"))
 	h.run()
 
-	if awaiting.Status != workflows.StatusAwaitingReview || !awaiting.ScreeningHit {
+	if awaiting.Status != domain.StatusAwaitingReview || !awaiting.ScreeningHit {
 		t.Errorf("state awaiting review %+v, want ScreeningHit", awaiting)
 	}
 	mustAccept(t, "refuse", dec)
-	if final := h.finalState(); !final.ScreeningHit || final.Status != workflows.StatusRefused {
+	if final := h.finalState(); !final.ScreeningHit || final.Status != domain.StatusRefused {
 		t.Errorf("final state %+v", final)
 	}
 	var aw *activities.StatusInput
 	for _, s := range h.statusLog() {
-		if s.Status == workflows.StatusAwaitingReview {
+		if s.Status == domain.StatusAwaitingReview {
 			aw = &s
 		} else if s.ScreeningHit != nil {
 			t.Errorf("status %q carries a screening result", s.Status)

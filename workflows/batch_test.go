@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/visad/visad/activities"
@@ -74,6 +75,7 @@ func TestWorkAfterPlansTheEndOfAdmission(t *testing.T) {
 func TestBatchWorkflowAdmitsPagesWithAPlan(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: unitDeadlockWindow})
 	env.RegisterWorkflow(workflows.BatchWorkflow)
 	env.RegisterActivity(acts)
 	const total = 3 * workflows.BatchPageRows
@@ -126,6 +128,7 @@ func TestBatchWorkflowAdmitsPagesWithAPlan(t *testing.T) {
 func TestBatchWorkflowContinuesAsNewAfterPagesPerRun(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: unitDeadlockWindow})
 	env.RegisterWorkflow(workflows.BatchWorkflow)
 	env.RegisterActivity(acts)
 	const total = 7

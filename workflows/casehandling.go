@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -12,13 +11,8 @@ import (
 	"github.com/visad/visad/domain"
 )
 
-// Defaults and bounds of requests for information.
-const (
-	DefaultInformationDays = 14
-	MaxInformationDays     = 60
-	MaxMessageLength       = 2000
-	escalateAtFraction     = 0.75
-)
+// escalateAtFraction is the share of the SLA after which a case is escalated.
+const escalateAtFraction = 0.75
 
 // InformationRequest is an open request for information to the applicant.
 type InformationRequest struct {
@@ -29,23 +23,13 @@ type InformationRequest struct {
 
 // InformationReply is the applicant's answer (the "provide_information" update).
 type InformationReply struct {
-	Message string `json:"message"`
-	Actor   Actor  `json:"actor"`
+	Message string       `json:"message"`
+	Actor   domain.Actor `json:"actor"`
 }
 
 // ClaimRequest claims or releases a case (the "claim" and "release" updates).
 type ClaimRequest struct {
-	Actor Actor `json:"actor"`
-}
-
-// SLAState is the live SLA clock of a case.
-type SLAState struct {
-	DueAt     time.Time `json:"due_at"`
-	Paused    bool      `json:"paused"`
-	Escalated bool      `json:"escalated"`
-	Breached  bool      `json:"breached"`
-	// RemainingAtPause is what was left when the clock stopped (while paused).
-	RemainingAtPause time.Duration `json:"remaining_at_pause,omitempty"`
+	Actor domain.Actor `json:"actor"`
 }
 
 // review is the officers' part of a case: claims, requests for information,
@@ -53,7 +37,7 @@ type SLAState struct {
 // withdrawn or lapses.
 func (w *applicationWorkflow) review(ctx workflow.Context) error {
 	for {
-		if w.state.Status == StatusInformationRequested {
+		if w.state.Status == domain.StatusInformationRequested {
 			due := w.state.InformationRequest.DueAt
 			answered, err := workflow.AwaitWithTimeout(ctx, due.Sub(workflow.Now(ctx)),
 				func() bool { return w.reply != nil || w.withdrawal != nil })
@@ -65,7 +49,7 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 				return w.withdraw(ctx)
 			case !answered:
 				// No answer by the deadline: the case closes without a decision.
-				return w.setStatus(ctx, StatusLapsed, "lapsed", systemActor, "no answer to the request for information by "+due.Format(time.DateOnly))
+				return w.setStatus(ctx, domain.StatusLapsed, domain.EventLapsed, systemActor, "no answer to the request for information by "+due.Format(time.DateOnly))
 			}
 			reply := *w.reply
 			w.reply = nil
@@ -73,7 +57,8 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 			if err := w.resumeClock(ctx); err != nil {
 				return err
 			}
-			if err := w.setStatus(ctx, StatusAwaitingReview, "information_provided", "applicant", truncate(reply.Message, MaxMessageLength)); err != nil {
+			if err := w.setStatus(ctx, domain.StatusAwaitingReview, domain.EventInformationProvided, domain.ApplicantActor.Name(),
+				truncate(reply.Message, domain.MaxMessageLength)); err != nil {
 				return err
 			}
 			continue
@@ -101,97 +86,53 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 }
 
 // takeDecision carries out one decision; done means the case is closed.
-func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d DecisionRequest) (bool, error) {
+func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d domain.DecisionRequest) (bool, error) {
 	now := workflow.Now(ctx)
+	actor := d.Actor.Name()
 	switch {
-	case d.Decision == "request_information":
-		days := d.DueInDays
-		if days == 0 {
-			days = DefaultInformationDays
-		}
-		due := now.AddDate(0, 0, days)
+	case d.Decision == domain.OutcomeRequestInformation:
+		due := now.AddDate(0, 0, d.InformationDays())
 		if w.in.InformationDay > 0 {
-			due = now.Add(time.Duration(days) * w.in.InformationDay)
+			due = now.Add(time.Duration(d.InformationDays()) * w.in.InformationDay)
 		}
-		w.state.InformationRequest = &InformationRequest{Message: d.Message, RequestedBy: actorName(d.Actor), DueAt: due}
+		w.state.InformationRequest = &InformationRequest{Message: d.Message, RequestedBy: actor, DueAt: due}
 		if err := w.pauseClock(ctx); err != nil {
 			return false, err
 		}
-		return false, w.setStatus(ctx, StatusInformationRequested, "information_requested", actorName(d.Actor),
-			truncate(d.Message, MaxMessageLength)+" (answer by "+w.state.InformationRequest.DueAt.Format(time.DateOnly)+")")
+		return false, w.setStatus(ctx, domain.StatusInformationRequested, domain.EventInformationRequested, actor,
+			truncate(d.Message, domain.MaxMessageLength)+" (answer by "+w.state.InformationRequest.DueAt.Format(time.DateOnly)+")")
 
-	case w.in.Product == string(domain.ProductBusiness5YMulti) && w.state.FirstDecision == nil:
+	case domain.NeedsSecondDecision(w.in.Product, d, w.state.FirstDecision != nil):
 		// Four eyes: the first decision waits for a second person.
-		w.state.FirstDecision = &DecisionInfo{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actorName(d.Actor), DecidedAt: now}
+		w.state.FirstDecision = &domain.Decision{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actor, DecidedAt: now}
 		w.firstActor = d.Actor
-		detail := "first decision: " + d.Decision
+		detail := "first decision: " + string(d.Decision)
 		if d.ReasonCode != "" {
-			detail += " (" + d.ReasonCode + ")"
+			detail += " (" + string(d.ReasonCode) + ")"
 		}
-		return false, w.setStatusWith(ctx, StatusAwaitingSecondApproval, "first_decision", actorName(d.Actor), detail,
-			func(in *activities.StatusInput) { in.FirstDecidedBy = actorName(d.Actor) })
+		return false, w.setStatusWith(ctx, domain.StatusAwaitingSecondApproval, domain.EventFirstDecision, actor, detail,
+			func(in *activities.StatusInput) { in.FirstDecidedBy = actor })
 	}
 	return true, w.decide(ctx, d)
 }
 
-func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d DecisionRequest) error {
-	switch d.Decision {
-	case "approve":
-	case "refuse":
-		if !domain.IsRefusalReason(d.ReasonCode) {
-			return invalidRequest("a refusal needs a reason_code from the catalogue")
-		}
-	case "request_information":
-		if strings.TrimSpace(d.Message) == "" || utf8.RuneCountInString(d.Message) > MaxMessageLength {
-			return invalidRequest(fmt.Sprintf("a request for information needs a message of at most %d characters", MaxMessageLength))
-		}
-		if d.DueInDays < 0 || d.DueInDays > MaxInformationDays {
-			return invalidRequest(fmt.Sprintf("due_in_days must be from 1 to %d (absent: %d)", MaxInformationDays, DefaultInformationDays))
-		}
-	default:
-		return invalidRequest("decision must be approve, refuse or request_information")
+func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d domain.DecisionRequest) error {
+	if errs := domain.CheckDecision(d); len(errs) > 0 {
+		return invalidRequest(errs[0].Pointer[1:] + ": " + errs[0].Detail)
 	}
 	if w.decision != nil || w.withdrawal != nil {
 		return invalidTransition("decide", w.state.Status)
 	}
-	switch w.state.Status {
-	case StatusAwaitingReview:
-		if w.state.Assignee != "" && w.state.Assignee != d.Actor.ID && d.Actor.Role != "supervisor" {
-			return notAllowed("the case is claimed by another officer; only they or a supervisor may decide it")
-		}
-	case StatusAwaitingSecondApproval:
-		if d.Decision == "request_information" {
-			return invalidTransition("request information on", w.state.Status)
-		}
-		if d.Actor.ID == w.firstActor.ID {
-			return invalidTransition4Eyes()
-		}
-		if d.Actor.Role != "supervisor" {
-			return notAllowed("the second decision on a five-year visa is a supervisor's")
-		}
-	default:
-		return invalidTransition("decide", w.state.Status)
-	}
-	return nil
+	return ruleError(domain.MayDecide(w.hold(), d))
 }
 
-func invalidTransition4Eyes() error {
-	return invalidTransitionMessage("four eyes: the second decision must be made by a different person than the first")
+// hold is who holds the case and who decided it first, for the four-eyes rules.
+func (w *applicationWorkflow) hold() domain.CaseHold {
+	return domain.CaseHold{Status: w.state.Status, Assignee: w.state.Assignee, FirstDecider: w.firstActor.ID}
 }
 
 func (w *applicationWorkflow) validateClaim(ctx workflow.Context, r ClaimRequest) error {
-	switch w.state.Status {
-	case StatusAwaitingReview, StatusAwaitingSecondApproval, StatusInformationRequested:
-	default:
-		return invalidTransition("claim", w.state.Status)
-	}
-	if w.state.Assignee == r.Actor.ID {
-		return invalidTransitionMessage("you already hold this case")
-	}
-	if w.state.Assignee != "" && r.Actor.Role != "supervisor" {
-		return invalidTransitionMessage("the case is claimed by another officer")
-	}
-	return nil
+	return ruleError(domain.MayClaim(w.hold(), r.Actor))
 }
 
 func (w *applicationWorkflow) handleClaim(ctx workflow.Context, r ClaimRequest) (CaseState, error) {
@@ -200,13 +141,7 @@ func (w *applicationWorkflow) handleClaim(ctx workflow.Context, r ClaimRequest) 
 }
 
 func (w *applicationWorkflow) validateRelease(ctx workflow.Context, r ClaimRequest) error {
-	if w.state.Assignee == "" || isClosed(w.state.Status) {
-		return invalidTransitionMessage("the case is not claimed")
-	}
-	if w.state.Assignee != r.Actor.ID && r.Actor.Role != "supervisor" {
-		return notAllowed("only the officer holding the case or a supervisor may release it")
-	}
-	return nil
+	return ruleError(domain.MayRelease(w.hold(), r.Actor))
 }
 
 func (w *applicationWorkflow) handleRelease(ctx workflow.Context, r ClaimRequest) (CaseState, error) {
@@ -214,27 +149,27 @@ func (w *applicationWorkflow) handleRelease(ctx workflow.Context, r ClaimRequest
 	return w.state, w.recordAssignment(ctx, "", r.Actor)
 }
 
-func (w *applicationWorkflow) recordAssignment(ctx workflow.Context, assignee string, actor Actor) error {
+func (w *applicationWorkflow) recordAssignment(ctx workflow.Context, assignee string, actor domain.Actor) error {
 	w.seq++
 	return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordAssignment, activities.AssignmentInput{
-		ApplicationID: w.in.ApplicationID, Seq: w.seq, Assignee: assignee, Actor: actorName(actor), At: workflow.Now(ctx),
+		ApplicationID: w.in.ApplicationID, Seq: w.seq, Assignee: assignee, Actor: actor.Name(), At: workflow.Now(ctx),
 	}).Get(ctx, nil)
 }
 
 func (w *applicationWorkflow) validateInform(ctx workflow.Context, r InformationReply) error {
-	if w.state.Status != StatusInformationRequested || w.reply != nil || w.withdrawal != nil {
+	if w.state.Status != domain.StatusInformationRequested || w.reply != nil || w.withdrawal != nil {
 		return invalidTransition("answer a request for information on", w.state.Status)
 	}
-	if strings.TrimSpace(r.Message) == "" || utf8.RuneCountInString(r.Message) > 4*MaxMessageLength {
-		return invalidRequest(fmt.Sprintf("the answer needs a message of at most %d characters", 4*MaxMessageLength))
+	if errs := domain.CheckAnswer(r.Message); len(errs) > 0 {
+		return invalidRequest(fmt.Sprintf("the answer needs a message of at most %d characters", domain.MaxAnswerLength))
 	}
 	return nil
 }
 
 func (w *applicationWorkflow) handleInform(ctx workflow.Context, r InformationReply) (CaseState, error) {
 	w.reply = &r
-	err := workflow.Await(ctx, func() bool { return w.state.Status != StatusInformationRequested || w.ended })
-	if err == nil && w.state.Status == StatusInformationRequested {
+	err := workflow.Await(ctx, func() bool { return w.state.Status != domain.StatusInformationRequested || w.ended })
+	if err == nil && w.state.Status == domain.StatusInformationRequested {
 		err = w.failure()
 	}
 	return w.state, err
@@ -255,11 +190,7 @@ type slaClock struct {
 func newSLAClock(in ApplicationInput) slaClock {
 	total := in.SLA
 	if total <= 0 {
-		spec, _ := domain.LookupProduct(domain.Product(in.Product))
-		total = spec.DecisionSLA
-	}
-	if total <= 0 {
-		total = 24 * time.Hour
+		total = domain.DecisionSLA(in.Product, nil)
 	}
 	return slaClock{total: total, start: in.SubmittedAt}
 }
@@ -277,8 +208,8 @@ func (c *slaClock) elapsed(now time.Time) time.Duration {
 
 func (c *slaClock) dueAt(now time.Time) time.Time { return now.Add(c.total - c.elapsed(now)) }
 
-func (c *slaClock) state(now time.Time) *SLAState {
-	s := &SLAState{DueAt: c.dueAt(now), Paused: c.paused(), Escalated: c.escalated, Breached: c.breached}
+func (c *slaClock) state(now time.Time) *domain.SLA {
+	s := &domain.SLA{DueAt: c.dueAt(now), Paused: c.paused(), Escalated: c.escalated, Breached: c.breached}
 	if c.paused() {
 		s.RemainingAtPause = c.total - c.elapsed(now)
 	}
@@ -295,12 +226,12 @@ func (w *applicationWorkflow) watchSLA(ctx workflow.Context) {
 			continue
 		}
 		var threshold time.Duration
-		var event string
+		var event domain.Event
 		switch {
 		case !c.escalated:
-			threshold, event = time.Duration(float64(c.total)*escalateAtFraction), "escalated"
+			threshold, event = time.Duration(float64(c.total)*escalateAtFraction), domain.EventEscalated
 		case !c.breached:
-			threshold, event = c.total, "sla_breached"
+			threshold, event = c.total, domain.EventSLABreached
 		default:
 			return
 		}
@@ -310,7 +241,7 @@ func (w *applicationWorkflow) watchSLA(ctx workflow.Context) {
 			_, _ = workflow.AwaitWithTimeout(ctx, wait, func() bool { return c.changes != changes || w.slaSettled() })
 			continue
 		}
-		if event == "escalated" {
+		if event == domain.EventEscalated {
 			c.escalated = true
 		} else {
 			c.escalated, c.breached = true, true
@@ -324,14 +255,14 @@ func (w *applicationWorkflow) watchSLA(ctx workflow.Context) {
 
 // slaSettled is true once the case no longer waits for a decision.
 func (w *applicationWorkflow) slaSettled() bool {
-	return isClosed(w.state.Status) || w.ended
+	return w.state.Status.IsClosed() || w.ended
 }
 
 func (w *applicationWorkflow) pauseClock(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
 	w.clock.pausedAt = now
 	w.clock.changes++
-	return w.recordSLA(ctx, "clock_paused", "the applicant holds the case")
+	return w.recordSLA(ctx, domain.EventClockPaused, "the applicant holds the case")
 }
 
 func (w *applicationWorkflow) resumeClock(ctx workflow.Context) error {
@@ -339,10 +270,10 @@ func (w *applicationWorkflow) resumeClock(ctx workflow.Context) error {
 	w.clock.pausedTotal += now.Sub(w.clock.pausedAt)
 	w.clock.pausedAt = time.Time{}
 	w.clock.changes++
-	return w.recordSLA(ctx, "clock_resumed", "")
+	return w.recordSLA(ctx, domain.EventClockResumed, "")
 }
 
-func (w *applicationWorkflow) recordSLA(ctx workflow.Context, event, detail string) error {
+func (w *applicationWorkflow) recordSLA(ctx workflow.Context, event domain.Event, detail string) error {
 	now := workflow.Now(ctx)
 	w.state.SLA = w.clock.state(now)
 	w.seq++

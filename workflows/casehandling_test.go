@@ -19,30 +19,35 @@ import (
 // workflow time pass in milliseconds and every time below is exact.
 
 var (
-	officerA    = workflows.Actor{ID: "off_a", Role: "officer"}
-	officerB    = workflows.Actor{ID: "off_b", Role: "officer"}
-	supervisorA = workflows.Actor{ID: "off_a", Role: "supervisor"} // same person as officerA
-	supervisorB = workflows.Actor{ID: "off_b", Role: "supervisor"}
+	officerA    = domain.Actor{ID: "off_a", Role: "officer"}
+	officerB    = domain.Actor{ID: "off_b", Role: "officer"}
+	supervisorA = domain.Actor{ID: "off_a", Role: "supervisor"} // same person as officerA
+	supervisorB = domain.Actor{ID: "off_b", Role: "supervisor"}
 )
 
-func approveBy(a workflows.Actor) workflows.DecisionRequest {
-	return workflows.DecisionRequest{Decision: "approve", Actor: a}
+func approveBy(a domain.Actor) domain.DecisionRequest {
+	return domain.DecisionRequest{Decision: "approve", Actor: a}
 }
 
-func refuseBy(a workflows.Actor, reason string) workflows.DecisionRequest {
-	return workflows.DecisionRequest{Decision: "refuse", ReasonCode: reason, Actor: a}
+func refuseBy(a domain.Actor, reason domain.ReasonCode) domain.DecisionRequest {
+	return domain.DecisionRequest{Decision: "refuse", ReasonCode: reason, Actor: a}
 }
 
-func requestInformation(days int) workflows.DecisionRequest {
-	return workflows.DecisionRequest{Decision: "request_information", Message: "Please send the host's invitation letter.",
-		DueInDays: days, Actor: officer}
+// requestInformation asks the applicant to answer in days (0: the default).
+func requestInformation(days int) domain.DecisionRequest {
+	d := domain.DecisionRequest{Decision: "request_information", Message: "Please send the host's invitation letter.",
+		Actor: officer}
+	if days != 0 {
+		d.DueInDays = &days
+	}
+	return d
 }
 
 // runCase starts the workflow for product, submitted now, so that the SLA
 // clock starts with the workflow.
 func (h *harness) runCase(product domain.Product) {
 	h.t.Helper()
-	h.runWith(workflows.ApplicationInput{ApplicationID: "app_x", Product: string(product), SubmittedAt: h.env.Now()})
+	h.runWith(workflows.ApplicationInput{ApplicationID: "app_x", Product: product, SubmittedAt: h.env.Now()})
 }
 
 func (h *harness) slaLog() []activities.SLAEventInput {
@@ -63,7 +68,7 @@ func (h *harness) assertSLAEvents(want ...string) []activities.SLAEventInput {
 	got := h.slaLog()
 	var names []string
 	for _, e := range got {
-		names = append(names, e.Event)
+		names = append(names, string(e.Event))
 	}
 	if !slices.Equal(names, want) {
 		h.t.Fatalf("SLA events %q, want %q", names, want)
@@ -77,7 +82,7 @@ func (h *harness) assertSLAEvents(want ...string) []activities.SLAEventInput {
 }
 
 // statusRecorded returns the one RecordStatus input for status.
-func (h *harness) statusRecorded(status string) activities.StatusInput {
+func (h *harness) statusRecorded(status domain.Status) activities.StatusInput {
 	h.t.Helper()
 	var found []activities.StatusInput
 	for _, s := range h.statusLog() {
@@ -130,10 +135,10 @@ func TestSLAEscalatesAndBreachesTwoYear(t *testing.T) {
 
 	// A late decision is still taken.
 	mustAccept(t, "approve after the breach", dec)
-	if dec.result.Status != workflows.StatusIssued {
+	if dec.result.Status != domain.StatusIssued {
 		t.Errorf("decide result status %q, want issued", dec.result.Status)
 	}
-	if final := h.finalState(); final.Status != workflows.StatusIssued || final.SLA == nil || !final.SLA.Breached {
+	if final := h.finalState(); final.Status != domain.StatusIssued || final.SLA == nil || !final.SLA.Breached {
 		t.Errorf("final state %+v (SLA %+v)", final, final.SLA)
 	}
 	h.assertCalls(
@@ -164,7 +169,7 @@ func TestSLAFiveYearIs72Hours(t *testing.T) {
 		t.Errorf("SLA events %+v", ev)
 	}
 	mustAccept(t, "withdraw", wd)
-	if final := h.finalState(); final.Status != workflows.StatusWithdrawn {
+	if final := h.finalState(); final.Status != domain.StatusWithdrawn {
 		t.Errorf("final state %+v", final)
 	}
 	h.assertSeq()
@@ -185,23 +190,23 @@ func TestRequestForInformationPausesSLA(t *testing.T) {
 	h.runCase(domain.ProductBusiness2Y)
 
 	mustAccept(t, "request for information", ask)
-	if ask.result.Status != workflows.StatusInformationRequested || ask.result.InformationRequest == nil {
+	if ask.result.Status != domain.StatusInformationRequested || ask.result.InformationRequest == nil {
 		t.Errorf("request result %+v, want information_requested with the request", ask.result)
 	}
-	if during.Status != workflows.StatusInformationRequested {
+	if during.Status != domain.StatusInformationRequested {
 		t.Errorf("status during the request %q", during.Status)
 	}
 	if s := during.SLA; s == nil || !s.Paused || s.RemainingAtPause != 22*time.Hour || s.Escalated {
 		t.Errorf("SLA during the request %+v, want paused with 22h left", s)
 	}
 	if r := during.InformationRequest; r == nil || r.Message != "Please send the host's invitation letter." ||
-		r.RequestedBy != "officer:off_1" || !r.DueAt.Equal(start.Add(2*time.Hour).AddDate(0, 0, workflows.DefaultInformationDays)) {
-		t.Errorf("information request %+v, want due %d days after it was made", r, workflows.DefaultInformationDays)
+		r.RequestedBy != "officer:off_1" || !r.DueAt.Equal(start.Add(2*time.Hour).AddDate(0, 0, domain.DefaultInformationDays)) {
+		t.Errorf("information request %+v, want due %d days after it was made", r, domain.DefaultInformationDays)
 	}
 	mustReject(t, "decide while the applicant holds the case", decideDuring, workflows.IsInvalidTransition, "InvalidTransition")
 
 	mustAccept(t, "answer", answer)
-	if answer.result.Status != workflows.StatusAwaitingReview || answer.result.InformationRequest != nil {
+	if answer.result.Status != domain.StatusAwaitingReview || answer.result.InformationRequest != nil {
 		t.Errorf("answer result %+v, want awaiting_review without an open request", answer.result)
 	}
 	if s := after.SLA; s == nil || s.Paused || !s.DueAt.Equal(start.Add(34*time.Hour)) {
@@ -223,7 +228,7 @@ func TestRequestForInformationPausesSLA(t *testing.T) {
 		t.Errorf("escalation %+v, breach %+v", ev[2], ev[3])
 	}
 
-	requested := h.statusRecorded(workflows.StatusInformationRequested)
+	requested := h.statusRecorded(domain.StatusInformationRequested)
 	assertAt(t, "information_requested", requested.At, start, 2*time.Hour)
 	if requested.Event != "information_requested" || requested.Actor != "officer:off_1" ||
 		!strings.Contains(requested.Detail, "invitation letter") {
@@ -235,14 +240,14 @@ func TestRequestForInformationPausesSLA(t *testing.T) {
 			provided = &s
 		}
 	}
-	if provided == nil || provided.Status != workflows.StatusAwaitingReview || provided.Actor != "applicant" ||
+	if provided == nil || provided.Status != domain.StatusAwaitingReview || provided.Actor != "applicant" ||
 		provided.Detail != "The letter is attached." {
 		t.Fatalf("answer recorded as %+v", provided)
 	}
 	assertAt(t, "information_provided", provided.At, start, 12*time.Hour)
 
 	mustAccept(t, "approve after the answer", dec)
-	if final := h.finalState(); final.Status != workflows.StatusIssued {
+	if final := h.finalState(); final.Status != domain.StatusIssued {
 		t.Errorf("final state %+v", final)
 	}
 	h.assertCalls(
@@ -268,10 +273,10 @@ func TestUnansweredRequestLapses(t *testing.T) {
 		t.Errorf("information request %+v, want due 3 days after it was made", r)
 	}
 	final := h.finalState()
-	if final.Status != workflows.StatusLapsed || final.Decision != nil || final.Visa != nil {
+	if final.Status != domain.StatusLapsed || final.Decision != nil || final.Visa != nil {
 		t.Errorf("final state %+v, want lapsed without a decision", final)
 	}
-	lapsed := h.statusRecorded(workflows.StatusLapsed)
+	lapsed := h.statusRecorded(domain.StatusLapsed)
 	assertAt(t, "lapsed", lapsed.At, start, time.Hour+72*time.Hour)
 	if lapsed.Event != "lapsed" || lapsed.Actor != "system" || lapsed.Decision != nil {
 		t.Errorf("lapse recorded as %+v", lapsed)
@@ -295,7 +300,7 @@ func TestInformationDayShortensTheDeadline(t *testing.T) {
 	start := h.env.Now()
 	ask := h.update(time.Hour, workflows.UpdateDecide, "rfi", requestInformation(3))
 	h.runWith(workflows.ApplicationInput{
-		ApplicationID: "app_x", Product: string(domain.ProductBusiness2Y), SubmittedAt: submittedAt,
+		ApplicationID: "app_x", Product: domain.ProductBusiness2Y, SubmittedAt: submittedAt,
 		InformationDay: time.Second,
 	})
 
@@ -303,10 +308,10 @@ func TestInformationDayShortensTheDeadline(t *testing.T) {
 	if r := ask.result.InformationRequest; r == nil || !r.DueAt.Equal(start.Add(time.Hour+3*time.Second)) {
 		t.Errorf("information request %+v, want due 3 s after it was made", r)
 	}
-	if final := h.finalState(); final.Status != workflows.StatusLapsed {
+	if final := h.finalState(); final.Status != domain.StatusLapsed {
 		t.Errorf("final state %+v, want lapsed", final)
 	}
-	assertAt(t, "lapsed", h.statusRecorded(workflows.StatusLapsed).At, start, time.Hour+3*time.Second)
+	assertAt(t, "lapsed", h.statusRecorded(domain.StatusLapsed).At, start, time.Hour+3*time.Second)
 }
 
 func TestFourEyesOnFiveYearVisa(t *testing.T) {
@@ -318,22 +323,22 @@ func TestFourEyesOnFiveYearVisa(t *testing.T) {
 		self := h.update(2*time.Minute, workflows.UpdateDecide, "self", approveBy(supervisorA))
 		notSupervisor := h.update(3*time.Minute, workflows.UpdateDecide, "officer-b", approveBy(officerB))
 		rfi := h.update(3*time.Minute+30*time.Second, workflows.UpdateDecide, "rfi",
-			workflows.DecisionRequest{Decision: "request_information", Message: "More, please.", Actor: supervisorB})
+			domain.DecisionRequest{Decision: "request_information", Message: "More, please.", Actor: supervisorB})
 		second := h.update(4*time.Minute, workflows.UpdateDecide, "second", approveBy(supervisorB))
 		h.runCase(domain.ProductBusiness5YMulti)
 
 		mustAccept(t, "first approval", first)
 		r := first.result
-		if r.Status != workflows.StatusAwaitingSecondApproval || r.Decision != nil || r.Visa != nil {
+		if r.Status != domain.StatusAwaitingSecondApproval || r.Decision != nil || r.Visa != nil {
 			t.Errorf("first decision result %+v, want awaiting_second_approval without decision or visa", r)
 		}
 		if f := r.FirstDecision; f == nil || f.Outcome != "approve" || f.DecidedBy != "officer:off_a" {
 			t.Errorf("first decision %+v", f)
 		}
-		if waiting.Status != workflows.StatusAwaitingSecondApproval {
+		if waiting.Status != domain.StatusAwaitingSecondApproval {
 			t.Errorf("status after the first decision %q", waiting.Status)
 		}
-		rec := h.statusRecorded(workflows.StatusAwaitingSecondApproval)
+		rec := h.statusRecorded(domain.StatusAwaitingSecondApproval)
 		if rec.FirstDecidedBy != "officer:off_a" || rec.Event != "first_decision" || rec.Actor != "officer:off_a" || rec.Decision != nil {
 			t.Errorf("first decision recorded as %+v", rec)
 		}
@@ -342,10 +347,10 @@ func TestFourEyesOnFiveYearVisa(t *testing.T) {
 		mustReject(t, "second decision by an officer", notSupervisor, workflows.IsNotAllowed, "NotAllowed")
 		mustReject(t, "request for information after a first decision", rfi, workflows.IsInvalidTransition, "InvalidTransition")
 		mustAccept(t, "second approval", second)
-		if d := second.result.Decision; second.result.Status != workflows.StatusIssued || d == nil || d.DecidedBy != "supervisor:off_b" {
+		if d := second.result.Decision; second.result.Status != domain.StatusIssued || d == nil || d.DecidedBy != "supervisor:off_b" {
 			t.Errorf("second decision result %+v", second.result)
 		}
-		if final := h.finalState(); final.Status != workflows.StatusIssued || final.Visa == nil {
+		if final := h.finalState(); final.Status != domain.StatusIssued || final.Visa == nil {
 			t.Errorf("final state %+v", final)
 		}
 		h.env.AssertActivityNumberOfCalls(t, "IssueVisa", 1)
@@ -371,16 +376,16 @@ func TestFourEyesOnFiveYearVisa(t *testing.T) {
 		h.runCase(domain.ProductBusiness5YMulti)
 
 		mustAccept(t, "first refusal", first)
-		if r := first.result; r.Status != workflows.StatusAwaitingSecondApproval || r.Decision != nil ||
+		if r := first.result; r.Status != domain.StatusAwaitingSecondApproval || r.Decision != nil ||
 			r.FirstDecision == nil || r.FirstDecision.Outcome != "refuse" || r.FirstDecision.ReasonCode != "insufficient_evidence" {
 			t.Errorf("first refusal result %+v", r)
 		}
 		mustAccept(t, "second refusal", second)
 		final := h.finalState()
-		if d := final.Decision; final.Status != workflows.StatusRefused || d == nil || d.Outcome != "refuse" || d.DecidedBy != "supervisor:off_b" {
+		if d := final.Decision; final.Status != domain.StatusRefused || d == nil || d.Outcome != "refuse" || d.DecidedBy != "supervisor:off_b" {
 			t.Errorf("final state %+v (decision %+v)", final, final.Decision)
 		}
-		if rec := h.statusRecorded(workflows.StatusRefused); rec.Actor != "supervisor:off_b" || rec.Decision == nil ||
+		if rec := h.statusRecorded(domain.StatusRefused); rec.Actor != "supervisor:off_b" || rec.Decision == nil ||
 			rec.Decision.ReasonCode != "insufficient_evidence" {
 			t.Errorf("refusal recorded as %+v", rec)
 		}
@@ -419,7 +424,7 @@ func TestClaimAndRelease(t *testing.T) {
 	mustReject(t, "decide by B on A's case", decideB, workflows.IsNotAllowed, "NotAllowed")
 	mustReject(t, "claim by B of A's case", claimB, workflows.IsInvalidTransition, "InvalidTransition")
 	mustReject(t, "release by B of A's case", releaseB, workflows.IsNotAllowed, "NotAllowed")
-	if held.Assignee != "off_a" || held.Status != workflows.StatusAwaitingReview {
+	if held.Assignee != "off_a" || held.Status != domain.StatusAwaitingReview {
 		t.Errorf("state after the rejected attempts %+v, want held by off_a and awaiting review", held)
 	}
 	mustAccept(t, "release by A", releaseA)
@@ -428,10 +433,10 @@ func TestClaimAndRelease(t *testing.T) {
 	}
 	mustAccept(t, "claim again by A", reclaimA)
 	mustAccept(t, "decide by a supervisor on A's case", decideSupervisor)
-	if d := decideSupervisor.result.Decision; decideSupervisor.result.Status != workflows.StatusIssued || d == nil || d.DecidedBy != "supervisor:off_b" {
+	if d := decideSupervisor.result.Decision; decideSupervisor.result.Status != domain.StatusIssued || d == nil || d.DecidedBy != "supervisor:off_b" {
 		t.Errorf("supervisor's decision result %+v", decideSupervisor.result)
 	}
-	if final := h.finalState(); final.Status != workflows.StatusIssued || final.Assignee != "off_a" {
+	if final := h.finalState(); final.Status != domain.StatusIssued || final.Assignee != "off_a" {
 		t.Errorf("final state %+v", final)
 	}
 
@@ -459,7 +464,7 @@ func TestClaimAndRelease(t *testing.T) {
 }
 
 func TestStraightThroughProcessing(t *testing.T) {
-	eligible := activities.STPResult{Eligible: true, PolicyVersion: activities.STPPolicyVersion}
+	eligible := activities.STPResult{Eligible: true, PolicyVersion: domain.STPPolicyVersion}
 
 	t.Run("eligible", func(t *testing.T) {
 		h := newHarness(t, scenario{stp: eligible})
@@ -467,7 +472,7 @@ func TestStraightThroughProcessing(t *testing.T) {
 		h.runCase(domain.ProductBusiness2Y)
 
 		final := h.finalState()
-		if d := final.Decision; final.Status != workflows.StatusIssued || final.Visa == nil || d == nil ||
+		if d := final.Decision; final.Status != domain.StatusIssued || final.Visa == nil || d == nil ||
 			d.Outcome != "approve" || d.DecidedBy != "system" {
 			t.Errorf("final state %+v (decision %+v)", final, final.Decision)
 		}
@@ -477,7 +482,7 @@ func TestStraightThroughProcessing(t *testing.T) {
 			"IssueVisa:issued",
 		)
 		for _, s := range h.statusLog() {
-			if s.Status == workflows.StatusAwaitingReview {
+			if s.Status == domain.StatusAwaitingReview {
 				t.Errorf("a straight-through case reached awaiting_review: %+v", s)
 			}
 		}
@@ -493,8 +498,8 @@ func TestStraightThroughProcessing(t *testing.T) {
 		if in.Actor != "system" || in.Decision == nil || in.Decision.DecidedBy != "system" || in.Decision.Outcome != "approve" {
 			t.Errorf("IssueVisa status input %+v (decision %+v), want decided by the system", in, in.Decision)
 		}
-		if !strings.Contains(in.Detail, activities.STPPolicyVersion) {
-			t.Errorf("issued detail %q does not name the policy %s", in.Detail, activities.STPPolicyVersion)
+		if !strings.Contains(in.Detail, domain.STPPolicyVersion) {
+			t.Errorf("issued detail %q does not name the policy %s", in.Detail, domain.STPPolicyVersion)
 		}
 	})
 
@@ -505,7 +510,7 @@ func TestStraightThroughProcessing(t *testing.T) {
 		h.runCase(domain.ProductBusiness2Y)
 
 		mustAccept(t, "refuse", dec)
-		if final := h.finalState(); final.Status != workflows.StatusRefused || !final.ScreeningHit {
+		if final := h.finalState(); final.Status != domain.StatusRefused || !final.ScreeningHit {
 			t.Errorf("final state %+v", final)
 		}
 		h.env.AssertActivityNotCalled(t, "CheckSTP", mock.Anything, mock.Anything)

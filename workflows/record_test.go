@@ -20,7 +20,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/visad/visad/activities"
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/casework"
@@ -65,7 +64,7 @@ type recordedPath struct {
 	name  string    // file name without suffix and .json
 	stack stackKind // the stack it runs on
 	// want is the ApplicationWorkflow's final status; "" for a BatchWorkflow.
-	want string
+	want domain.Status
 	// runs is how many runs the workflow takes (continue-as-new); each is
 	// written to <name>_run<n>.json. 0 means one, written to <name>.json.
 	runs int
@@ -104,9 +103,9 @@ func TestRecordHistories(t *testing.T) {
 			env.Services.Cases.BatchPageRows, env.Services.Cases.BatchPagesPerRun = 2, 2
 		}
 		s := &recordingStack{env: env}
-		s.officer, _ = env.StaffToken("officer", "Officer")
-		s.officerB, _ = env.StaffToken("officer", "Second Officer")
-		s.supervisor, _ = env.StaffToken("supervisor", "Supervisor")
+		s.officer, _ = env.StaffToken(domain.RoleOfficer, "Officer")
+		s.officerB, _ = env.StaffToken(domain.RoleOfficer, "Second Officer")
+		s.supervisor, _ = env.StaffToken(domain.RoleSupervisor, "Supervisor")
 		stacks[kind] = s
 		return s
 	}
@@ -164,23 +163,23 @@ var (
 
 func recordedPaths() []recordedPath {
 	return []recordedPath{
-		{name: "application_approve", want: workflows.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
+		{name: "application_approve", want: domain.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
 			a := s.submit(t, domain.ProductBusiness2Y)
 			s.post(t, "/v1/cases/"+a.ID+"/claim", s.officer, nil)
 			s.post(t, decision(a.ID), s.officer, approval)
 			return workflows.WorkflowID(a.ID)
 		}},
-		{name: "application_refuse", want: workflows.StatusRefused, run: func(t *testing.T, s *recordingStack) string {
+		{name: "application_refuse", want: domain.StatusRefused, run: func(t *testing.T, s *recordingStack) string {
 			a := s.submit(t, domain.ProductBusiness2Y)
 			s.post(t, decision(a.ID), s.officer, refusal)
 			return workflows.WorkflowID(a.ID)
 		}},
-		{name: "application_withdraw", want: workflows.StatusWithdrawn, run: func(t *testing.T, s *recordingStack) string {
+		{name: "application_withdraw", want: domain.StatusWithdrawn, run: func(t *testing.T, s *recordingStack) string {
 			a := s.submit(t, domain.ProductBusiness2Y)
 			s.post(t, "/v1/applications/"+a.ID+"/withdraw", a.AccessToken, nil)
 			return workflows.WorkflowID(a.ID)
 		}},
-		{name: "application_ineligible", want: workflows.StatusIneligible, run: func(t *testing.T, s *recordingStack) string {
+		{name: "application_ineligible", want: domain.StatusIneligible, run: func(t *testing.T, s *recordingStack) string {
 			// The API refuses an ineligible form outright, so store one directly,
 			// as a form accepted under an older policy would be, and start its workflow.
 			form := testenv.ValidApplication(domain.ProductBusiness2Y)
@@ -191,7 +190,7 @@ func recordedPaths() []recordedPath {
 			}
 			return workflows.WorkflowID(app.ID)
 		}},
-		{name: "application_straight_through", want: workflows.StatusIssued,
+		{name: "application_straight_through", want: domain.StatusIssued,
 			run: func(t *testing.T, s *recordingStack) string {
 				// A clean two-year case endorsed by a chamber whose roster lists the
 				// applicant is issued by the system, with no officer.
@@ -199,13 +198,13 @@ func recordedPaths() []recordedPath {
 				s.env.EnrolMember(&form)
 				return workflows.WorkflowID(s.submitForm(t, form).ID)
 			}},
-		{name: "application_four_eyes", want: workflows.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
+		{name: "application_four_eyes", want: domain.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
 			a := s.submit(t, domain.ProductBusiness5YMulti)
 			s.post(t, decision(a.ID), s.officer, approval)
 			s.post(t, decision(a.ID), s.supervisor, approval)
 			return workflows.WorkflowID(a.ID)
 		}},
-		{name: "application_four_eyes_refused", want: workflows.StatusRefused,
+		{name: "application_four_eyes_refused", want: domain.StatusRefused,
 			run: func(t *testing.T, s *recordingStack) string {
 				// The officer approves; the supervisor refuses at the second approval.
 				a := s.submit(t, domain.ProductBusiness5YMulti)
@@ -213,7 +212,7 @@ func recordedPaths() []recordedPath {
 				s.post(t, decision(a.ID), s.supervisor, refusal)
 				return workflows.WorkflowID(a.ID)
 			}},
-		{name: "application_rfi_answered", want: workflows.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
+		{name: "application_rfi_answered", want: domain.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
 			a := s.submit(t, domain.ProductBusiness2Y)
 			s.post(t, decision(a.ID), s.officer, informationRequest(10))
 			s.post(t, "/v1/applications/"+a.ID+"/information", a.AccessToken,
@@ -221,14 +220,14 @@ func recordedPaths() []recordedPath {
 			s.post(t, decision(a.ID), s.officer, approval)
 			return workflows.WorkflowID(a.ID)
 		}},
-		{name: "application_rfi_withdraw", want: workflows.StatusWithdrawn,
+		{name: "application_rfi_withdraw", want: domain.StatusWithdrawn,
 			run: func(t *testing.T, s *recordingStack) string {
 				a := s.submit(t, domain.ProductBusiness2Y)
 				s.post(t, decision(a.ID), s.officer, informationRequest(10))
 				s.post(t, "/v1/applications/"+a.ID+"/withdraw", a.AccessToken, nil)
 				return workflows.WorkflowID(a.ID)
 			}},
-		{name: "application_rfi_lapsed", want: workflows.StatusLapsed, run: func(t *testing.T, s *recordingStack) string {
+		{name: "application_rfi_lapsed", want: domain.StatusLapsed, run: func(t *testing.T, s *recordingStack) string {
 			// Days of an information deadline last a second here
 			// (ApplicationInput.InformationDay), so the request lapses in seconds.
 			app := s.storeApplication(t, testenv.ValidApplication(domain.ProductBusiness2Y))
@@ -236,17 +235,17 @@ func recordedPaths() []recordedPath {
 			if _, err := s.env.Services.Temporal.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 				ID: wid, TaskQueue: s.env.Services.Config.TaskQueue,
 			}, workflows.ApplicationWorkflow, workflows.ApplicationInput{
-				ApplicationID: app.ID, Product: app.Product, SubmittedAt: app.SubmittedAt(), InformationDay: time.Second,
+				ApplicationID: app.ID, Product: domain.Product(app.Product), SubmittedAt: app.SubmittedAt(), InformationDay: time.Second,
 			}); err != nil {
 				t.Fatal(err)
 			}
 			s.awaitState(t, wid, "awaiting review", func(c workflows.CaseState) bool {
-				return c.Status == workflows.StatusAwaitingReview
+				return c.Status == domain.StatusAwaitingReview
 			})
 			s.post(t, decision(app.ID), s.officer, informationRequest(2))
 			return wid
 		}},
-		{name: "application_claim_release", want: workflows.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
+		{name: "application_claim_release", want: domain.StatusIssued, run: func(t *testing.T, s *recordingStack) string {
 			// One officer claims the case and lets it go; another claims it and approves.
 			a := s.submit(t, domain.ProductBusiness2Y)
 			s.post(t, "/v1/cases/"+a.ID+"/claim", s.officer, nil)
@@ -255,7 +254,7 @@ func recordedPaths() []recordedPath {
 			s.post(t, decision(a.ID), s.officerB, approval)
 			return workflows.WorkflowID(a.ID)
 		}},
-		{name: "application_sla_escalated", stack: escalationStack, want: workflows.StatusIssued,
+		{name: "application_sla_escalated", stack: escalationStack, want: domain.StatusIssued,
 			run: func(t *testing.T, s *recordingStack) string {
 				// The escalation timer fires; the officer approves before the breach timer.
 				a := s.submit(t, domain.ProductBusiness2Y)
@@ -267,7 +266,7 @@ func recordedPaths() []recordedPath {
 				}
 				return wid
 			}},
-		{name: "application_sla_breached", stack: breachStack, want: workflows.StatusRefused,
+		{name: "application_sla_breached", stack: breachStack, want: domain.StatusRefused,
 			run: func(t *testing.T, s *recordingStack) string {
 				// Both SLA timers fire before the officer refuses.
 				a := s.submit(t, domain.ProductBusiness2Y)
@@ -340,7 +339,7 @@ func (s *recordingStack) submit(t *testing.T, product domain.Product) submitted 
 		s.env.EnrolMember(&form)
 	}
 	a := s.submitForm(t, form)
-	s.env.WaitForStatus(a.ID, a.AccessToken, workflows.StatusAwaitingReview)
+	s.env.WaitForStatus(a.ID, a.AccessToken, domain.StatusAwaitingReview)
 	return a
 }
 
@@ -351,7 +350,7 @@ func (s *recordingStack) storeApplication(t *testing.T, form domain.Application)
 	form = domain.Normalize(testenv.WithMRZ(form))
 	id := casework.NewApplicationID()
 	keys := s.env.Services.Keys
-	sealed, _, err := activities.SealForm(keys, id, form)
+	sealed, _, err := keys.SealForm(id, form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +405,7 @@ func (s *recordingStack) awaitState(t *testing.T, wid, what string, cond func(wo
 
 // finishedHistories waits for the workflow to finish (with status want, for
 // an ApplicationWorkflow) and returns the histories of its runs, first first.
-func (s *recordingStack) finishedHistories(t *testing.T, wid, want string) []*historypb.History {
+func (s *recordingStack) finishedHistories(t *testing.T, wid string, want domain.Status) []*historypb.History {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

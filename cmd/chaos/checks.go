@@ -14,7 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/app"
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/workflows"
@@ -88,7 +88,7 @@ func (h *harness) check(ctx context.Context) results {
 				if n == 1 {
 					r.inDBOnce++
 				}
-				if status == "issued" {
+				if domain.Status(status) == domain.StatusIssued {
 					r.issued++
 				} else {
 					r.notIssued[status]++
@@ -105,7 +105,11 @@ func (h *harness) check(ctx context.Context) results {
 				lost[id] = true
 			}
 		}
-		closed := "'" + strings.Join(db.ClosedStatuses, "','") + "'"
+		var quoted []string
+		for _, s := range domain.ClosedStatuses {
+			quoted = append(quoted, "'"+string(s)+"'")
+		}
+		closed := strings.Join(quoted, ",")
 		for _, q := range []struct {
 			sql string
 			dst *int
@@ -231,7 +235,7 @@ func (h *harness) summary(r results) int {
 	line(fmt.Sprintf("accepted (%d single + %d batch)", r.singles, r.batch), r.accepted, r.accepted == want)
 	line("present once in DB", r.inDBOnce, r.inDBOnce == r.accepted)
 	line("present once in Temporal", r.inTemporalOnce, r.inTemporalOnce == r.accepted)
-	line("issued", r.issued, r.issued == r.accepted)
+	line(string(domain.StatusIssued), r.issued, r.issued == r.accepted)
 	line("lost", len(r.lost), len(r.lost) == 0)
 	line("duplicates (passport+product rows)", r.dupApplications, r.dupApplications == 0)
 	line("duplicates among open applications", r.dupOpen, r.dupOpen == 0)

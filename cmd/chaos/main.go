@@ -247,10 +247,12 @@ func (h *harness) setup(ctx context.Context) error {
 	} else {
 		logf("%s", strings.TrimSpace(out))
 	}
-	if h.officer, err = runOnce(ctx, h.o.bin, h.env, setupLog, "users", "create", "--role", "officer", "--name", "Chaos Officer"); err != nil {
+	if h.officer, err = runOnce(ctx, h.o.bin, h.env, setupLog, "users", "create", "--role",
+		string(domain.RoleOfficer), "--name", "Chaos Officer"); err != nil {
 		return err
 	}
-	if h.supervisor, err = runOnce(ctx, h.o.bin, h.env, setupLog, "users", "create", "--role", "supervisor", "--name", "Chaos Supervisor"); err != nil {
+	if h.supervisor, err = runOnce(ctx, h.o.bin, h.env, setupLog, "users", "create", "--role",
+		string(domain.RoleSupervisor), "--name", "Chaos Supervisor"); err != nil {
 		return err
 	}
 	h.officer, h.supervisor = strings.TrimSpace(h.officer), strings.TrimSpace(h.supervisor)
@@ -367,22 +369,16 @@ func singleForm(i int, passport string) []byte {
 	if i%2 == 1 {
 		sex = "F"
 	}
-	f := map[string]any{
-		"product": "business_2y",
-		"applicant": map[string]any{
-			"surname": "Chaosov", "given_names": given, "sex": sex,
-			"date_of_birth": "1985-03-14", "place_of_birth": "Almaty", "nationality": "KAZ",
-			"email": fmt.Sprintf("chaos%05d@example.kz", i), "phone": "+7 701 555 0101",
-		},
-		"passport": map[string]any{
-			"number": passport, "issuing_country": "KAZ",
-			"issue_date": now.AddDate(-2, 0, 0).Format(time.DateOnly), "expiry_date": now.AddDate(8, 0, 0).Format(time.DateOnly),
-		},
-		"employment": map[string]any{"company": "Steppe Grain LLP", "position": "Export Director"},
-		"visit": map[string]any{
-			"purpose": "business_forum", "intended_arrival": now.AddDate(0, 0, 14).Format(time.DateOnly),
-			"host": map[string]any{"company": "Lahore Textiles Ltd", "city": "Lahore", "address": "12 Mall Road", "phone": "+92 42 555 0101"},
-		},
+	f := domain.Application{
+		Product: domain.ProductBusiness2Y,
+		Applicant: domain.Applicant{Surname: "Chaosov", GivenNames: given, Sex: sex, DateOfBirth: "1985-03-14",
+			PlaceOfBirth: "Almaty", Nationality: "KAZ", Email: fmt.Sprintf("chaos%05d@example.kz", i), Phone: "+7 701 555 0101"},
+		Passport: domain.Passport{Number: passport, IssuingCountry: "KAZ",
+			IssueDate: now.AddDate(-2, 0, 0).Format(time.DateOnly), ExpiryDate: now.AddDate(8, 0, 0).Format(time.DateOnly)},
+		Employment: domain.Employment{Company: "Steppe Grain LLP", Position: "Export Director"},
+		Visit: domain.Visit{Purpose: "business_forum", IntendedArrival: now.AddDate(0, 0, 14).Format(time.DateOnly),
+			Host: &domain.Host{Company: "Lahore Textiles Ltd", City: "Lahore", Address: "12 Mall Road",
+				Phone: "+92 42 555 0101"}},
 	}
 	b, _ := json.Marshal(f)
 	return b

@@ -17,15 +17,12 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/app"
 	"github.com/visad/visad/internal/codec"
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/keys"
 )
-
-// codecRoles may see decrypted payloads: they hold the case data anyway, and
-// the Web UI shows whole histories, not one case.
-var codecRoles = []string{"supervisor", "admin"}
 
 // maxCodecBody bounds a codec request (the Web UI sends a page of payloads;
 // one Temporal payload is at most 2 MB by default).
@@ -151,7 +148,8 @@ func newCodecHandler(store *db.Store, pc *codec.Codec, origins []string, log *sl
 			codecProblem(w, http.StatusInternalServerError, "internal error", "")
 			return
 		}
-		if !slices.Contains(codecRoles, user.Role) {
+		// Only roles that hold the case data anyway: the Web UI shows whole histories, not one case.
+		if !domain.Role(user.Role).SeesPayloads() {
 			codecProblem(w, http.StatusForbidden, "forbidden", "decrypted payloads are for supervisors and admins")
 			return
 		}

@@ -132,20 +132,18 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		return nil, err
 	}
 	metrics := api.NewMetrics(log)
-	metrics.WatchStore(store)
 	tc, err := DialTemporal(ctx, cfg, log, metrics.TemporalHandler())
 	if err != nil {
 		metrics.Close()
 		store.Close()
 		return nil, err
 	}
-	return &Services{
-		Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics,
-		Cases: &casework.Service{
-			Store: store, Keys: k, Temporal: tc, TaskQueue: cfg.TaskQueue,
-			EligibleNationalities: cfg.EligibleNationalities, Log: log, SLA: cfg.SLA(),
-		},
-	}, nil
+	cases := &casework.Service{
+		Store: store, Keys: k, Temporal: tc, TaskQueue: cfg.TaskQueue,
+		EligibleNationalities: cfg.EligibleNationalities, Log: log, SLA: cfg.SLA(),
+	}
+	metrics.WatchCounts(cases.Counts)
+	return &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases}, nil
 }
 
 // Close releases the services.
@@ -218,7 +216,7 @@ func (s *Services) Dispatcher() *notify.Dispatcher {
 
 // Handler builds the HTTP API handler.
 func (s *Services) Handler() http.Handler {
-	return api.New(api.Deps{Cases: s.Cases, Store: s.Store, Keys: s.Keys, Temporal: s.Temporal, Log: s.Log, Metrics: s.Metrics,
+	return api.New(api.Deps{Cases: s.Cases, Log: s.Log, Metrics: s.Metrics,
 		Limits:         api.RateLimit{Rate: s.Config.RateLimitRPS, Burst: s.Config.RateLimitBurst, LookupPerMinute: s.Config.LookupsPerMinute},
 		TrustedProxies: s.Config.TrustedProxies})
 }

@@ -122,7 +122,7 @@ func TestPIICanary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer withCodec.Close()
-	wantStatus := map[string]string{approved.ID: workflows.StatusIssued, refused.ID: workflows.StatusRefused, withdrawn.ID: workflows.StatusWithdrawn}
+	wantStatus := map[string]domain.Status{approved.ID: domain.StatusIssued, refused.ID: domain.StatusRefused, withdrawn.ID: domain.StatusWithdrawn}
 	var wids []string
 	for id, want := range wantStatus {
 		wid := workflows.WorkflowID(id)

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -18,7 +17,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/visad/visad/activities"
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/keys"
@@ -42,28 +40,6 @@ type Service struct {
 	BatchPageRows, BatchPagesPerRun int
 }
 
-// Errors the API maps to problems.
-var (
-	ErrNotFound    = errors.New("application not found")
-	ErrCaseClosed  = errors.New("the case is closed")
-	ErrUnavailable = errors.New("case processing is temporarily unavailable")
-)
-
-// TransitionError is an action the case cannot take in its current state.
-type TransitionError struct{ Message string }
-
-func (e *TransitionError) Error() string { return e.Message }
-
-// NotAllowedError is an action this person may not take on this case.
-type NotAllowedError struct{ Message string }
-
-func (e *NotAllowedError) Error() string { return e.Message }
-
-// RequestError is an action whose arguments the workflow rejected.
-type RequestError struct{ Message string }
-
-func (e *RequestError) Error() string { return e.Message }
-
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
@@ -78,7 +54,10 @@ func (s *Service) Policy() domain.Policy {
 
 // Submitted is the outcome of a submission.
 type Submitted struct {
-	Application db.Application
+	ID          string
+	Reference   string
+	Product     domain.Product
+	Status      domain.Status
 	AccessToken string
 	Created     bool // false: an idempotent replay of an earlier submission
 }
@@ -89,9 +68,8 @@ type Submitted struct {
 func (s *Service) Submit(ctx context.Context, form domain.Application, idempotencyKey string) (Submitted, error) {
 	form = domain.Normalize(form)
 	if errs := domain.Validate(form, s.Policy()); len(errs) > 0 {
-		return Submitted{}, errs
+		return Submitted{}, invalid(errs)
 	}
-	spec, _ := domain.LookupProduct(form.Product)
 	now := s.now()
 	var keyHash string
 	if idempotencyKey != "" {
@@ -103,7 +81,7 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 	)
 	for attempt := 0; ; attempt++ {
 		id, reference := NewApplicationID(), NewReference()
-		sealed, plain, err := activities.SealForm(s.Keys, id, form)
+		sealed, plain, err := s.Keys.SealForm(id, form)
 		if err != nil {
 			return Submitted{}, err
 		}
@@ -114,12 +92,20 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 			RequestHash:        keys.HashRequest(plain),
 			IdempotencyKeyHash: keyHash,
 			SubmittedAt:        now,
-			SLADueAt:           now.Add(s.slaFor(spec)),
+			SLADueAt:           now.Add(domain.DecisionSLA(form.Product, s.SLA)),
 		})
 		if errors.Is(err, db.ErrIDCollision) && attempt < 3 {
 			continue
 		}
-		if err != nil {
+		var dup *db.DuplicateOpenError
+		switch {
+		case errors.As(err, &dup):
+			return Submitted{}, &Error{Kind: Duplicate, Reference: dup.Reference,
+				Message: "an open application for this passport and product already exists: " + dup.Reference}
+		case errors.Is(err, db.ErrIdempotencyMismatch):
+			return Submitted{}, &Error{Kind: IdempotencyMismatch,
+				Message: "this Idempotency-Key was already used with a different request"}
+		case err != nil:
 			return Submitted{}, err
 		}
 		break
@@ -130,14 +116,8 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 			s.Log.Warn("workflow start deferred to reconciler", "application_id", app.ID, "error", err)
 		}
 	}
-	return Submitted{Application: app, AccessToken: s.Keys.AccessToken(app.ID), Created: created}, nil
-}
-
-func (s *Service) slaFor(spec domain.ProductSpec) time.Duration {
-	if d := s.SLA[string(spec.Code)]; d > 0 {
-		return d
-	}
-	return spec.DecisionSLA
+	return Submitted{ID: app.ID, Reference: app.Reference, Product: domain.Product(app.Product),
+		Status: domain.Status(app.Status), AccessToken: s.Keys.AccessToken(app.ID), Created: created}, nil
 }
 
 // StartWorkflow starts the application's workflow, or finds it already
@@ -200,7 +180,7 @@ func (s *Service) start(ctx context.Context, queue, applicationID, product strin
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StartDelay:               startDelay,
 	}, workflows.ApplicationWorkflow, workflows.ApplicationInput{
-		ApplicationID: applicationID, Product: product, SubmittedAt: submittedAt, SLA: s.SLA[product],
+		ApplicationID: applicationID, Product: domain.Product(product), SubmittedAt: submittedAt, SLA: s.SLA[product],
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
@@ -254,86 +234,42 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Form reads an application's form (for staff views).
-func (s *Service) Form(app db.Application) (domain.Application, error) {
-	return activities.OpenForm(s.Keys, app)
-}
-
-// View is everything shown about one case.
-type View struct {
-	Application db.Application
-	Live        *workflows.CaseState
-	Visa        *db.Visa
-	Timeline    []db.TimelineEvent
-}
-
-// Get loads a case: the read model, the live state from its workflow while
-// the case is open, the visa and the timeline.
-func (s *Service) Get(ctx context.Context, id string) (View, error) {
-	app, err := s.Store.GetApplication(ctx, id)
-	if errors.Is(err, db.ErrNotFound) {
-		return View{}, ErrNotFound
-	}
-	if err != nil {
-		return View{}, err
-	}
-	v := View{Application: app}
-	if !isClosed(app.Status) && app.WorkflowStarted {
-		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		if res, err := s.Temporal.QueryWorkflow(qctx, workflows.WorkflowID(id), "", workflows.QueryState); err == nil {
-			var st workflows.CaseState
-			if res.Get(&st) == nil {
-				v.Live = &st
-			}
-		}
-	}
-	if visa, err := s.Store.GetVisa(ctx, id); err == nil {
-		v.Visa = &visa
-	} else if !errors.Is(err, db.ErrNotFound) {
-		return View{}, err
-	}
-	if v.Timeline, err = s.Store.Timeline(ctx, id); err != nil {
-		return View{}, err
-	}
-	return v, nil
-}
-
 // Decide relays an officer's decision to the case's workflow and waits for its outcome.
-func (s *Service) Decide(ctx context.Context, id string, d workflows.DecisionRequest, requestID string) (workflows.CaseState, error) {
+func (s *Service) Decide(ctx context.Context, id string, d domain.DecisionRequest, requestID string) (Case, error) {
 	return s.update(ctx, id, workflows.UpdateDecide, d, requestID)
 }
 
 // Claim assigns the case to the acting officer.
-func (s *Service) Claim(ctx context.Context, id string, actor workflows.Actor) (workflows.CaseState, error) {
+func (s *Service) Claim(ctx context.Context, id string, actor domain.Actor) (Case, error) {
 	return s.update(ctx, id, workflows.UpdateClaim, workflows.ClaimRequest{Actor: actor}, "")
 }
 
 // Release gives a claimed case back to the queue.
-func (s *Service) Release(ctx context.Context, id string, actor workflows.Actor) (workflows.CaseState, error) {
+func (s *Service) Release(ctx context.Context, id string, actor domain.Actor) (Case, error) {
 	return s.update(ctx, id, workflows.UpdateRelease, workflows.ClaimRequest{Actor: actor}, "")
 }
 
 // ProvideInformation relays the applicant's answer to a request for information.
-func (s *Service) ProvideInformation(ctx context.Context, id string, r workflows.InformationReply, requestID string) (workflows.CaseState, error) {
-	return s.update(ctx, id, workflows.UpdateInform, r, requestID)
+func (s *Service) ProvideInformation(ctx context.Context, id, message, requestID string) (Case, error) {
+	return s.update(ctx, id, workflows.UpdateInform,
+		workflows.InformationReply{Message: message, Actor: domain.ApplicantActor}, requestID)
 }
 
 // Withdraw relays an applicant's withdrawal.
-func (s *Service) Withdraw(ctx context.Context, id string, r workflows.WithdrawRequest, requestID string) (workflows.CaseState, error) {
-	return s.update(ctx, id, workflows.UpdateWithdraw, r, requestID)
+func (s *Service) Withdraw(ctx context.Context, id, requestID string) (Case, error) {
+	return s.update(ctx, id, workflows.UpdateWithdraw, workflows.WithdrawRequest{Actor: domain.ApplicantActor}, requestID)
 }
 
-func (s *Service) update(ctx context.Context, id, name string, arg any, requestID string) (workflows.CaseState, error) {
+func (s *Service) update(ctx context.Context, id, name string, arg any, requestID string) (Case, error) {
 	app, err := s.Store.GetApplication(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
-		return workflows.CaseState{}, ErrNotFound
+		return Case{}, notFound("no such case")
 	}
 	if err != nil {
-		return workflows.CaseState{}, err
+		return Case{}, err
 	}
-	if isClosed(app.Status) {
-		return workflows.CaseState{}, &TransitionError{Message: fmt.Sprintf("cannot %s a case in status %q", name, app.Status)}
+	if status := domain.Status(app.Status); status.IsClosed() {
+		return Case{}, &Error{Kind: Conflict, Message: fmt.Sprintf("cannot %s a case in status %q", name, status)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -355,23 +291,23 @@ func (s *Service) update(ctx context.Context, id, name string, arg any, requestI
 	}
 	switch {
 	case err == nil:
-		return st, nil
+		return caseFromState(st), nil
 	case workflows.IsInvalidTransition(err):
-		return st, &TransitionError{Message: applicationMessage(err)}
+		return Case{}, &Error{Kind: Conflict, Message: applicationMessage(err)}
 	case workflows.IsInvalidRequest(err):
-		return st, &RequestError{Message: applicationMessage(err)}
+		return Case{}, &Error{Kind: Invalid, Message: applicationMessage(err)}
 	case workflows.IsNotAllowed(err):
-		return st, &NotAllowedError{Message: applicationMessage(err)}
+		return Case{}, &Error{Kind: Forbidden, Message: applicationMessage(err)}
 	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
+	var gone *serviceerror.NotFound
+	if errors.As(err, &gone) {
 		// The workflow closed between our read and the update.
-		return st, &TransitionError{Message: "the case is already closed"}
+		return Case{}, &Error{Kind: Conflict, Message: "the case is already closed"}
 	}
 	if ctx.Err() != nil {
-		return st, ErrUnavailable
+		return Case{}, ErrUnavailable
 	}
-	return st, err
+	return Case{}, err
 }
 
 func applicationMessage(err error) string {
@@ -382,35 +318,16 @@ func applicationMessage(err error) string {
 	return err.Error()
 }
 
-func isClosed(status string) bool {
-	for _, s := range db.ClosedStatuses {
-		if s == status {
-			return true
-		}
-	}
-	return false
-}
-
-// crockford is Crockford's base32 alphabet (no I, L, O, U).
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-func randomBase32(n int) string {
+func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	out := make([]byte, n)
-	for i, v := range b {
-		out[i] = crockford[v&31]
-	}
-	return string(out)
+	return b
 }
 
 // NewApplicationID returns an opaque, unguessable application id (125 bits).
-func NewApplicationID() string { return "app_" + strings.ToLower(randomBase32(25)) }
+func NewApplicationID() string { return domain.ApplicationID(randomBytes(16)) }
 
 // NewReference returns a short reference an applicant can read over the phone.
-func NewReference() string {
-	r := randomBase32(10)
-	return "PKV-" + r[:5] + "-" + r[5:]
-}
+func NewReference() string { return domain.Reference(randomBytes(7)) }

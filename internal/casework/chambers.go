@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -21,11 +22,16 @@ import (
 )
 
 // NewChamber creates a chamber and its account; it returns the chamber id and
-// the account's bearer token (shown once, stored only as a hash).
-func (s *Service) NewChamber(ctx context.Context, name string) (chamberID, token string, err error) {
+// the account's bearer token (shown once, stored only as a hash). by names
+// who did it in the audit trail (e.g. "admin:usr_…", "cli"; empty: the system).
+func (s *Service) NewChamber(ctx context.Context, by, name string) (chamberID, token string, err error) {
+	if by != "" {
+		ctx = db.WithAuditActor(ctx, by)
+	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 200 {
-		return "", "", domain.FieldErrors{{Pointer: "/name", Code: domain.CodeRequired, Detail: "is required (at most 200 characters)"}}
+		return "", "", invalid(domain.FieldErrors{{Pointer: "/name", Code: domain.CodeRequired,
+			Detail: "is required (at most 200 characters)"}})
 	}
 	token, err = keys.NewStaffToken()
 	if err != nil {
@@ -34,25 +40,18 @@ func (s *Service) NewChamber(ctx context.Context, name string) (chamberID, token
 	now := s.now()
 	chamberID = "chb_" + NewApplicationID()[4:24]
 	err = s.Store.CreateChamber(ctx, db.Chamber{ID: chamberID, Name: name, CreatedAtMS: now.UnixMilli()}, db.User{
-		ID: "usr_" + NewApplicationID()[4:], Name: name, Role: "chamber", TokenHash: keys.HashToken(token), CreatedAtMS: now.UnixMilli(),
+		ID: "usr_" + NewApplicationID()[4:], Name: name, Role: string(domain.RoleChamber), TokenHash: keys.HashToken(token),
+		CreatedAtMS: now.UnixMilli(),
 	})
 	return chamberID, token, err
 }
 
-// RosterRowError is an invalid roster row.
-type RosterRowError struct {
-	Row    int
-	Errors domain.FieldErrors
-}
-
-// RosterErrors lists every invalid roster row; nothing was stored.
-type RosterErrors []RosterRowError
-
-func (e RosterErrors) Error() string { return "the roster has invalid rows" }
-
-// UpsertRoster validates every member and, only if all are valid, upserts them.
+// UpsertRoster validates every member and, only if all are valid, upserts
+// them. An invalid roster is an Invalid error whose fields point into its
+// rows (/rows/<n>/<field>) and whose message counts the invalid rows.
 func (s *Service) UpsertRoster(ctx context.Context, chamberID string, members []domain.Member) (inserted, updated int, err error) {
-	var bad RosterErrors
+	var bad domain.FieldErrors
+	badRows := 0
 	rows := make([]db.Member, 0, len(members))
 	seen := map[string]int{}
 	for i, m := range members {
@@ -64,7 +63,11 @@ func (s *Service) UpsertRoster(ctx context.Context, chamberID string, members []
 		}
 		seen[m.MembershipNumber] = i + 1
 		if len(errs) > 0 {
-			bad = append(bad, RosterRowError{Row: i + 1, Errors: errs})
+			badRows++
+			for _, e := range errs {
+				e.Pointer = "/rows/" + strconv.Itoa(i+1) + e.Pointer
+				bad = append(bad, e)
+			}
 			continue
 		}
 		rows = append(rows, db.Member{
@@ -74,8 +77,8 @@ func (s *Service) UpsertRoster(ctx context.Context, chamberID string, members []
 			Status: m.Status, ValidUntil: m.ValidUntil,
 		})
 	}
-	if len(bad) > 0 {
-		return 0, 0, bad
+	if badRows > 0 {
+		return 0, 0, &Error{Kind: Invalid, Fields: bad, Message: plural(badRows, "row is", "rows are") + " invalid; nothing was stored"}
 	}
 	return s.Store.UpsertMembers(ctx, chamberID, rows, s.now())
 }
@@ -92,29 +95,30 @@ func passportHint(number string) string {
 // SubmitBatch stores a chamber's upload (already parsed into rows, which
 // proves it readable) and starts its workflow. The same reference with the
 // same content returns the batch already accepted.
-func (s *Service) SubmitBatch(ctx context.Context, chamberID, reference, format string, raw []byte, rows []domain.BatchRow) (db.Batch, bool, error) {
+func (s *Service) SubmitBatch(ctx context.Context, chamberID, reference, format string, raw []byte,
+	rows []domain.BatchRow) (Batch, bool, error) {
 	plain := domain.EncodeBatchUpload(format, raw)
 	sum := sha256.Sum256(plain)
 	contentHash := hex.EncodeToString(sum[:])
 	id := batchID(chamberID, reference, contentHash)
 	sealed, err := s.Keys.Seal(plain, id)
 	if err != nil {
-		return db.Batch{}, false, err
+		return Batch{}, false, err
 	}
 	batch, created, err := s.Store.CreateBatch(ctx, db.Batch{
 		ID: id, ChamberID: chamberID, Reference: reference, ContentHash: contentHash,
 		TotalRows: len(rows), RowsSealed: sealed, CreatedAtMS: s.now().UnixMilli(),
 	})
 	if err != nil {
-		return db.Batch{}, false, err
+		return Batch{}, false, err
 	}
-	if batch.Status != "completed" {
+	if batch.Status != db.BatchCompleted {
 		if err := s.StartBatchWorkflow(ctx, batch.ID); err != nil {
 			// Accepted all the same: the reconciler starts it.
 			s.Log.Warn("batch workflow start deferred to reconciler", "batch_id", batch.ID, "error", err)
 		}
 	}
-	return batch, created, nil
+	return batchOf(batch), created, nil
 }
 
 func batchID(chamberID, reference, contentHash string) string {
@@ -139,4 +143,133 @@ func (s *Service) StartBatchWorkflow(ctx context.Context, batchID string) error 
 		return err
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// RosterMember is one member of a chamber's roster as the chamber sees it:
+// the passport only as a hint.
+type RosterMember struct {
+	MembershipNumber string `json:"membership_number"`
+	Surname          string `json:"surname"`
+	GivenNames       string `json:"given_names"`
+	DateOfBirth      string `json:"date_of_birth"`
+	Nationality      string `json:"nationality"`
+	PassportHint     string `json:"passport_hint"`
+	Status           string `json:"status"`
+	ValidUntil       string `json:"valid_until"`
+}
+
+// Members pages through a chamber's roster by membership number, after the
+// given one; next is the last number of a page that has a successor.
+func (s *Service) Members(ctx context.Context, chamberID, after string, limit int) ([]RosterMember, string, error) {
+	rows, next, err := s.Store.ListMembers(ctx, chamberID, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]RosterMember, 0, len(rows))
+	for _, m := range rows {
+		out = append(out, RosterMember{MembershipNumber: m.MembershipNumber, Surname: m.Surname, GivenNames: m.GivenNames,
+			DateOfBirth: m.DateOfBirth, Nationality: m.Nationality, PassportHint: m.PassportHint, Status: m.Status,
+			ValidUntil: m.ValidUntil})
+	}
+	return out, next, nil
+}
+
+// Batch is a chamber's bulk submission.
+type Batch struct {
+	ID          string
+	ChamberID   string
+	Reference   string
+	TotalRows   int
+	Status      string // accepted | completed
+	CreatedAt   time.Time
+	CompletedAt *time.Time
+}
+
+func batchOf(b db.Batch) Batch {
+	out := Batch{ID: b.ID, ChamberID: b.ChamberID, Reference: b.Reference, TotalRows: b.TotalRows, Status: b.Status,
+		CreatedAt: b.CreatedAt()}
+	if b.CompletedAtMS.Valid {
+		t := time.UnixMilli(b.CompletedAtMS.Int64).UTC()
+		out.CompletedAt = &t
+	}
+	return out
+}
+
+// ChamberBatch loads a batch of the chamber; any other chamber's batch is NotFound.
+func (s *Service) ChamberBatch(ctx context.Context, chamberID, batchID string) (Batch, error) {
+	b, err := s.Store.GetBatch(ctx, batchID)
+	if errors.Is(err, db.ErrNotFound) || (err == nil && b.ChamberID != chamberID) {
+		return Batch{}, notFound("no such batch")
+	}
+	if err != nil {
+		return Batch{}, err
+	}
+	return batchOf(b), nil
+}
+
+// BatchProgress counts a batch's rows by what became of them, and its
+// applications by status.
+type BatchProgress struct {
+	Processed, Invalid, Duplicate, Created, Existing, Started int
+	ByStatus                                                  map[domain.Status]int
+}
+
+// Pending counts the applications the system is still checking.
+func (p BatchProgress) Pending() int {
+	n := 0
+	for status, count := range p.ByStatus {
+		if status.IsPending() {
+			n += count
+		}
+	}
+	return n
+}
+
+// Progress reads the live progress of a batch from the read model.
+func (s *Service) Progress(ctx context.Context, b Batch) (BatchProgress, error) {
+	p, err := s.Store.GetBatchProgress(ctx, db.Batch{ID: b.ID, TotalRows: b.TotalRows})
+	if err != nil {
+		return BatchProgress{}, err
+	}
+	out := BatchProgress{Processed: p.Processed, Invalid: p.Invalid, Duplicate: p.Duplicate, Created: p.Created,
+		Existing: p.Existing, Started: p.Started, ByStatus: map[domain.Status]int{}}
+	for status, n := range p.ByStatus {
+		out.ByStatus[domain.Status(status)] += n
+	}
+	return out, nil
+}
+
+// ReportRow is what became of one row of a batch.
+type ReportRow struct {
+	Row           int
+	Outcome       string
+	ApplicationID string
+	Reference     string
+	Status        domain.Status
+	Errors        []domain.FieldError
+}
+
+// Report lists every processed row of a batch, in row order.
+func (s *Service) Report(ctx context.Context, b Batch) ([]ReportRow, error) {
+	rows, err := s.Store.GetBatchReport(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ReportRow, 0, len(rows))
+	for _, r := range rows {
+		rr := ReportRow{Row: r.RowNumber, Outcome: r.Outcome, ApplicationID: r.ApplicationID.String,
+			Reference: r.Reference.String, Status: domain.Status(r.Status.String)}
+		if r.Errors != "" {
+			_ = json.Unmarshal([]byte(r.Errors), &rr.Errors)
+		}
+		out = append(out, rr)
+	}
+	return out, nil
 }

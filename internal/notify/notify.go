@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/visad/visad/activities"
 	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/keys"
 )
 
@@ -99,13 +99,13 @@ func (d *Dispatcher) deliver(ctx context.Context, n db.Notification) error {
 	if err != nil {
 		return err
 	}
-	form, err := activities.OpenForm(d.Keys, app)
+	form, err := d.Keys.OpenForm(app.ID, app.FormSealed)
 	if err != nil {
 		return err
 	}
 	to := form.Applicant.Email
 	subject, body := compose(n.Kind, app.Reference)
-	if n.Kind == "escalated" {
+	if n.Kind == string(domain.EventEscalated) {
 		to = d.SupervisorEmail
 		subject = "Escalated: case " + app.Reference + " is at 75% of its decision deadline"
 		body = "Case " + app.Reference + " (" + app.ID + ") has used 75% of its decision deadline and is now at the top of the queue.\r\n"
@@ -166,15 +166,16 @@ func scrub(err error) string {
 }
 
 func compose(kind, reference string) (subject, body string) {
-	texts := map[string]string{
-		"received":              "We have received your business visa application. We will tell you when anything changes.",
-		"information_requested": "The case officer needs more information from you. Please sign in with your access token and answer before the deadline shown there.",
-		"issued":                "Your business visa has been issued. Its number and validity are shown on your application.",
-		"refused":               "Your business visa application has been refused. The reason is shown on your application.",
-		"lapsed":                "Your application has been closed because the requested information did not arrive in time.",
-		"withdrawn":             "Your application has been withdrawn, as you asked.",
+	texts := map[domain.Status]string{
+		domain.StatusReceived: "We have received your business visa application. We will tell you when anything changes.",
+		domain.StatusInformationRequested: "The case officer needs more information from you. " +
+			"Please sign in with your access token and answer before the deadline shown there.",
+		domain.StatusIssued:    "Your business visa has been issued. Its number and validity are shown on your application.",
+		domain.StatusRefused:   "Your business visa application has been refused. The reason is shown on your application.",
+		domain.StatusLapsed:    "Your application has been closed because the requested information did not arrive in time.",
+		domain.StatusWithdrawn: "Your application has been withdrawn, as you asked.",
 	}
-	text, ok := texts[kind]
+	text, ok := texts[domain.Status(kind)]
 	if !ok {
 		text = "Your application has changed: " + kind + "."
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/visad/visad/api"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/notify"
 	"github.com/visad/visad/internal/testenv"
@@ -82,7 +81,7 @@ func TestEmailsArriveExactlyOncePerEvent(t *testing.T) {
 	box := &mailbox{failNext: 1}
 	smtpURL := startSMTP(t, box)
 	env := testenv.Start(t, testenv.Options{SMTPURL: smtpURL})
-	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	d := &notify.Dispatcher{Store: env.Store, Keys: env.Services.Keys, SMTPURL: smtpURL, From: "visad <no-reply@visad.test>",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryBase: 10 * time.Millisecond}
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/app"
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/devserver"
@@ -141,7 +142,7 @@ func sanitize(s string) string {
 }
 
 // StaffToken creates an account with the role and returns its bearer token.
-func (e *Env) StaffToken(role, name string) (token, userID string) {
+func (e *Env) StaffToken(role domain.Role, name string) (token, userID string) {
 	e.T.Helper()
 	token, err := keys.NewStaffToken()
 	if err != nil {
@@ -149,7 +150,7 @@ func (e *Env) StaffToken(role, name string) (token, userID string) {
 	}
 	userID = fmt.Sprintf("usr_%s_%d", role, time.Now().UnixNano())
 	if err := e.Store.CreateUser(context.Background(), db.User{
-		ID: userID, Name: name, Role: role, TokenHash: keys.HashToken(token), CreatedAtMS: time.Now().UnixMilli(),
+		ID: userID, Name: name, Role: string(role), TokenHash: keys.HashToken(token), CreatedAtMS: time.Now().UnixMilli(),
 	}); err != nil {
 		e.T.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func (e *Env) do(validateRequest bool, method, path, token string, body any, hea
 }
 
 // WaitForStatus polls the application until it reaches status (or fails the test).
-func (e *Env) WaitForStatus(id, token, status string) map[string]any {
+func (e *Env) WaitForStatus(id, token string, status domain.Status) map[string]any {
 	e.T.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last map[string]any
@@ -241,7 +242,7 @@ func (e *Env) WaitForStatus(id, token, status string) map[string]any {
 		if r.Status == http.StatusOK {
 			last = map[string]any{}
 			r.JSON(e.T, &last)
-			if last["status"] == status {
+			if last["status"] == string(status) {
 				return last
 			}
 		}
@@ -273,7 +274,7 @@ func (b *SafeBuffer) String() string {
 // Chamber creates a chamber account and returns its id and bearer token.
 func (e *Env) Chamber(name string) (id, token string) {
 	e.T.Helper()
-	id, token, err := e.Services.Cases.NewChamber(context.Background(), name)
+	id, token, err := e.Services.Cases.NewChamber(context.Background(), "", name)
 	if err != nil {
 		e.T.Fatal(err)
 	}
