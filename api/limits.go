@@ -182,5 +182,5 @@ func (s *Server) statusLookup(c *gin.Context) {
 }
 
 func normalizeLookup(passport string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(passport), ""))
+	return domain.NormalizePassportNumber(passport)
 }

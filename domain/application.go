@@ -129,7 +129,7 @@ func Normalize(app Application) Application {
 	a.Phone = strings.TrimSpace(a.Phone)
 
 	p := &out.Passport
-	p.Number = strings.ToUpper(removeSpace(p.Number))
+	p.Number = NormalizePassportNumber(p.Number)
 	p.IssuingCountry = upperTrim(p.IssuingCountry)
 	p.IssueDate = strings.TrimSpace(p.IssueDate)
 	p.ExpiryDate = strings.TrimSpace(p.ExpiryDate)

@@ -69,7 +69,7 @@ func NormalizeMember(m Member) Member {
 	m.Surname, m.GivenNames = strings.TrimSpace(m.Surname), strings.TrimSpace(m.GivenNames)
 	m.DateOfBirth, m.ValidUntil = strings.TrimSpace(m.DateOfBirth), strings.TrimSpace(m.ValidUntil)
 	m.Nationality = upperTrim(m.Nationality)
-	m.PassportNumber = strings.ToUpper(removeSpace(m.PassportNumber))
+	m.PassportNumber = NormalizePassportNumber(m.PassportNumber)
 	m.Status = strings.ToLower(strings.TrimSpace(m.Status))
 	return m
 }

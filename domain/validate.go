@@ -182,6 +182,7 @@ func Validate(app Application, p Policy) FieldErrors {
 	r.structural()
 	r.nationality()
 	r.dates()
+	r.plausibleDates()
 	r.evidence()
 	r.mrz()
 	if len(r.errs) == 0 {
