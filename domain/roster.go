@@ -89,6 +89,10 @@ func ValidateMember(m Member) FieldErrors {
 	if len(m.GivenNames) > 100 {
 		add("given_names", CodeTooLong, "must be at most 100 characters")
 	}
+	errs = append(errs, CheckPersonName("/surname", m.Surname)...)
+	if m.GivenNames != "" {
+		errs = append(errs, CheckPersonName("/given_names", m.GivenNames)...)
+	}
 	if _, ok := ParseDate(m.DateOfBirth); !ok {
 		add("date_of_birth", CodeInvalidDate, "must be a date YYYY-MM-DD")
 	}

@@ -27,6 +27,9 @@ func (s *Service) NewChamber(ctx context.Context, name string) (chamberID, token
 	if name == "" || len(name) > 200 {
 		return "", "", domain.FieldErrors{{Pointer: "/name", Code: domain.CodeRequired, Detail: "is required (at most 200 characters)"}}
 	}
+	if errs := domain.CheckFreeText("/name", name); errs != nil {
+		return "", "", errs
+	}
 	token, err = keys.NewStaffToken()
 	if err != nil {
 		return "", "", err
