@@ -159,6 +159,10 @@ type TimelineView struct {
 // ScreeningView is the watchlist screening outcome (staff only).
 type ScreeningView struct {
 	Hit bool `json:"hit"`
+	// Of the best match, while the case's live state is available: its
+	// score (see docs/screening.md) and the watchlist entry's reference.
+	Score float64 `json:"score,omitempty"`
+	Entry string  `json:"entry,omitempty"`
 }
 
 func (s *Server) getApplication(c *gin.Context) {
@@ -253,6 +257,9 @@ func (s *Server) applicationView(v casework.View, staff bool) (ApplicationView, 
 			}
 		}
 		out.Screening = &ScreeningView{Hit: app.ScreeningHit || (v.Live != nil && v.Live.ScreeningHit)}
+		if v.Live != nil {
+			out.Screening.Score, out.Screening.Entry = v.Live.ScreeningScore, v.Live.ScreeningEntry
+		}
 		form, err := s.deps.Cases.Form(app)
 		if err != nil {
 			return out, err
