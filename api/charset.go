@@ -36,5 +36,6 @@ func utf8Problem(body []byte) (Problem, bool) {
 		offset += size
 	}
 	return Problem{Type: typeMalformed, Status: http.StatusBadRequest,
-		Detail: fmt.Sprintf("the body is not valid UTF-8 (invalid byte at offset %d); JSON must be encoded as UTF-8", offset)}, true
+		Detail: fmt.Sprintf("the body is not valid UTF-8 (invalid byte at offset %d); JSON must be encoded as UTF-8",
+			offset)}, true
 }
