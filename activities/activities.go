@@ -176,13 +176,20 @@ type ScreenInput struct {
 }
 
 // ScreenResult says whether the applicant matched the watchlist. It carries
-// no names: the officer sees the match on the case itself.
+// no names: the officer sees the best match's score and entry reference on
+// the case, and the entry itself in the list.
 type ScreenResult struct {
 	Hit     bool
 	Matches int
+	// Of the best match: its score, the list entry's reference (an id or
+	// "line N") and how the score came about.
+	Score    float64 `json:",omitempty"`
+	EntryRef string  `json:",omitempty"`
+	Reason   string  `json:",omitempty"`
 }
 
-// ScreenApplication matches normalised names and birth date against the watchlist.
+// ScreenApplication screens the applicant's names and birth date against the
+// watchlist (domain.ScreeningList: normalised, fuzzy, with a threshold).
 func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (ScreenResult, error) {
 	_, form, err := a.load(ctx, in.ApplicationID)
 	if err != nil {
@@ -191,11 +198,12 @@ func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (Scr
 	if a.Watchlist == nil {
 		return ScreenResult{}, nil
 	}
-	n, err := a.Watchlist.Match(form.Applicant.Surname, form.Applicant.GivenNames, form.Applicant.DateOfBirth)
-	if err != nil {
+	hits, err := a.Watchlist.Match(form.Applicant.Surname, form.Applicant.GivenNames, form.Applicant.DateOfBirth)
+	if err != nil || len(hits) == 0 {
 		return ScreenResult{}, err
 	}
-	return ScreenResult{Hit: n > 0, Matches: n}, nil
+	best := hits[0]
+	return ScreenResult{Hit: true, Matches: len(hits), Score: best.Score, EntryRef: best.Ref, Reason: best.Reason}, nil
 }
 
 // IssueInput asks for the visa of an approved application.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -14,21 +15,22 @@ import (
 )
 
 // Watchlist is the screening list, read from a CSV file with the header
-// surname,given_names,date_of_birth (date optional: empty matches any birth
-// date). The file is re-read when it changes, so operators can update it
-// without a restart.
+// surname,given_names,date_of_birth and an optional id column (the entry's
+// reference shown to officers; "line N" when absent). The date may be empty
+// (not listed) or a bare year. The file is re-read when it changes, so
+// operators can update it without a restart. Matching is domain.ScreeningList.
 type Watchlist struct {
 	path string
 
 	mu      sync.Mutex
 	modTime time.Time
 	size    int64
-	entries map[string][]string // normalised full name -> birth dates ("" = any)
+	list    *domain.ScreeningList
 }
 
 // NewWatchlist loads the list at path. An empty path is an empty list.
 func NewWatchlist(path string) (*Watchlist, error) {
-	w := &Watchlist{path: path, entries: map[string][]string{}}
+	w := &Watchlist{path: path, list: domain.NewScreeningList(nil)}
 	if path == "" {
 		return w, nil
 	}
@@ -38,33 +40,24 @@ func NewWatchlist(path string) (*Watchlist, error) {
 	return w, nil
 }
 
-// Match counts watchlist entries with the same normalised name and birth date.
-func (w *Watchlist) Match(surname, givenNames, dateOfBirth string) (int, error) {
+// Match screens a person against the list and returns the hits, best first.
+func (w *Watchlist) Match(surname, givenNames, dateOfBirth string) ([]domain.ScreeningMatch, error) {
 	if w.path != "" {
 		if err := w.reloadIfChanged(); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, dob := range w.entries[domain.NormalizeName(surname+" "+givenNames)] {
-		if dob == "" || dob == dateOfBirth {
-			n++
-		}
-	}
-	return n, nil
+	list := w.list
+	w.mu.Unlock()
+	return list.Screen(domain.ScreeningSubject{Surname: surname, GivenNames: givenNames, DateOfBirth: dateOfBirth}), nil
 }
 
 // Len is the number of entries loaded.
 func (w *Watchlist) Len() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n := 0
-	for _, dobs := range w.entries {
-		n += len(dobs)
-	}
-	return n
+	return w.list.Len()
 }
 
 func (w *Watchlist) reloadIfChanged() error {
@@ -73,7 +66,7 @@ func (w *Watchlist) reloadIfChanged() error {
 		return fmt.Errorf("watchlist: %w", err)
 	}
 	w.mu.Lock()
-	unchanged := info.ModTime().Equal(w.modTime) && info.Size() == w.size && w.entries != nil
+	unchanged := info.ModTime().Equal(w.modTime) && info.Size() == w.size && w.list != nil
 	w.mu.Unlock()
 	if unchanged {
 		return nil
@@ -83,17 +76,18 @@ func (w *Watchlist) reloadIfChanged() error {
 		return fmt.Errorf("watchlist: %w", err)
 	}
 	defer f.Close()
-	entries, err := parseWatchlist(f)
+	people, err := parseWatchlist(f)
 	if err != nil {
 		return err
 	}
+	list := domain.NewScreeningList(people)
 	w.mu.Lock()
-	w.entries, w.modTime, w.size = entries, info.ModTime(), info.Size()
+	w.list, w.modTime, w.size = list, info.ModTime(), info.Size()
 	w.mu.Unlock()
 	return nil
 }
 
-func parseWatchlist(r io.Reader) (map[string][]string, error) {
+func parseWatchlist(r io.Reader) ([]domain.ListedPerson, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -108,14 +102,15 @@ func parseWatchlist(r io.Reader) (map[string][]string, error) {
 	si, ok1 := col["surname"]
 	gi, ok2 := col["given_names"]
 	di, hasDOB := col["date_of_birth"]
+	ii, hasID := col["id"]
 	if !ok1 || !ok2 {
 		return nil, errors.New("watchlist: header must name surname and given_names")
 	}
-	entries := map[string][]string{}
+	var people []domain.ListedPerson
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return entries, nil
+			return people, nil
 		}
 		if err != nil {
 			// The csv error names a line and column, never the content.
@@ -127,14 +122,17 @@ func parseWatchlist(r io.Reader) (map[string][]string, error) {
 			}
 			return ""
 		}
-		name := domain.NormalizeName(field(si) + " " + field(gi))
-		if name == "" {
+		physical, _ := cr.FieldPos(0)
+		p := domain.ListedPerson{Ref: "line " + strconv.Itoa(physical), Surname: field(si), GivenNames: field(gi)}
+		if p.Surname == "" && p.GivenNames == "" {
 			continue
 		}
-		dob := ""
 		if hasDOB {
-			dob = field(di)
+			p.DateOfBirth = field(di)
 		}
-		entries[name] = append(entries[name], dob)
+		if id := field(ii); hasID && id != "" {
+			p.Ref = id
+		}
+		people = append(people, p)
 	}
 }

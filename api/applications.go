@@ -121,6 +121,10 @@ type TimelineView struct {
 // ScreeningView is the watchlist screening outcome (staff only).
 type ScreeningView struct {
 	Hit bool `json:"hit"`
+	// Of the best match, while the case's live state is available: its
+	// score (see docs/screening.md) and the watchlist entry's reference.
+	Score float64 `json:"score,omitempty"`
+	Entry string  `json:"entry,omitempty"`
 }
 
 func (s *Server) getApplication(c *gin.Context) {
@@ -178,7 +182,7 @@ func (s *Server) applicationView(cs casework.Case, staff bool) (ApplicationView,
 	if staff {
 		out.Assignee = cs.Assignee
 		out.FirstDecision = decisionView(cs.FirstDecision, true)
-		out.Screening = &ScreeningView{Hit: cs.ScreeningHit}
+		out.Screening = &ScreeningView{Hit: cs.ScreeningHit, Score: cs.ScreeningScore, Entry: cs.ScreeningEntry}
 		form, err := s.deps.Cases.Form(cs)
 		if err != nil {
 			return out, err

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -338,17 +337,7 @@ func (s *Server) getBatchReport(c *gin.Context) {
 	if wantsCSV(c.GetHeader("Accept")) {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Status(http.StatusOK)
-		w := csv.NewWriter(c.Writer)
-		_ = w.Write([]string{"row", "outcome", "application_id", "reference", "status", "errors"})
-		for _, r := range report.Rows {
-			var errs []string
-			for _, e := range r.Errors {
-				errs = append(errs, strings.TrimPrefix(e.Pointer, "/")+": "+e.Code)
-			}
-			_ = w.Write([]string{strconv.Itoa(r.Row), r.Outcome, r.ApplicationID, r.Reference, string(r.Status),
-				strings.Join(errs, "; ")})
-		}
-		w.Flush()
+		_ = writeBatchReportCSV(c.Writer, report.Rows) // the status is sent; a broken connection is all that can fail
 		return
 	}
 	c.JSON(http.StatusOK, report)

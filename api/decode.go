@@ -27,10 +27,14 @@ const MaxJSONBody = 1 << 20
 // when the body is unacceptable.
 func decodeJSON(c *gin.Context, dst any) bool {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
+		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			writeProblem(c, Problem{Type: typeUnsupported, Status: http.StatusUnsupportedMediaType,
 				Detail: "send the body as application/json"})
+			return false
+		}
+		if p, bad := charsetProblem(params); bad {
+			writeProblem(c, p)
 			return false
 		}
 	}
@@ -47,6 +51,11 @@ func decodeJSON(c *gin.Context, dst any) bool {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the request body is empty; send a JSON object"})
+		return false
+	}
+
+	if p, bad := utf8Problem(body); bad {
+		writeProblem(c, p)
 		return false
 	}
 

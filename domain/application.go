@@ -23,11 +23,11 @@ type Application struct {
 
 // Applicant is the person applying for the visa.
 type Applicant struct {
-	Surname      string `json:"surname" validate:"required,max=100"`
-	GivenNames   string `json:"given_names" validate:"required,max=100"`
+	Surname      string `json:"surname" validate:"required,max=100,name"`
+	GivenNames   string `json:"given_names" validate:"required,max=100,name"`
 	Sex          string `json:"sex" validate:"required,oneof=M F X"`
 	DateOfBirth  string `json:"date_of_birth" validate:"required,isodate"`
-	PlaceOfBirth string `json:"place_of_birth" validate:"required,max=100"`
+	PlaceOfBirth string `json:"place_of_birth" validate:"required,max=100,text"`
 	Nationality  string `json:"nationality" validate:"required,country"` // ISO 3166-1 alpha-3
 	Email        string `json:"email" validate:"required,max=254,email"`
 	Phone        string `json:"phone" validate:"required,max=32,phone"`
@@ -44,8 +44,8 @@ type Passport struct {
 
 // Employment describes the applicant's employer.
 type Employment struct {
-	Company  string `json:"company" validate:"required,max=200"`
-	Position string `json:"position" validate:"required,max=200"`
+	Company  string `json:"company" validate:"required,max=200,text"`
+	Position string `json:"position" validate:"required,max=200,text"`
 }
 
 // Visit describes the intended trip.
@@ -57,9 +57,9 @@ type Visit struct {
 
 // Host is the inviting Pakistani company.
 type Host struct {
-	Company string `json:"company" validate:"required,max=200"`
-	City    string `json:"city" validate:"required,max=200"`
-	Address string `json:"address" validate:"max=200"`
+	Company string `json:"company" validate:"required,max=200,text"`
+	City    string `json:"city" validate:"required,max=200,text"`
+	Address string `json:"address" validate:"omitempty,max=200,text"`
 	Phone   string `json:"phone" validate:"omitempty,max=32,phone"`
 }
 
@@ -129,7 +129,7 @@ func Normalize(app Application) Application {
 	a.Phone = strings.TrimSpace(a.Phone)
 
 	p := &out.Passport
-	p.Number = strings.ToUpper(removeSpace(p.Number))
+	p.Number = NormalizePassportNumber(p.Number)
 	p.IssuingCountry = upperTrim(p.IssuingCountry)
 	p.IssueDate = strings.TrimSpace(p.IssueDate)
 	p.ExpiryDate = strings.TrimSpace(p.ExpiryDate)

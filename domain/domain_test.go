@@ -509,33 +509,6 @@ func TestComputeVisaTerms(t *testing.T) {
 	}
 }
 
-func TestNormalizeName(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Nurlan Abenov", "ABENOV NURLAN"},
-		{"ABENOV NURLAN", "ABENOV NURLAN"},
-		{"  abenov,   nurlan  ", "ABENOV NURLAN"},
-		{"Äbenov Nurlan", "ABENOV NURLAN"},
-		{"Ábénôv-Nürlán", "ABENOV NURLAN"},
-		{"A\u0308benov Nurlan", "ABENOV NURLAN"}, // decomposed diacritic
-		{"Łukasz Øberg", "LUKASZ OBERG"},
-		{"Straße", "STRASSE"},
-		{"O'Brien", "BRIEN O"},
-		{"Şahin Çelik Ğ", "CELIK G SAHIN"},
-		{"Jean-Luc 3rd", "JEAN LUC RD"},
-		{"Иванов Иван", "ИВАН ИВАНОВ"}, // Cyrillic upper-cased, not transliterated
-		{"", ""},
-		{" -- ", ""},
-	}
-	for _, tt := range tests {
-		if got := NormalizeName(tt.in); got != tt.want {
-			t.Errorf("NormalizeName(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if NormalizeName("Abenov Nurlan") != NormalizeName("NURLAN ÄBENOV") {
-		t.Error("NormalizeName should be order and diacritic insensitive")
-	}
-}
-
 func TestProducts(t *testing.T) {
 	ps := Products()
 	if len(ps) != 2 || ps[0].Code != ProductBusiness2Y || ps[1].Code != ProductBusiness5YMulti {

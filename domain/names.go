@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"slices"
 	"strings"
 	"unicode"
 
@@ -50,16 +49,6 @@ func foldLatin(s string, icaoExpand bool) string {
 // nameTokens returns the letter runs of an already folded name.
 func nameTokens(folded string) []string {
 	return strings.FieldsFunc(folded, func(r rune) bool { return !unicode.IsLetter(r) })
-}
-
-// NormalizeName produces the comparison key used for watchlist screening:
-// upper-case, Latin diacritics folded ("Ä" -> "A"), every run of non-letters
-// turned into a single space, trimmed, and the tokens sorted so that word
-// order does not matter ("Nurlan Abenov" == "ABENOV NURLAN").
-func NormalizeName(s string) string {
-	tokens := nameTokens(foldLatin(s, false))
-	slices.Sort(tokens)
-	return strings.Join(tokens, " ")
 }
 
 // mrzNameKeys returns the letters-only spellings of a typed name that an MRZ

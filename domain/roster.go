@@ -75,7 +75,7 @@ func NormalizeMember(m Member) Member {
 	m.Surname, m.GivenNames = strings.TrimSpace(m.Surname), strings.TrimSpace(m.GivenNames)
 	m.DateOfBirth, m.ValidUntil = strings.TrimSpace(m.DateOfBirth), strings.TrimSpace(m.ValidUntil)
 	m.Nationality = upperTrim(m.Nationality)
-	m.PassportNumber = strings.ToUpper(removeSpace(m.PassportNumber))
+	m.PassportNumber = NormalizePassportNumber(m.PassportNumber)
 	m.Status = strings.ToLower(strings.TrimSpace(m.Status))
 	return m
 }
@@ -94,6 +94,10 @@ func ValidateMember(m Member) FieldErrors {
 	}
 	if len(m.GivenNames) > 100 {
 		add("given_names", CodeTooLong, "must be at most 100 characters")
+	}
+	errs = append(errs, CheckPersonName("/surname", m.Surname)...)
+	if m.GivenNames != "" {
+		errs = append(errs, CheckPersonName("/given_names", m.GivenNames)...)
 	}
 	if _, ok := ParseDate(m.DateOfBirth); !ok {
 		add("date_of_birth", CodeInvalidDate, "must be a date YYYY-MM-DD")

@@ -23,6 +23,8 @@ var customValidations = map[string]func(string) bool{
 	"phone":     isPhoneNumber,
 	"docnumber": documentNumberPattern.MatchString,
 	"mrzline":   isMRZLine,
+	"name":      IsPersonName,
+	"text":      IsFreeText,
 }
 
 var (
@@ -128,6 +130,10 @@ func translateValidationError(fe validator.FieldError) FieldErrors {
 		return one(CodeInvalidCountry, "must be an ISO 3166-1 alpha-3 country code")
 	case "isodate":
 		return one(CodeInvalidDate, "must be a valid date in the format YYYY-MM-DD")
+	case "name", "text":
+		// The value is inspected only to choose the code.
+		value, _ := fe.Value().(string)
+		return textFieldErrors(ptr, value, fe.Tag() == "name")
 	case "mrzlines":
 		return one(CodeMRZFormat, "must contain exactly 2 lines")
 	case "mrzline":
@@ -182,6 +188,7 @@ func Validate(app Application, p Policy) FieldErrors {
 	r.structural()
 	r.nationality()
 	r.dates()
+	r.plausibleDates()
 	r.evidence()
 	r.mrz()
 	if len(r.errs) == 0 {

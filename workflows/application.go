@@ -71,6 +71,10 @@ type CaseState struct {
 	FirstDecision      *domain.Decision    `json:"first_decision,omitempty"`
 	InformationRequest *InformationRequest `json:"information_request,omitempty"`
 	SLA                *domain.SLA         `json:"sla,omitempty"`
+
+	// The best watchlist match (docs/screening.md): its score and the list entry's reference.
+	ScreeningScore float64 `json:"screening_score,omitempty"`
+	ScreeningEntry string  `json:"screening_entry,omitempty"`
 }
 
 // ApplicationWorkflow takes one application from submission to a decision.
@@ -167,6 +171,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 		return w.withdraw(ctx)
 	}
 	w.state.ScreeningHit = screening.Hit
+	w.state.ScreeningScore, w.state.ScreeningEntry = screening.Score, screening.EntryRef
 
 	if !screening.Hit {
 		var stp activities.STPResult
@@ -187,6 +192,10 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	detail := "screening clear"
 	if screening.Hit {
 		detail = fmt.Sprintf("watchlist match (%d): officer review required", screening.Matches)
+		if screening.EntryRef != "" { // results recorded before scores existed have none
+			detail = fmt.Sprintf("watchlist match (%d; best: entry %s, score %.3f, %s): officer review required",
+				screening.Matches, screening.EntryRef, screening.Score, screening.Reason)
+		}
 	}
 	hit := screening.Hit
 	if err := w.setStatusWith(ctx, domain.StatusAwaitingReview, domain.EventScreened, systemActor, detail, func(in *activities.StatusInput) {

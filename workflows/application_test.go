@@ -601,14 +601,16 @@ func TestWithdrawDuringValidation(t *testing.T) {
 }
 
 func TestScreeningHit(t *testing.T) {
-	h := newHarness(t, scenario{screening: activities.ScreenResult{Hit: true, Matches: 2}})
+	h := newHarness(t, scenario{screening: activities.ScreenResult{Hit: true, Matches: 2, Score: 0.955,
+		EntryRef: "SAN-7", Reason: "name 0.955; birth date not listed"}})
 	var awaiting workflows.CaseState
 	h.queryAt(time.Minute, &awaiting)
 	dec := h.update(2*time.Minute, workflows.UpdateDecide, "decide", refuse("security_screening"))
 	h.run()
 
-	if awaiting.Status != domain.StatusAwaitingReview || !awaiting.ScreeningHit {
-		t.Errorf("state awaiting review %+v, want ScreeningHit", awaiting)
+	if awaiting.Status != domain.StatusAwaitingReview || !awaiting.ScreeningHit ||
+		awaiting.ScreeningScore != 0.955 || awaiting.ScreeningEntry != "SAN-7" {
+		t.Errorf("state awaiting review %+v, want ScreeningHit with the best match", awaiting)
 	}
 	mustAccept(t, "refuse", dec)
 	if final := h.finalState(); !final.ScreeningHit || final.Status != domain.StatusRefused {
@@ -625,7 +627,9 @@ func TestScreeningHit(t *testing.T) {
 	if aw == nil || aw.ScreeningHit == nil || !*aw.ScreeningHit {
 		t.Fatalf("awaiting_review recorded as %+v, want ScreeningHit=true", aw)
 	}
-	if aw.Event != "screened" || aw.Detail != "watchlist match (2): officer review required" {
+	const wantDetail = "watchlist match (2; best: entry SAN-7, score 0.955, name 0.955; birth date not listed): " +
+		"officer review required"
+	if aw.Event != "screened" || aw.Detail != wantDetail {
 		t.Errorf("awaiting_review event %q detail %q", aw.Event, aw.Detail)
 	}
 }

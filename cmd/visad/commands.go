@@ -201,8 +201,8 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("--role must be one of %s", joinRoles(domain.StaffRoles, ", ", ", "))
 		}
 		name = strings.TrimSpace(name)
-		if name == "" || len(name) > 100 {
-			return errors.New("--name is required (at most 100 characters)")
+		if name == "" || len(name) > 100 || !domain.IsFreeText(name) {
+			return errors.New("--name is required: at most 100 characters, with letters and no control characters")
 		}
 		token, err := keys.NewStaffToken()
 		if err != nil {

@@ -30,10 +30,13 @@ type Case struct {
 	UpdatedAt    time.Time
 	EndorsedBy   string // the chamber that submitted the case, if any
 	ScreeningHit bool
-	Decision     *domain.Decision
-	Visa         *domain.Visa
-	Ineligible   []domain.FieldError
-	Timeline     []TimelineEntry
+	// ScreeningScore and ScreeningEntry are the best watchlist match (live cases only).
+	ScreeningScore float64
+	ScreeningEntry string
+	Decision       *domain.Decision
+	Visa           *domain.Visa
+	Ineligible     []domain.FieldError
+	Timeline       []TimelineEntry
 	// SLA is the decision clock as of the read, while the case is open.
 	SLA                *domain.SLA
 	InformationRequest *InformationRequest
@@ -128,6 +131,7 @@ func caseFromRow(app db.Application, live *workflows.CaseState, now time.Time) C
 	c.SLA = slaOf(app, live, now)
 	if live != nil {
 		c.ScreeningHit = c.ScreeningHit || live.ScreeningHit
+		c.ScreeningScore, c.ScreeningEntry = live.ScreeningScore, live.ScreeningEntry
 		c.Assignee = live.Assignee
 		c.FirstDecision = live.FirstDecision
 		if ir := live.InformationRequest; ir != nil {
@@ -157,6 +161,7 @@ func slaOf(app db.Application, live *workflows.CaseState, now time.Time) *domain
 // caseFromState is a case as an update left it.
 func caseFromState(st workflows.CaseState) Case {
 	c := Case{ID: st.ApplicationID, Product: st.Product, Status: st.Status, ScreeningHit: st.ScreeningHit,
+		ScreeningScore: st.ScreeningScore, ScreeningEntry: st.ScreeningEntry,
 		Decision: st.Decision, Visa: st.Visa, UpdatedAt: st.UpdatedAt, Assignee: st.Assignee,
 		FirstDecision: st.FirstDecision, Ineligible: st.Ineligible}
 	if ir := st.InformationRequest; ir != nil {
@@ -182,7 +187,7 @@ type StatusSummary struct {
 // takes the same time whether or not the reference exists.
 func (s *Service) LookupStatus(ctx context.Context, reference, passportNumber, dateOfBirth string) (StatusSummary, error) {
 	ref := strings.ToUpper(strings.TrimSpace(reference))
-	given := normalizePassport(passportNumber) + "|" + dateOfBirth
+	given := domain.NormalizePassportNumber(passportNumber) + "|" + dateOfBirth
 	app, err := s.Store.GetApplicationByReference(ctx, ref)
 	stored := "\x00no-such-application\x00"
 	if err == nil {
@@ -190,7 +195,7 @@ func (s *Service) LookupStatus(ctx context.Context, reference, passportNumber, d
 		if ferr != nil {
 			return StatusSummary{}, ferr
 		}
-		stored = normalizePassport(form.Passport.Number) + "|" + form.Applicant.DateOfBirth
+		stored = domain.NormalizePassportNumber(form.Passport.Number) + "|" + form.Applicant.DateOfBirth
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return StatusSummary{}, err
 	}
@@ -199,10 +204,6 @@ func (s *Service) LookupStatus(ctx context.Context, reference, passportNumber, d
 		return StatusSummary{}, notFound("no application matches these details")
 	}
 	return StatusSummary{Reference: app.Reference, Status: domain.Status(app.Status), UpdatedAt: app.UpdatedAt()}, nil
-}
-
-func normalizePassport(passport string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(passport), ""))
 }
 
 // QueueFilter selects a page of the officers' queue.

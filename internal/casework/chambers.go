@@ -33,6 +33,9 @@ func (s *Service) NewChamber(ctx context.Context, by, name string) (chamberID, t
 		return "", "", invalid(domain.FieldErrors{{Pointer: "/name", Code: domain.CodeRequired,
 			Detail: "is required (at most 200 characters)"}})
 	}
+	if errs := domain.CheckFreeText("/name", name); errs != nil {
+		return "", "", errs
+	}
 	token, err = keys.NewStaffToken()
 	if err != nil {
 		return "", "", err
