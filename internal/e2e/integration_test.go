@@ -1,4 +1,4 @@
-package api_test
+package e2e_test
 
 // Integration tests through HTTP on a real Temporal server (embedded, in
 // memory) and a real SQLite database. Nothing is mocked.
