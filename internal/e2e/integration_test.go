@@ -95,9 +95,10 @@ type appView struct {
 		MaxStayDays int    `json:"max_stay_days"`
 	} `json:"visa"`
 	Timeline []struct {
-		Status string `json:"status"`
-		Event  string `json:"event"`
-		Actor  string `json:"actor"`
+		At     time.Time `json:"at"`
+		Status string    `json:"status"`
+		Event  string    `json:"event"`
+		Actor  string    `json:"actor"`
 	} `json:"timeline"`
 	Screening *struct {
 		Hit bool `json:"hit"`
@@ -114,6 +115,28 @@ func getView(t *testing.T, env *testenv.Env, id, token string) appView {
 	var v appView
 	r.JSON(t, &v)
 	return v
+}
+
+// issuedOn is the UTC day the workflow recorded the case issued: the visa's
+// dates follow it, whatever the clock says when the test reads them.
+func issuedOn(t *testing.T, v appView) time.Time {
+	t.Helper()
+	for _, e := range v.Timeline {
+		if e.Event == "issued" {
+			return e.At.UTC()
+		}
+	}
+	t.Fatalf("no issued event in the timeline %+v", v.Timeline)
+	return time.Time{}
+}
+
+// yearsLater is the same day n years on; 29 February becomes 28 February.
+func yearsLater(day time.Time, n int) string {
+	later := day.AddDate(n, 0, 0)
+	if later.Day() != day.Day() {
+		later = later.AddDate(0, 0, -later.Day())
+	}
+	return later.Format(time.DateOnly)
 }
 
 func decide(env *testenv.Env, id, token string, body any) testenv.Response {
@@ -148,10 +171,10 @@ func TestBusiness2YFromSubmissionToIssued(t *testing.T) {
 	}
 
 	v := getView(t, env, s.ID, s.AccessToken)
-	today := time.Now().UTC()
-	wantUntil := today.AddDate(2, 0, 0).Format(time.DateOnly) // passport expires in 8 years: not capped
-	if v.Status != "issued" || v.Visa == nil || v.Visa.ValidUntil != wantUntil || v.Visa.ValidFrom != today.Format(time.DateOnly) ||
-		v.Visa.Entries != "multiple" || v.Visa.MaxStayDays != 90 || v.Visa.VisaNumber != st.Visa.VisaNumber {
+	issued := issuedOn(t, v)
+	wantUntil := yearsLater(issued, 2) // passport expires in 8 years: not capped
+	if v.Status != "issued" || v.Visa == nil || v.Visa.ValidUntil != wantUntil ||
+		v.Visa.ValidFrom != issued.Format(time.DateOnly) || v.Visa.Entries != "multiple" || v.Visa.MaxStayDays != 90 || v.Visa.VisaNumber != st.Visa.VisaNumber {
 		t.Fatalf("applicant view %+v visa %+v", v, v.Visa)
 	}
 	events := []string{}
@@ -201,7 +224,7 @@ func TestBusiness5YIssuedForFiveYears(t *testing.T) {
 		}
 	}
 	v := getView(t, env, s.ID, s.AccessToken)
-	if v.Product != "business_5y_multi" || v.Visa == nil || v.Visa.ValidUntil != time.Now().UTC().AddDate(5, 0, 0).Format(time.DateOnly) {
+	if v.Product != "business_5y_multi" || v.Visa == nil || v.Visa.ValidUntil != yearsLater(issuedOn(t, v), 5) {
 		t.Fatalf("5-year visa %+v", v.Visa)
 	}
 	if !strings.HasPrefix(v.Visa.VisaNumber, "PK5Y-") {
