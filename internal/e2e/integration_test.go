@@ -294,7 +294,8 @@ func TestDecidingTwiceConflicts(t *testing.T) {
 func TestWithdraw(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	officer, _ := env.StaffToken(api.RoleOfficer, "Officer")
-	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
+	form := testenv.ValidApplication(domain.ProductBusiness2Y)
+	s := submit(t, env, form)
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 
 	// Only the applicant withdraws.
@@ -310,9 +311,16 @@ func TestWithdraw(t *testing.T) {
 	decodeProblem(t, env.Do("POST", "/v1/applications/"+s.ID+"/withdraw", s.AccessToken, nil), 409)
 	decodeProblem(t, decide(env, s.ID, officer, map[string]string{"decision": "approve"}), 409)
 
-	// A withdrawn case frees the passport for a new application.
-	form := testenv.ValidApplication(domain.ProductBusiness2Y)
-	_ = form
+	// A withdrawn case frees the passport for a new application, which is a case of its own.
+	again := form
+	again.Employment.Position = "Chief Executive Officer"
+	next := submit(t, env, again)
+	if next.ID == s.ID || next.Reference == s.Reference {
+		t.Fatalf("the new application %+v reuses the withdrawn one's identity %+v", next, s)
+	}
+	if v := getView(t, env, s.ID, s.AccessToken); v.Status != "withdrawn" {
+		t.Fatalf("the withdrawn case became %q", v.Status)
+	}
 }
 
 func TestWithdrawAfterDecisionConflicts(t *testing.T) {
