@@ -19,7 +19,7 @@ test: vet
 	$(MAKE) fuzz-brief
 
 ## fuzz-brief: every fuzz target for a few seconds (part of make test; seeds also run in go test).
-## The JSON-binding target's first run compiles the api test binary with fuzzing instrumentation (minutes, then cached).
+## The full-stack tests live in internal/e2e, so no fuzz target compiles the Temporal server.
 fuzz-brief:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTD3$$' -fuzztime 3s ./domain/
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 3s ./domain/

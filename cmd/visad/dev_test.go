@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -37,7 +37,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-var apiLine = regexp.MustCompile(`API\s+http://(\S+)`)
+var (
+	apiLine      = regexp.MustCompile(`API\s+http://(\S+)`)
+	temporalLine = regexp.MustCompile(`Temporal\s+(\S+:\d+)\s`)
+)
 
 // The test binary doubles as the visad binary: run with this variable set, it
 // is `visad` itself, so the restart test can start real processes and kill
@@ -52,14 +55,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startDev starts `visad dev` (as `make run` does) and returns the API address
-// and the process.
-func startDev(t *testing.T, dataDir, temporalAddr string) (string, *exec.Cmd) {
+// devProcess is a running `visad dev` and the addresses it reported.
+type devProcess struct {
+	cmd          *exec.Cmd
+	api          string // host:port
+	temporalAddr string // host:port
+}
+
+// startDev starts `visad dev` (as `make run` does) with extra VISA_*
+// variables. temporalAddr may end in :0; the process picks a port and says which.
+func startDev(t *testing.T, dataDir, temporalAddr string, env ...string) devProcess {
 	t.Helper()
 	out := &lockedBuffer{}
 	cmd := exec.Command(os.Args[0], "dev", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
 		"--temporal-address", temporalAddr, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), runAsVisad+"=1")
+	cmd.Env = append(append(os.Environ(), runAsVisad+"=1"), env...)
 	cmd.Stdout, cmd.Stderr = out, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -68,12 +78,16 @@ func startDev(t *testing.T, dataDir, temporalAddr string) (string, *exec.Cmd) {
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := apiLine.FindStringSubmatch(out.String()); m != nil {
-			return m[1], cmd
+			tm := temporalLine.FindStringSubmatch(out.String())
+			if tm == nil {
+				t.Fatalf("visad dev did not report its Temporal address:\n%s", out.String())
+			}
+			return devProcess{cmd: cmd, api: m[1], temporalAddr: tm[1]}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("visad dev did not start:\n%s", out.String())
-	return "", nil
+	return devProcess{}
 }
 
 func call(t *testing.T, method, url, token string, body any) (int, map[string]any) {
@@ -100,7 +114,7 @@ func call(t *testing.T, method, url, token string, body any) (int, map[string]an
 
 func waitStatus(t *testing.T, base, id, token, status string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	var last map[string]any
 	for time.Now().Before(deadline) {
 		code, v := call(t, "GET", base+"/v1/applications/"+id, token, nil)
@@ -113,21 +127,23 @@ func waitStatus(t *testing.T, base, id, token, status string) {
 	t.Fatalf("%s never reached %s: %v", id, status, last)
 }
 
-// A case submitted just before `visad dev` is killed (SIGKILL, no chance to
-// clean up) proceeds and is decided after a restart: the workflow and the read
+// A case in flight when `visad dev` is killed (SIGKILL, no chance to clean
+// up) proceeds and is decided after a restart: the workflow and the read
 // model live in files under the data dir, and the accepted application is not
 // lost or duplicated.
 func TestDevRestartKeepsCasesMoving(t *testing.T) {
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	// Screening fails while the watchlist file is missing and retries until it
+	// is back: that holds the case mid-flight, so the kill cannot come too late.
+	watchlist := filepath.Join(dir, "watchlist.csv")
+	const watchlistCSV = "surname,given_names,date_of_birth\nNobody,Matches,1900-01-01\n"
+	if err := os.WriteFile(watchlist, []byte(watchlistCSV), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	temporalAddr := l.Addr().String()
-	l.Close()
-
-	addr, proc := startDev(t, dir, temporalAddr)
-	base := "http://" + addr
+	withWatchlist := "VISA_WATCHLIST=" + watchlist
+	// The embedded Temporal server picks its port; the restart binds the same one.
+	dev := startDev(t, dir, "127.0.0.1:0", withWatchlist)
+	base := "http://" + dev.api
 
 	var tokenOut bytes.Buffer
 	if err := run(context.Background(), []string{"users", "create", "--role", "officer", "--name", "Officer Bilal", "--data-dir", dir}, &tokenOut, io.Discard); err != nil {
@@ -138,19 +154,29 @@ func TestDevRestartKeepsCasesMoving(t *testing.T) {
 		t.Fatalf("users create printed %q; want only the token", tokenOut.String())
 	}
 
+	if err := os.Remove(watchlist); err != nil {
+		t.Fatal(err)
+	}
 	code, sub := call(t, "POST", base+"/v1/applications", "", testenv.ValidApplication(domain.ProductBusiness2Y))
 	if code != http.StatusAccepted {
 		t.Fatalf("submit: %d %v", code, sub)
 	}
 	id, token := sub["id"].(string), sub["access_token"].(string)
-	// Kill it mid-flight: the workflow has just started validating.
-	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
+	waitStatus(t, base, id, token, "screening")
+	// Kill it mid-flight: the workflow is screening, its activity retrying.
+	if err := dev.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = proc.Wait()
+	_ = dev.cmd.Wait()
+	if ws, ok := dev.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("visad dev ended with %v, not killed by SIGKILL", dev.cmd.ProcessState)
+	}
+	if err := os.WriteFile(watchlist, []byte(watchlistCSV), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
-	addr, _ = startDev(t, dir, temporalAddr)
-	base = "http://" + addr
+	dev = startDev(t, dir, dev.temporalAddr, withWatchlist)
+	base = "http://" + dev.api
 	waitStatus(t, base, id, token, "awaiting_review")
 	code, res := call(t, "POST", base+"/v1/cases/"+id+"/decision", officer, map[string]string{"decision": "approve"})
 	if code != http.StatusOK || res["status"] != "issued" {
@@ -158,7 +184,8 @@ func TestDevRestartKeepsCasesMoving(t *testing.T) {
 	}
 	code, view := call(t, "GET", base+"/v1/applications/"+id, token, nil)
 	visa, _ := view["visa"].(map[string]any)
-	if code != 200 || view["status"] != "issued" || visa["visa_number"] == "" {
+	number, _ := visa["visa_number"].(string)
+	if code != 200 || view["status"] != "issued" || number == "" {
 		t.Fatalf("view after restart: %d %v", code, view)
 	}
 	// Exactly one application exists, with one "submitted" event.

@@ -1,4 +1,4 @@
-package api_test
+package e2e_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/visad/visad/activities"
 	"github.com/visad/visad/domain"
@@ -246,6 +247,52 @@ func TestBatchReportResubmitAndFix(t *testing.T) {
 	var unstarted int
 	if err := env.Store.DB().Get(&unstarted, "SELECT COUNT(*) FROM applications WHERE workflow_started = FALSE"); err != nil || unstarted != 0 {
 		t.Fatalf("unstarted %d (%v)", unstarted, err)
+	}
+	var ids []string
+	if err := env.Store.DB().Select(&ids, "SELECT id FROM applications"); err != nil {
+		t.Fatal(err)
+	}
+	runs := applicationRuns(t, env, len(ids))
+	for _, id := range ids {
+		if n := runs[workflows.WorkflowID(id)]; n != 1 {
+			t.Fatalf("application %s has %d workflow executions in Temporal, want 1", id, n)
+		}
+	}
+}
+
+// applicationRuns asks Temporal's visibility how many executions of the
+// application workflow each workflow id has on the stack's task queues (the
+// main one and the bulk lane), waiting (visibility lags) until it lists at
+// least want of them.
+func applicationRuns(t *testing.T, env *testenv.Env, want int) map[string]int {
+	t.Helper()
+	query := fmt.Sprintf("WorkflowType = 'ApplicationWorkflow' AND TaskQueue IN ('%s', '%s')",
+		env.Services.Config.TaskQueue, env.Services.Cases.BulkQueue())
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		runs, total := map[string]int{}, 0
+		var token []byte
+		for {
+			resp, err := env.Services.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+				Namespace: env.Services.Config.Namespace, Query: query, PageSize: 1000, NextPageToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ex := range resp.GetExecutions() {
+				runs[ex.GetExecution().GetWorkflowId()]++
+				total++
+			}
+			if token = resp.GetNextPageToken(); len(token) == 0 {
+				break
+			}
+		}
+		if total >= want {
+			return runs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Temporal lists %d application workflows, want %d", total, want)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 

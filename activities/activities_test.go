@@ -1,0 +1,344 @@
+package activities_test
+
+// Activity tests run each activity in Temporal's test activity environment
+// against a real, migrated SQLite store: no Temporal server, no mocks of the
+// database. They show the idempotency every activity promises under retry.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/visad/visad/activities"
+	"github.com/visad/visad/db"
+	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/dbtest"
+	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/internal/sample"
+)
+
+// harness is one activity environment with its store and keys.
+type harness struct {
+	t     *testing.T
+	env   *testsuite.TestActivityEnvironment
+	acts  *activities.Activities
+	store *db.Store
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	k, err := keys.New(bytes.Repeat([]byte{0xab}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := dbtest.SQLite(t)
+	acts := &activities.Activities{Store: store, Keys: k}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	return &harness{t: t, env: env, acts: acts, store: store}
+}
+
+// run executes one activity the way a worker would and decodes its result.
+func (h *harness) run(result any, activity any, args ...any) error {
+	h.t.Helper()
+	val, err := h.env.ExecuteActivity(activity, args...)
+	if err != nil {
+		return err
+	}
+	if result == nil {
+		return nil
+	}
+	return val.Get(result)
+}
+
+// people are generated, valid delegation members; each call gets new passports.
+var peopleSeed uint64 = 40
+
+func people(n int) []sample.Person {
+	peopleSeed++
+	return sample.Generate(sample.Options{Rows: n, Seed: peopleSeed})
+}
+
+var submitted int
+
+// submit stores a single (not batch) application of the person, as the API would.
+func (h *harness) submit(p sample.Person, submittedAt time.Time) db.Application {
+	h.t.Helper()
+	form := domain.ApplicationFromRow(p.Row, "")
+	form.Chamber = nil // a single application's evidence is its host letter
+	form = domain.Normalize(form)
+	submitted++
+	id := fmt.Sprintf("app_%025d", submitted)
+	sealed, plain, err := h.acts.Keys.SealForm(id, form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	app, created, err := h.store.CreateApplication(context.Background(), db.NewApplication{
+		ID: id, Reference: fmt.Sprintf("PKV-%05d-TEST0", submitted), Product: string(form.Product),
+		PassportHash: h.acts.Keys.PassportHash(form.Passport.IssuingCountry, form.Passport.Number),
+		FormSealed:   sealed, RequestHash: keys.HashRequest(plain),
+		SubmittedAt: submittedAt, SLADueAt: submittedAt.Add(24 * time.Hour),
+	})
+	if err != nil || !created {
+		h.t.Fatalf("create application: created=%v err=%v", created, err)
+	}
+	return app
+}
+
+func TestIssueVisaReturnsTheSameVisaUnderRetry(t *testing.T) {
+	h := newHarness(t)
+	app := h.submit(people(1)[0], time.Now().UTC())
+	approvedAt := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC) // workflow time: fixed, whatever the wall clock
+	in := activities.IssueInput{
+		Status: activities.StatusInput{ApplicationID: app.ID, Seq: 5, Status: domain.StatusIssued,
+			Event: domain.EventIssued, Actor: "officer:usr_a", At: approvedAt,
+			Decision: &domain.Decision{Outcome: domain.OutcomeApprove, DecidedBy: "officer:usr_a"}},
+		IssuedOn: approvedAt,
+	}
+	var first, retried domain.Visa
+	if err := h.run(&first, h.acts.IssueVisa, in); err != nil {
+		t.Fatal(err)
+	}
+	// The worker lost the answer and Temporal retries the same input.
+	if err := h.run(&retried, h.acts.IssueVisa, in); err != nil {
+		t.Fatal(err)
+	}
+	if first.VisaNumber == "" || retried != first {
+		t.Fatalf("retry issued %+v, first attempt %+v", retried, first)
+	}
+	if !strings.HasPrefix(first.VisaNumber, "PK2Y-26-") {
+		t.Fatalf("visa number %q does not name the product and the approval year", first.VisaNumber)
+	}
+	// Dates follow the recorded approval time, not the clock of the attempt.
+	if first.ValidFrom != "2026-11-30" || first.ValidUntil != "2028-11-30" {
+		t.Fatalf("validity %s to %s, want 2026-11-30 to 2028-11-30", first.ValidFrom, first.ValidUntil)
+	}
+	stored, err := h.store.GetVisa(context.Background(), app.ID)
+	if err != nil || stored.VisaNumber != first.VisaNumber {
+		t.Fatalf("stored visa %+v (%v), want %s", stored, err, first.VisaNumber)
+	}
+	var visas int
+	if err := h.store.DB().Get(&visas, `SELECT COUNT(*) FROM visas`); err != nil || visas != 1 {
+		t.Fatalf("%d visas stored (%v), want 1", visas, err)
+	}
+	events, err := h.store.Timeline(context.Background(), app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := 0
+	for _, e := range events {
+		if e.Event == string(domain.EventIssued) {
+			issued++
+		}
+	}
+	if issued != 1 {
+		t.Fatalf("timeline has %d issued events, want 1: %+v", issued, events)
+	}
+}
+
+func TestIssueVisaOfAMissingApplicationIsNotRetried(t *testing.T) {
+	h := newHarness(t)
+	in := activities.IssueInput{
+		Status:   activities.StatusInput{ApplicationID: "app_missing", Seq: 5, Status: domain.StatusIssued, Event: domain.EventIssued},
+		IssuedOn: time.Now(),
+	}
+	err := h.run(nil, h.acts.IssueVisa, in)
+	if err == nil || !strings.Contains(err.Error(), activities.ErrTypeApplicationMissing) {
+		t.Fatalf("want a non-retryable %s error, got %v", activities.ErrTypeApplicationMissing, err)
+	}
+}
+
+func fieldErrorCodes(errs []domain.FieldError) []string {
+	codes := make([]string, 0, len(errs))
+	for _, e := range errs {
+		codes = append(codes, e.Code)
+	}
+	return codes
+}
+
+// The validation activity re-checks the one-open-application-per-passport
+// rule: a passport freed by a withdrawal may apply again, and an application
+// is never its own duplicate.
+func TestValidateApplicationDuplicateCheck(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	person := people(1)[0]
+	submittedAt := time.Now().UTC()
+	first := h.submit(person, submittedAt)
+
+	var res activities.ValidateResult
+	if err := h.run(&res, h.acts.ValidateApplication, activities.ValidateInput{
+		ApplicationID: first.ID, SubmittedAt: submittedAt}); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 0 {
+		t.Fatalf("a lone application fails validation: %v", fieldErrorCodes(res.Errors))
+	}
+
+	if err := h.store.RecordStatus(ctx, db.StatusChange{ApplicationID: first.ID, Seq: 1, Status: domain.StatusWithdrawn,
+		Event: domain.EventWithdrawn, Actor: "applicant", At: submittedAt}); err != nil {
+		t.Fatal(err)
+	}
+	person.Row.Values["position"] = "Founder and Chair" // a new request from the same passport
+	second := h.submit(person, submittedAt.Add(time.Minute))
+	if err := h.run(&res, h.acts.ValidateApplication, activities.ValidateInput{
+		ApplicationID: second.ID, SubmittedAt: second.SubmittedAt()}); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 0 {
+		t.Fatalf("a withdrawn application blocks the next one: %v", fieldErrorCodes(res.Errors))
+	}
+}
+
+// createBatch stores a chamber's batch of the people's rows, as the API does.
+func (h *harness) createBatch(chamberID, reference string, ppl []sample.Person) db.Batch {
+	h.t.Helper()
+	ctx := context.Background()
+	if _, err := h.store.GetChamber(ctx, chamberID); err != nil {
+		now := time.Now().UnixMilli()
+		if err := h.store.CreateChamber(ctx, db.Chamber{ID: chamberID, Name: "Chamber " + chamberID, CreatedAtMS: now},
+			db.User{ID: "usr_" + chamberID, Name: "Chamber account", Role: "chamber",
+				TokenHash: "th-" + chamberID, CreatedAtMS: now}); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	var csvBuf bytes.Buffer
+	if err := sample.WriteBatchCSV(&csvBuf, ppl); err != nil {
+		h.t.Fatal(err)
+	}
+	plain := domain.EncodeBatchUpload("csv", csvBuf.Bytes())
+	id := "bat_" + chamberID + "_" + reference
+	sealed, err := h.acts.Keys.Seal(plain, id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	batch, created, err := h.store.CreateBatch(ctx, db.Batch{ID: id, ChamberID: chamberID, Reference: reference,
+		ContentHash: "hash-" + id, TotalRows: len(ppl), RowsSealed: sealed, CreatedAtMS: time.Now().UnixMilli()})
+	if err != nil || !created {
+		h.t.Fatalf("create batch: created=%v err=%v", created, err)
+	}
+	return batch
+}
+
+func (h *harness) countApplications() int {
+	h.t.Helper()
+	var n int
+	if err := h.store.DB().Get(&n, `SELECT COUNT(*) FROM applications`); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// A page of a batch creates the valid rows' applications and reports the bad
+// ones; the same page again (a retry) creates nothing new and names the same
+// applications; once their workflows are started, it names none to start.
+func TestProcessBatchPageIsIdempotent(t *testing.T) {
+	h := newHarness(t)
+	ppl := people(5)
+	ppl[1].Row.Values["email"] = "not-an-email" // row 2 is invalid
+	batch := h.createBatch("chb_astana", "forum-1", ppl)
+
+	page := activities.BatchPageInput{BatchID: batch.ID, FromRow: 0, Rows: 3}
+	var first activities.BatchPageResult
+	if err := h.run(&first, h.acts.ProcessBatchPage, page); err != nil {
+		t.Fatal(err)
+	}
+	if first.NextRow != 3 || first.Done || first.Invalid != 1 || first.TotalRows != 5 || len(first.ToStart) != 2 {
+		t.Fatalf("first page %+v, want rows 1-3 with one invalid and two to start", first)
+	}
+	if n := h.countApplications(); n != 2 {
+		t.Fatalf("%d applications after the first page, want 2", n)
+	}
+	report, err := h.store.GetBatchReport(context.Background(), batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report) != 3 || report[1].Outcome != db.RowInvalid || !strings.Contains(report[1].Errors, `"column":"email"`) {
+		t.Fatalf("report after the first page %+v, want row 2 invalid in its email column", report)
+	}
+
+	var retried activities.BatchPageResult
+	if err := h.run(&retried, h.acts.ProcessBatchPage, page); err != nil {
+		t.Fatal(err)
+	}
+	if !sameRefs(retried.ToStart, first.ToStart) || retried.NextRow != first.NextRow {
+		t.Fatalf("retried page %+v, first %+v", retried, first)
+	}
+	if n := h.countApplications(); n != 2 {
+		t.Fatalf("a retried page created applications: %d, want 2", n)
+	}
+
+	ids := make([]string, 0, len(first.ToStart))
+	for _, r := range first.ToStart {
+		ids = append(ids, r.ID)
+	}
+	if err := h.store.MarkWorkflowsStarted(context.Background(), ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run(&retried, h.acts.ProcessBatchPage, page); err != nil {
+		t.Fatal(err)
+	}
+	if len(retried.ToStart) != 0 {
+		t.Fatalf("started applications offered again: %+v", retried.ToStart)
+	}
+
+	var last activities.BatchPageResult
+	lastPage := activities.BatchPageInput{BatchID: batch.ID, FromRow: 3, Rows: 3}
+	if err := h.run(&last, h.acts.ProcessBatchPage, lastPage); err != nil {
+		t.Fatal(err)
+	}
+	if !last.Done || last.NextRow != 5 || len(last.ToStart) != 2 || last.Invalid != 0 {
+		t.Fatalf("last page %+v, want rows 4-5, done, two to start", last)
+	}
+}
+
+func sameRefs(a, b []activities.ApplicationRef) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].Product != b[i].Product || !a[i].SubmittedAt.Equal(b[i].SubmittedAt) {
+			return false
+		}
+	}
+	return true
+}
+
+// A batch row whose passport already has an open application of the same
+// product is reported as a duplicate and creates nothing.
+func TestProcessBatchPageReportsAnOpenDuplicate(t *testing.T) {
+	h := newHarness(t)
+	ppl := people(2)
+	single := h.submit(ppl[0], time.Now().UTC())
+	batch := h.createBatch("chb_almaty", "forum-2", ppl)
+
+	var res activities.BatchPageResult
+	if err := h.run(&res, h.acts.ProcessBatchPage, activities.BatchPageInput{BatchID: batch.ID, Rows: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ToStart) != 1 || res.ToStart[0].ID == single.ID || !res.Done {
+		t.Fatalf("page %+v, want only the second row to start", res)
+	}
+	if n := h.countApplications(); n != 2 {
+		t.Fatalf("%d applications, want the single one and the second row's", n)
+	}
+	report, err := h.store.GetBatchReport(context.Background(), batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []domain.FieldError
+	if len(report) != 2 || report[0].Outcome != db.RowDuplicate {
+		t.Fatalf("report %+v, want row 1 a duplicate", report)
+	}
+	if err := json.Unmarshal([]byte(report[0].Errors), &errs); err != nil || len(errs) != 1 ||
+		errs[0].Code != "duplicate_application" || errs[0].Column != "passport_number" {
+		t.Fatalf("duplicate row errors %s (%v)", report[0].Errors, err)
+	}
+}
