@@ -21,6 +21,7 @@ import (
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/internal/sealpki"
 )
 
 // Activities carries the dependencies of every activity.
@@ -38,6 +39,8 @@ type Activities struct {
 	STPEnabled bool
 	// OnSLAEvent is told of every escalation and breach (metrics).
 	OnSLAEvent func(event string)
+	// Seals signs issued visas' visible digital seals (see evisa.go).
+	Seals *sealpki.PKI
 
 	rows rowCache
 }
@@ -245,6 +248,9 @@ func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (VisaResult, 
 		},
 	})
 	if err != nil {
+		return VisaResult{}, err
+	}
+	if err := a.sealVisa(ctx, app, form, visa, in.IssuedOn); err != nil {
 		return VisaResult{}, err
 	}
 	return VisaResult{
