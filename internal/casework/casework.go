@@ -260,6 +260,7 @@ type View struct {
 	Application db.Application
 	Live        *workflows.CaseState
 	Visa        *db.Visa
+	EVisa       *EVisa // with Visa: its seal, MRZ and revocation (evisa.go)
 	Timeline    []db.TimelineEvent
 }
 
@@ -286,6 +287,9 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 	}
 	if visa, err := s.Store.GetVisa(ctx, id); err == nil {
 		v.Visa = &visa
+		if v.EVisa, err = s.eVisa(ctx, visa); err != nil {
+			return View{}, err
+		}
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return View{}, err
 	}
