@@ -32,6 +32,7 @@ const (
 // Deps is what the API needs.
 type Deps struct {
 	Cases    *casework.Service
+	EVisas   *casework.EVisas // the e-visa routes (evisa.go)
 	Store    *db.Store
 	Keys     *keys.Keyring
 	Temporal client.Client
