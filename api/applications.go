@@ -145,6 +145,11 @@ type VisaView struct {
 	ValidUntil  string `json:"valid_until"`
 	Entries     string `json:"entries"`
 	MaxStayDays int    `json:"max_stay_days"`
+	// The e-visa (evisa.go): the signed seal (base64), the MRZ it carries, and a revocation.
+	Seal       string          `json:"seal,omitempty"`
+	MRZ        []string        `json:"mrz,omitempty"`
+	Revoked    bool            `json:"revoked"`
+	Revocation *RevocationView `json:"revocation,omitempty"`
 }
 
 // TimelineView is one event of a case.
@@ -229,6 +234,7 @@ func (s *Server) applicationView(v casework.View, staff bool) (ApplicationView, 
 	if v.Visa != nil {
 		out.Visa = &VisaView{VisaNumber: v.Visa.VisaNumber, ValidFrom: v.Visa.ValidFrom, ValidUntil: v.Visa.ValidUntil,
 			Entries: v.Visa.Entries, MaxStayDays: v.Visa.MaxStayDays}
+		addEVisa(out.Visa, v.EVisa)
 	}
 	for _, e := range v.Timeline {
 		tv := TimelineView{At: e.At(), Status: e.Status, Event: e.Event, Actor: e.Actor, Detail: e.Detail}

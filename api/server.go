@@ -105,6 +105,7 @@ func New(deps Deps) http.Handler {
 	v1.POST("/chambers/:id/batches", s.authenticate(noApplicant, RoleChamber), s.ownChamber, s.submitBatch)
 	v1.GET("/batches/:id", s.authenticate(noApplicant, RoleChamber), s.getBatch)
 	v1.GET("/batches/:id/report", s.authenticate(noApplicant, RoleChamber), s.getBatchReport)
+	s.routeEVisa(r, v1)
 	return r
 }
 
