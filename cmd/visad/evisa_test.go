@@ -24,7 +24,7 @@ func TestSealPKIRequiredAtStart(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			dir := t.TempDir()
-			t.Chdir(dir) // the default ./data would land here
+			t.Chdir(dir)                  // the default ./data would land here
 			t.Setenv("VISA_DATA_DIR", "") // empty counts as unset
 			t.Setenv("VISA_TEMPORAL_ADDRESS", "127.0.0.1:1")
 			t.Setenv("VISA_SECRET_KEY", strings.Repeat("ab", 32))
