@@ -79,7 +79,8 @@ func TestIssueVisaSealsOnceUnderRetry(t *testing.T) {
 	app := approvedApplication(t, store, k, "N7654321X")
 	issuedOn := time.Now().UTC()
 	in := activities.IssueInput{
-		Status:   activities.StatusInput{ApplicationID: app.ID, Seq: 5, Status: "issued", Event: "issued", Actor: "system", At: issuedOn},
+		Status: activities.StatusInput{ApplicationID: app.ID, Seq: 5, Status: "issued", Event: "issued",
+			Actor: "system", At: issuedOn},
 		IssuedOn: issuedOn,
 	}
 	issue := func() activities.VisaResult {
@@ -161,7 +162,8 @@ func TestIssueVisaLongPassportNumber(t *testing.T) {
 	app := approvedApplication(t, store, k, "LONGPASS123456")
 	now := time.Now().UTC()
 	if _, err := env.ExecuteActivity(acts.IssueVisa, activities.IssueInput{
-		Status:   activities.StatusInput{ApplicationID: app.ID, Seq: 5, Status: "issued", Event: "issued", Actor: "system", At: now},
+		Status: activities.StatusInput{ApplicationID: app.ID, Seq: 5, Status: "issued", Event: "issued",
+			Actor: "system", At: now},
 		IssuedOn: now,
 	}); err != nil {
 		t.Fatal(err)

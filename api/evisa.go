@@ -239,7 +239,8 @@ func readSeal(c *gin.Context) ([]byte, bool) {
 			Detail: "the seal exceeds " + strconv.Itoa(MaxSealBody) + " bytes"})
 		return nil, false
 	case err != nil:
-		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the request body could not be read"})
+		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest,
+			Detail: "the request body could not be read"})
 		return nil, false
 	case len(raw) == 0:
 		validationProblem(c, "Invalid request", domain.FieldErrors{{Pointer: "", Code: "required",

@@ -76,7 +76,8 @@ const revocationColumns = `visa_number, application_id, reason_code, revoked_at,
 // RevokeVisa revokes a visa and appends "visa.revoked" to the audit trail in
 // the same transaction. Revoking a revoked visa changes nothing and returns
 // the first revocation with created false. ErrNotFound: no such visa.
-func (s *Store) RevokeVisa(ctx context.Context, number, reasonCode, actor string, at time.Time) (Revocation, bool, error) {
+func (s *Store) RevokeVisa(ctx context.Context, number, reasonCode, actor string,
+	at time.Time) (Revocation, bool, error) {
 	var (
 		rev     Revocation
 		created bool

@@ -44,7 +44,8 @@ func TestSealVerifyWithRevocations(t *testing.T) {
 	listed := []sealpki.RevocationEntry{{VisaNumber: "PK5Y-26-7K3M9Q2X-4", MRZVisaNumber: "7K3M9Q2X4",
 		RevokedAt: revokedAt, ReasonCode: "fraud_or_misrepresentation"}}
 
-	out, err := runSealCmd(t, nil, "verify", "--certs", f.certs, "--revocations", writeRevocations(t, f, listed, false), f.seal)
+	out, err := runSealCmd(t, nil, "verify", "--certs", f.certs,
+		"--revocations", writeRevocations(t, f, listed, false), f.seal)
 	if !errors.Is(err, errSealRevoked) {
 		t.Fatalf("revoked visa: error %v, want errSealRevoked (%v)", err, out)
 	}
@@ -55,7 +56,8 @@ func TestSealVerifyWithRevocations(t *testing.T) {
 
 	other := []sealpki.RevocationEntry{{VisaNumber: "PK5Y-26-AAAAAAAA-1", MRZVisaNumber: "AAAAAAAA1",
 		RevokedAt: revokedAt, ReasonCode: "holder_request"}}
-	out, err = runSealCmd(t, nil, "verify", "--certs", f.certs, "--revocations", writeRevocations(t, f, other, false), f.seal)
+	out, err = runSealCmd(t, nil, "verify", "--certs", f.certs,
+		"--revocations", writeRevocations(t, f, other, false), f.seal)
 	if err != nil || out["revoked"] != false {
 		t.Fatalf("visa not on the list: %v, %v", err, out)
 	}

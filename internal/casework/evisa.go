@@ -147,7 +147,8 @@ func (e *EVisas) PDF(ctx context.Context, id, chamberID string) ([]byte, error) 
 	return b.Bytes(), nil
 }
 
-func (e *EVisas) document(app db.Application, visa db.Visa, form domain.Application, ev *EVisa) (evisapdf.Document, error) {
+func (e *EVisas) document(app db.Application, visa db.Visa, form domain.Application,
+	ev *EVisa) (evisapdf.Document, error) {
 	seal, err := vds.Decode(ev.Seal)
 	if err != nil {
 		return evisapdf.Document{}, err

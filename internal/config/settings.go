@@ -139,14 +139,14 @@ var Settings = []Setting{
 	},
 	{
 		Env: "VISA_SEAL_RETIRED_CERTS", Flag: "seal-retired-certs",
-		Help: "comma-separated PEM files of earlier signer certificates, still published so their seals verify",
-		Doc:  "Add the old signer's certificate here when rotating ([evisa.md](evisa.md#rotating-the-document-signer)).",
+		Help:  "comma-separated PEM files of earlier signer certificates, still published so their seals verify",
+		Doc:   "Add the old signer's certificate here when rotating ([evisa.md](evisa.md#rotating-the-document-signer)).",
 		field: to(pathList, func(c *Config) *[]string { return &c.SealRetiredCerts }),
 	},
 	{
 		Env: "VISA_PUBLIC_URL", Flag: "public-url", Default: "http://127.0.0.1:8080",
-		Help: "public base URL of the API, for the check link printed as a QR code on e-visas",
-		Doc:  "The PDF links to `<public-url>/check`. Set it in production to the address travellers reach.",
+		Help:  "public base URL of the API, for the check link printed as a QR code on e-visas",
+		Doc:   "The PDF links to `<public-url>/check`. Set it in production to the address travellers reach.",
 		field: to(publicURL, func(c *Config) *string { return &c.PublicURL }),
 	},
 	{

@@ -45,7 +45,8 @@ func TestEVisaEndToEnd(t *testing.T) {
 	form := testenv.ValidApplication(domain.ProductBusiness2Y)
 	id, token := evisaSubmit(t, env, form)
 	env.WaitForStatus(id, token, "awaiting_review")
-	if r := env.Do("POST", "/v1/cases/"+id+"/decision", officer, map[string]string{"decision": "approve"}); r.Status != 200 {
+	approve := map[string]string{"decision": "approve"}
+	if r := env.Do("POST", "/v1/cases/"+id+"/decision", officer, approve); r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
 	view := evisaCase(t, env, id, token)
@@ -69,8 +70,9 @@ func TestEVisaEndToEnd(t *testing.T) {
 		pdf.Header.Get("Cache-Control") != "no-store" || !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) {
 		t.Fatalf("PDF: %d %v", pdf.Status, pdf.Header)
 	}
-	if r := env.Do("GET", "/v1/applications/"+id+"/evisa.pdf", officer, nil); r.Status != 200 || !bytes.Equal(r.Body, pdf.Body) {
-		t.Fatalf("officer's PDF: %d", r.Status)
+	staffPDF := env.Do("GET", "/v1/applications/"+id+"/evisa.pdf", officer, nil)
+	if staffPDF.Status != 200 || !bytes.Equal(staffPDF.Body, pdf.Body) {
+		t.Fatalf("officer's PDF: %d", staffPDF.Status)
 	}
 	if r := env.Do("GET", "/v1/applications/"+id+"/evisa.pdf", "", nil); r.Status != 401 {
 		t.Fatalf("PDF without a token: %d", r.Status)
