@@ -18,6 +18,7 @@ import (
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/internal/sealpki"
 )
 
 // Activities carries the dependencies of every activity.
@@ -35,6 +36,8 @@ type Activities struct {
 	STPEnabled bool
 	// OnSLAEvent is told of every escalation and breach (metrics).
 	OnSLAEvent func(event string)
+	// Seals signs issued visas' visible digital seals (see evisa.go).
+	Seals *sealpki.PKI
 
 	rows rowCache
 }
@@ -242,6 +245,9 @@ func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (domain.Visa,
 		},
 	})
 	if err != nil {
+		return domain.Visa{}, err
+	}
+	if err := a.sealVisa(ctx, app, form, visa, in.IssuedOn); err != nil {
 		return domain.Visa{}, err
 	}
 	return visa, nil

@@ -56,7 +56,7 @@ type ApplicationView struct {
 	SubmittedAt time.Time           `json:"submitted_at"`
 	UpdatedAt   time.Time           `json:"updated_at"`
 	Decision    *DecisionView       `json:"decision,omitempty"`
-	Visa        *domain.Visa        `json:"visa,omitempty"`
+	Visa        *VisaView           `json:"visa,omitempty"`
 	Ineligible  []ProblemField      `json:"ineligible_reasons,omitempty"`
 	Timeline    []TimelineView      `json:"timeline"`
 	Screening   *ScreeningView      `json:"screening,omitempty"`
@@ -109,6 +109,30 @@ func decisionView(d *domain.Decision, staff bool) *DecisionView {
 	return v
 }
 
+// VisaView is an issued visa with its e-visa (evisa.go): the signed seal
+// (base64), the MRZ it carries, and a revocation.
+type VisaView struct {
+	VisaNumber  string          `json:"visa_number"`
+	ValidFrom   string          `json:"valid_from"`
+	ValidUntil  string          `json:"valid_until"`
+	Entries     string          `json:"entries"`
+	MaxStayDays int             `json:"max_stay_days"`
+	Seal        string          `json:"seal,omitempty"`
+	MRZ         []string        `json:"mrz,omitempty"`
+	Revoked     bool            `json:"revoked"`
+	Revocation  *RevocationView `json:"revocation,omitempty"`
+}
+
+func visaView(v *domain.Visa, ev *casework.EVisa) *VisaView {
+	if v == nil {
+		return nil
+	}
+	out := &VisaView{VisaNumber: v.VisaNumber, ValidFrom: v.ValidFrom, ValidUntil: v.ValidUntil, Entries: v.Entries,
+		MaxStayDays: v.MaxStayDays}
+	addEVisa(out, ev)
+	return out
+}
+
 // TimelineView is one event of a case.
 type TimelineView struct {
 	At     time.Time     `json:"at"`
@@ -159,7 +183,8 @@ func (s *Server) getApplication(c *gin.Context) {
 func (s *Server) applicationView(cs casework.Case, staff bool) (ApplicationView, error) {
 	out := ApplicationView{
 		ID: cs.ID, Reference: cs.Reference, Product: cs.Product, Status: cs.Status, SubmittedAt: cs.SubmittedAt,
-		UpdatedAt: cs.UpdatedAt, Timeline: []TimelineView{}, Decision: decisionView(cs.Decision, staff), Visa: cs.Visa,
+		UpdatedAt: cs.UpdatedAt, Timeline: []TimelineView{}, Decision: decisionView(cs.Decision, staff),
+		Visa: visaView(cs.Visa, cs.EVisa),
 	}
 	for _, e := range cs.Ineligible {
 		out.Ineligible = append(out.Ineligible, ProblemField{Pointer: e.Pointer, Detail: e.Detail, Code: e.Code})
@@ -251,7 +276,7 @@ type CaseStateView struct {
 	Status       domain.Status  `json:"status"`
 	ScreeningHit bool           `json:"screening_hit"`
 	Decision     *DecisionView  `json:"decision,omitempty"`
-	Visa         *domain.Visa   `json:"visa,omitempty"`
+	Visa         *VisaView      `json:"visa,omitempty"`
 	UpdatedAt    time.Time      `json:"updated_at"`
 	Assignee     string         `json:"assignee,omitempty"`
 	// FirstDecision is the first of the two decisions a five-year visa needs.
@@ -262,7 +287,8 @@ type CaseStateView struct {
 // caseStateView is the state after an action; after an applicant's own,
 // staff details (screening, who holds or decided the case) stay with the staff.
 func caseStateView(cs casework.Case, staff bool) CaseStateView {
-	out := CaseStateView{ID: cs.ID, Product: cs.Product, Status: cs.Status, UpdatedAt: cs.UpdatedAt, Visa: cs.Visa,
+	out := CaseStateView{ID: cs.ID, Product: cs.Product, Status: cs.Status, UpdatedAt: cs.UpdatedAt,
+		Visa:     visaView(cs.Visa, cs.EVisa),
 		Decision: decisionView(cs.Decision, staff), InformationRequest: informationRequestView(cs.InformationRequest)}
 	if staff {
 		out.ScreeningHit, out.Assignee = cs.ScreeningHit, cs.Assignee

@@ -23,6 +23,7 @@ import (
 // Deps is what the API needs.
 type Deps struct {
 	Cases   *casework.Service
+	EVisas  *casework.EVisas // the e-visa routes (evisa.go)
 	Log     *slog.Logger
 	Metrics *Metrics // default: a fresh registry
 	Limits  RateLimit
@@ -93,6 +94,7 @@ func New(deps Deps) http.Handler {
 	v1.POST("/chambers/:id/batches", s.authenticate(noApplicant, chamber), s.ownChamber, s.submitBatch)
 	v1.GET("/batches/:id", s.authenticate(noApplicant, chamber), s.getBatch)
 	v1.GET("/batches/:id/report", s.authenticate(noApplicant, chamber), s.getBatchReport)
+	s.routeEVisa(r, v1)
 	return r
 }
 

@@ -117,11 +117,14 @@ func requireProductionKeys(cfg config.Config) error {
 // productionServices loads the configuration of `visad api` or `visad worker`,
 // checks the keys every production process must share, and connects.
 func productionServices(ctx context.Context, name string, args []string, stderr io.Writer) (*app.Services, *slog.Logger, error) {
-	cfg, _, err := config.Load(name, args)
+	cfg, fs, err := config.Load(name, args)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := requireProductionKeys(cfg); err != nil {
+		return nil, nil, err
+	}
+	if err := requireSealPKI(cfg, fs); err != nil {
 		return nil, nil, err
 	}
 	log := newLogger(stderr, cfg.LogLevel, false)

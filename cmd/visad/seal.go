@@ -19,12 +19,15 @@ import (
 
 const sealUsage = `Usage:
   visad seal decode [FILE|-]                 print a seal's fields as JSON (no verification)
-  visad seal verify [--certs FILE] [FILE|-]  verify a seal offline; JSON on stdout, exit 1 when not valid
+  visad seal verify [--certs FILE] [--revocations FILE] [FILE|-]
+                                             verify a seal offline; JSON on stdout, exit 1 when not valid
+                                             or, with a revocation list, revoked
 
 A seal is read from FILE or standard input as raw bytes, base64 or hex.
 --certs is a PEM file of CA and document signer certificates (as published at
 /.well-known/visad/seal-certificates); without it, the development PKI in
-VISA_DATA_DIR (default ./data) is used.
+VISA_DATA_DIR (default ./data) is used. --revocations is the signed revocation
+list saved with its headers: curl -si <api>/v1/seals/revocations > FILE.
 `
 
 // sealStdin is where "-" and a missing FILE read from (tests replace it).
@@ -42,9 +45,10 @@ func runSeal(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("visad seal "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, sealUsage) }
-	certsFile := ""
+	certsFile, revocationsFile := "", ""
 	if args[0] == "verify" {
 		fs.StringVar(&certsFile, "certs", "", "PEM file of CA and document signer certificates")
+		fs.StringVar(&revocationsFile, "revocations", "", "signed revocation list saved with curl -si")
 	}
 	if args[0] != "decode" && args[0] != "verify" {
 		fmt.Fprint(stderr, sealUsage)
@@ -78,8 +82,24 @@ func runSeal(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var list *sealpki.RevocationList
+	if revocationsFile != "" {
+		l, err := readRevocationList(revocationsFile, pemData)
+		if err != nil {
+			return err
+		}
+		list = &l
+	}
 	res, verr := verifier.Verify(raw)
 	out := verifyView{Valid: verr == nil, ErrorCode: vds.ErrorCode(verr)}
+	revoked := false
+	if list != nil {
+		var seal *vds.Seal
+		if res != nil {
+			seal = res.Seal
+		}
+		revoked = checkRevocations(&out, seal, *list, stderr)
+	}
 	if verr != nil {
 		out.Error = verr.Error()
 	}
@@ -97,6 +117,9 @@ func runSeal(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if verr != nil {
 		return errSealNotValid
+	}
+	if revoked {
+		return errSealRevoked
 	}
 	return nil
 }
@@ -183,6 +206,10 @@ type verifyView struct {
 	Error     string      `json:"error,omitempty"`
 	Signer    *signerView `json:"signer,omitempty"`
 	Seal      *sealView   `json:"seal,omitempty"`
+	// With --revocations: whether the list names the visa.
+	Revoked          *bool           `json:"revoked,omitempty"`
+	Revocation       *revocationView `json:"revocation,omitempty"`
+	RevocationsStale bool            `json:"revocations_stale,omitempty"`
 }
 
 func newSealView(s *vds.Seal) sealView {

@@ -23,6 +23,7 @@ import (
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/keys"
 	"github.com/visad/visad/internal/notify"
+	"github.com/visad/visad/internal/sealpki"
 	"github.com/visad/visad/workflows"
 )
 
@@ -118,6 +119,9 @@ type Services struct {
 	// Metrics is the process's Prometheus registry (served by the API at /metrics),
 	// including the Temporal SDK's client and worker metrics.
 	Metrics *api.Metrics
+	// Seals signs e-visa seals (worker); EVisas serves e-visas (API).
+	Seals  *sealpki.PKI
+	EVisas *casework.EVisas
 }
 
 // NewServices opens the store and keys and dials Temporal.
@@ -127,6 +131,11 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		return nil, err
 	}
 	k, err := LoadKeys(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	seals, err := LoadSealPKI(cfg, time.Now())
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -143,7 +152,13 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		EligibleNationalities: cfg.EligibleNationalities, Log: log, SLA: cfg.SLA(),
 	}
 	metrics.WatchCounts(cases.Counts)
-	return &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases}, nil
+	svc := &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases,
+		Seals: seals}
+	if svc.EVisas, err = casework.NewEVisas(cases, seals, cfg.PublicURL); err != nil {
+		svc.Close()
+		return nil, err
+	}
+	return svc, nil
 }
 
 // Close releases the services.
@@ -194,6 +209,7 @@ func (s *Services) NewWorker() (Workers, error) {
 	acts := &activities.Activities{
 		Store: s.Store, Keys: s.Keys, Watchlist: wl, EligibleNationalities: s.Config.EligibleNationalities,
 		Starter: s.Cases.Bulk(), SLA: s.Config.SLA(), STPEnabled: s.Config.STPEnabled, OnSLAEvent: s.Metrics.SLAEvent,
+		Seals: s.Seals,
 	}
 	var ws Workers
 	for _, lane := range []struct {
@@ -216,7 +232,7 @@ func (s *Services) Dispatcher() *notify.Dispatcher {
 
 // Handler builds the HTTP API handler.
 func (s *Services) Handler() http.Handler {
-	return api.New(api.Deps{Cases: s.Cases, Log: s.Log, Metrics: s.Metrics,
+	return api.New(api.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log, Metrics: s.Metrics,
 		Limits:         api.RateLimit{Rate: s.Config.RateLimitRPS, Burst: s.Config.RateLimitBurst, LookupPerMinute: s.Config.LookupsPerMinute},
 		TrustedProxies: s.Config.TrustedProxies})
 }

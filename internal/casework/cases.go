@@ -35,6 +35,7 @@ type Case struct {
 	ScreeningEntry string
 	Decision       *domain.Decision
 	Visa           *domain.Visa
+	EVisa          *EVisa // with Visa: its seal, MRZ and revocation (evisa.go)
 	Ineligible     []domain.FieldError
 	Timeline       []TimelineEntry
 	// SLA is the decision clock as of the read, while the case is open.
@@ -86,6 +87,9 @@ func (s *Service) Get(ctx context.Context, id string) (Case, error) {
 	c := caseFromRow(app, live, s.now())
 	if visa, err := s.Store.GetVisa(ctx, id); err == nil {
 		c.Visa = &visa
+		if c.EVisa, err = s.eVisa(ctx, id, visa); err != nil {
+			return Case{}, err
+		}
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return Case{}, err
 	}

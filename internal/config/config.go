@@ -47,6 +47,11 @@ type Config struct {
 	PayloadKeys           string
 	CodecAddr             string
 	CodecCORSOrigins      []string
+	SealCACert            string
+	SealSignerCert        string
+	SealSignerKey         string
+	SealRetiredCerts      []string
+	PublicURL             string
 }
 
 // Defaults is the configuration with every setting at its default, as if no
@@ -258,3 +263,8 @@ func (c Config) TemporalLogFile() string { return filepath.Join(c.DataDir, "temp
 
 // TemporalDatabaseFile is the embedded Temporal server's SQLite file.
 func (c Config) TemporalDatabaseFile() string { return filepath.Join(c.DataDir, "temporal.db") }
+
+// SealFiles reports whether the production seal PKI files are configured.
+func (c Config) SealFiles() bool {
+	return c.SealCACert != "" || c.SealSignerCert != "" || c.SealSignerKey != ""
+}

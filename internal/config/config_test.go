@@ -35,6 +35,7 @@ func TestDefaults(t *testing.T) {
 		STPEnabled: true, MailFrom: "visad <no-reply@visad.local>", RateLimitRPS: 20, RateLimitBurst: 40,
 		LookupsPerMinute: 10, CodecAddr: "127.0.0.1:8089",
 		CodecCORSOrigins: []string{"http://localhost:8233", "http://127.0.0.1:8233"},
+		PublicURL:        "http://127.0.0.1:8080",
 	}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", got, want)
@@ -63,6 +64,9 @@ var samples = map[string]string{
 	"VISA_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10", "VISA_METRICS_ADDR": ":9091", "VISA_CODEC_ADDR": ":8090",
 	"VISA_CODEC_CORS_ORIGIN": "http://localhost:8088/", "VISA_LOG_LEVEL": "DEBUG", "VISA_TEMPORAL_LOG_LEVEL": "off",
 	"VISA_SHUTDOWN_TIMEOUT": "5s",
+	"VISA_SEAL_CA_CERT":     "/etc/visad/seal/ca.pem", "VISA_SEAL_SIGNER_CERT": "/etc/visad/seal/signer.pem",
+	"VISA_SEAL_SIGNER_KEY": "/etc/visad/seal/signer-key.pem", "VISA_SEAL_RETIRED_CERTS": "/etc/visad/seal/old.pem",
+	"VISA_PUBLIC_URL": "https://visa.example.org/",
 }
 
 // Each row sets exactly one Config field, and every field has its row.
@@ -204,6 +208,12 @@ func TestParse(t *testing.T) {
 		{"VISA_SECRET_KEY", "abcd", nil, nil, "2 bytes"},
 		{"VISA_SECRET_KEY", "not a secret!", nil, nil, "neither hex nor base64"},
 		{"VISA_PAYLOAD_KEYS", "k1:abcd", nil, nil, `payload key "k1": want 32 bytes`},
+		{"VISA_SEAL_RETIRED_CERTS", "a.pem, ,b.pem", func(c Config) any { return c.SealRetiredCerts },
+			[]string{"a.pem", "b.pem"}, ""},
+		{"VISA_PUBLIC_URL", "https://visa.example.org/", func(c Config) any { return c.PublicURL },
+			"https://visa.example.org", ""},
+		{"VISA_PUBLIC_URL", "visa.example.org", nil, nil, "is not an http(s):// base URL"},
+		{"VISA_PUBLIC_URL", "https://visa.example.org/?x=1", nil, nil, "base URL"},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			isolate(t)

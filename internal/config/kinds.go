@@ -137,6 +137,21 @@ var (
 			return s, nil
 		})}
 
+	pathList = kind[[]string]{"comma-separated file paths", "paths", listOf(func(s string) (string, error) {
+		return s, nil
+	})}
+
+	publicURL = kind[string]{"an http(s):// URL without query, such as https://visa.example.org", "url",
+		func(s string) (string, error) {
+			s = strings.TrimRight(s, "/")
+			u, err := url.Parse(s)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" ||
+				u.Fragment != "" || u.User != nil {
+				return "", fmt.Errorf("%q is not an http(s):// base URL", s)
+			}
+			return s, nil
+		}}
+
 	mailAddress = kind[string]{"an e-mail address such as visad <no-reply@example.org>", "address",
 		func(s string) (string, error) {
 			if _, err := mail.ParseAddress(s); err != nil {

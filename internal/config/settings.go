@@ -117,6 +117,39 @@ var Settings = []Setting{
 		field: to(mailAddress, func(c *Config) *string { return &c.SupervisorEmail }),
 	},
 	{
+		Env: "VISA_SEAL_CA_CERT", Flag: "seal-ca-cert",
+		DocDefault: "`dev` and `worker`/`api` with a data directory: `<data-dir>/seal/`, generated on first use",
+		Help:       "PEM file of the country signing CA certificate that issues the e-visa seal signers",
+		Doc: "With `VISA_SEAL_SIGNER_CERT` and `VISA_SEAL_SIGNER_KEY`, the production seal PKI " +
+			"([evisa.md](evisa.md#the-pki)); set all three or none, the same on every `api` and `worker` process. " +
+			"Without them `api` and `worker` fall back to a development PKI in `VISA_DATA_DIR`, and only " +
+			"when that directory is set explicitly.",
+		field: to(filePath, func(c *Config) *string { return &c.SealCACert }),
+	},
+	{
+		Env: "VISA_SEAL_SIGNER_CERT", Flag: "seal-signer-cert",
+		Help:  "PEM file of the active document signer's certificate (signs new e-visa seals)",
+		field: to(filePath, func(c *Config) *string { return &c.SealSignerCert }),
+	},
+	{
+		Env: "VISA_SEAL_SIGNER_KEY", Flag: "seal-signer-key",
+		Help:  "PEM file (PKCS#8, mode 0600) of the active document signer's ECDSA private key",
+		Doc:   "A path, not the key: the file's content is never logged.",
+		field: to(filePath, func(c *Config) *string { return &c.SealSignerKey }),
+	},
+	{
+		Env: "VISA_SEAL_RETIRED_CERTS", Flag: "seal-retired-certs",
+		Help:  "comma-separated PEM files of earlier signer certificates, still published so their seals verify",
+		Doc:   "Add the old signer's certificate here when rotating ([evisa.md](evisa.md#rotating-the-document-signer)).",
+		field: to(pathList, func(c *Config) *[]string { return &c.SealRetiredCerts }),
+	},
+	{
+		Env: "VISA_PUBLIC_URL", Flag: "public-url", Default: "http://127.0.0.1:8080",
+		Help:  "public base URL of the API, for the check link printed as a QR code on e-visas",
+		Doc:   "The PDF links to `<public-url>/check`. Set it in production to the address travellers reach.",
+		field: to(publicURL, func(c *Config) *string { return &c.PublicURL }),
+	},
+	{
 		Env: "VISA_RATE_LIMIT_RPS", Flag: "rate-limit-rps", Default: "20",
 		Help:  "requests per second per client on /v1/… (0: no limit)",
 		field: to(perSecond, func(c *Config) *float64 { return &c.RateLimitRPS }),
@@ -192,6 +225,8 @@ var (
 	// working: the worker's activities and notification dispatcher (worker, dev).
 	working = []string{"VISA_WATCHLIST", "VISA_STP_ENABLED", "VISA_SMTP_URL", "VISA_MAIL_FROM", "VISA_SUPERVISOR_EMAIL"}
 	logging = []string{"VISA_LOG_LEVEL"}
+	// sealing: the e-visa seal PKI (api, worker, dev).
+	sealing = []string{"VISA_SEAL_CA_CERT", "VISA_SEAL_SIGNER_CERT", "VISA_SEAL_SIGNER_KEY", "VISA_SEAL_RETIRED_CERTS"}
 )
 
 // Command is a visad command and the settings it reads.
@@ -204,9 +239,10 @@ type Command struct {
 // reads only these, so a variable meant for another process (one shared
 // environment for the whole stack) cannot stop a command that ignores it.
 var Commands = []Command{
-	{"dev", join(storage, logging, services, serving, working, []string{"VISA_TEMPORAL_LOG_LEVEL"})},
-	{"api", join(storage, logging, services, serving)},
-	{"worker", join(storage, logging, services, working, []string{"VISA_METRICS_ADDR"})},
+	{"dev", join(storage, logging, services, serving, working, sealing,
+		[]string{"VISA_PUBLIC_URL", "VISA_TEMPORAL_LOG_LEVEL"})},
+	{"api", join(storage, logging, services, serving, sealing, []string{"VISA_PUBLIC_URL"})},
+	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"})},
 	{"migrate", storage},
 	{"users", storage},
 	{"chambers", join(storage, []string{"VISA_SECRET_KEY"})},

@@ -106,6 +106,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	release.want["officer"] = 403
 	getApp := appRoute("GET", "", nil, "applicant", "officer", "supervisor")
 	getApp.want["chamber"], getApp.want["other chamber"] = 404, 404 // chambers see only what they submitted
+	evisaPDF := appRoute("GET", "/evisa.pdf", nil, "applicant", "officer", "supervisor")
+	evisaPDF.want["chamber"], evisaPDF.want["other chamber"] = 404, 404
 	routes := []route{
 		{method: "GET", pattern: "/healthz", path: "/healthz", public: true},
 		{method: "GET", pattern: "/readyz", path: "/readyz", public: true},
@@ -126,6 +128,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		chamberRoute("POST", "/v1/chambers/:id/batches", "/v1/chambers/"+chamberID+"/batches", []byte("product\n"), "text/csv"),
 		chamberRoute("GET", "/v1/batches/:id", "/v1/batches/"+batch.BatchID, nil, ""),
 		chamberRoute("GET", "/v1/batches/:id/report", "/v1/batches/"+batch.BatchID+"/report", nil, ""),
+		// The e-visa: the PDF as the case view; revocation for supervisors; seals and certificates public.
+		evisaPDF,
+		staffRoute("POST", "/v1/visas/:number/revoke", "/v1/visas/PK2Y-26-ZZZZZZZZ-Z/revoke",
+			map[string]string{"reason_code": "maybe"}, "supervisor"),
+		{method: "POST", pattern: "/v1/seals/verify", path: "/v1/seals/verify",
+			body: map[string]string{"seal": "3A=="}, public: true},
+		{method: "GET", pattern: "/v1/seals/revocations", path: "/v1/seals/revocations", public: true},
+		{method: "GET", pattern: "/.well-known/visad/seal-certificates",
+			path: "/.well-known/visad/seal-certificates", public: true},
+		{method: "GET", pattern: "/check", path: "/check", public: true},
 	}
 
 	// Every route the server has must be in the matrix.
