@@ -23,6 +23,10 @@ const sealUsage = `Usage:
   visad seal verify [--certs FILE] [--revocations FILE] [--data-dir DIR] [FILE|-]
                                              verify a seal offline; JSON on stdout, exit 1 when not valid
                                              or, with a revocation list, revoked
+  visad seal init --out DIR --ca-key FILE [--rotate | --if-missing]
+                                             create the production seal PKI (CA certificate, document signer)
+                                             in DIR, the CA key in FILE outside DIR; --rotate issues a new
+                                             signer; prints the VISA_SEAL_* settings
 
 A seal is read from FILE or standard input as raw bytes, base64 or hex.
 --certs is a PEM file of CA and document signer certificates (as published at
@@ -38,17 +42,19 @@ var sealStdin io.Reader = os.Stdin
 // errSealNotValid makes `visad seal verify` exit non-zero after its JSON.
 var errSealNotValid = errors.New("seal is not valid")
 
-// runSeal is `visad seal decode|verify`.
+// runSeal is `visad seal decode|verify|init`.
 func runSeal(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, sealUsage)
-		return errors.New("usage: visad seal decode|verify")
+		return errors.New("usage: visad seal decode|verify|init")
 	}
 	switch args[0] {
 	case "decode":
 		return runSealDecode(args[1:], stdout, stderr)
 	case "verify":
 		return runSealVerify(args[1:], stdout, stderr)
+	case "init":
+		return runSealInit(args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, sealUsage)
 		return fmt.Errorf("unknown seal command %q", args[0])
