@@ -4,12 +4,14 @@ package visad_test
 // Docker engine on the development and CI machines, so the files are parsed
 // and checked against what visad needs: every service present, the visad
 // services built from the Dockerfile and started in the right order, and
-// every VISA_* variable one that internal/config reads.
+// every VISA_* variable one that internal/config reads, and one e-visa seal
+// PKI shared by every api and worker.
 
 import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/visad/visad/internal/config"
+	"github.com/visad/visad/internal/sealpki"
 )
 
 type composeFile struct {
@@ -34,6 +37,36 @@ type composeService struct {
 	DependsOn   any            `yaml:"depends_on"`
 	Healthcheck map[string]any `yaml:"healthcheck"`
 	Ports       []string       `yaml:"ports"`
+	Volumes     []any          `yaml:"volumes"`
+	Restart     string         `yaml:"restart"`
+}
+
+type composeMount struct {
+	source   string
+	readOnly bool
+}
+
+// mounts returns a service's volumes by their path in the container, from
+// the short ("src:dst[:ro]") or the long syntax.
+func (s composeService) mounts(t *testing.T) map[string]composeMount {
+	t.Helper()
+	out := map[string]composeMount{}
+	for _, v := range s.Volumes {
+		switch m := v.(type) {
+		case string:
+			parts := strings.Split(m, ":")
+			if len(parts) < 2 {
+				t.Fatalf("volume %q has no container path", m)
+			}
+			out[parts[1]] = composeMount{source: parts[0], readOnly: len(parts) > 2 && strings.Contains(parts[2], "ro")}
+		case map[string]any:
+			ro, _ := m["read_only"].(bool)
+			out[yamlString(m["target"])] = composeMount{source: yamlString(m["source"]), readOnly: ro}
+		default:
+			t.Fatalf("volume of unexpected shape %T", v)
+		}
+	}
+	return out
 }
 
 func loadCompose(t *testing.T) composeFile {
@@ -332,6 +365,105 @@ func TestComposeStartOrder(t *testing.T) {
 	}
 }
 
+// One seal PKI for the whole stack: a one-shot `visad seal init --if-missing`
+// writes it into a named volume, and every api and worker waits for it, mounts
+// that volume read-only and names the same files. The CA key goes to a volume
+// no server mounts. (Each container making its own PKI would leave the APIs
+// unable to verify what the workers signed.)
+func TestComposeSealPKIShared(t *testing.T) {
+	c := loadCompose(t)
+	var initName string
+	for name, s := range c.Services {
+		if strings.HasPrefix(words(s.Command), "seal init") {
+			if initName != "" {
+				t.Fatalf("two services run seal init: %s and %s", initName, name)
+			}
+			initName = name
+		}
+	}
+	if initName == "" {
+		t.Fatal("no service runs `visad seal init`")
+	}
+	init := c.Services[initName]
+	if init.Image != c.Services["visad-api-1"].Image {
+		t.Errorf("%s runs image %q, want the visad image %q", initName, init.Image, c.Services["visad-api-1"].Image)
+	}
+	if init.Restart == "always" || init.Restart == "unless-stopped" {
+		t.Errorf("%s is one-shot, but restart: %s never lets it complete", initName, init.Restart)
+	}
+	args := commandFlags(words(init.Command))
+	out, caKey := args["--out"], args["--ca-key"]
+	if _, ok := args["--if-missing"]; !ok || out == "" || caKey == "" {
+		t.Fatalf("%s: want seal init --if-missing --out DIR --ca-key FILE, have %q", initName, words(init.Command))
+	}
+	if _, ok := args["--rotate"]; ok {
+		t.Errorf("%s rotates the signer on every start", initName)
+	}
+	initMounts := init.mounts(t)
+	seal, caVolume := initMounts[out], initMounts[filepath.Dir(caKey)]
+	for what, m := range map[string]composeMount{out: seal, filepath.Dir(caKey): caVolume} {
+		if _, named := c.Volumes[m.source]; !named || m.readOnly {
+			t.Errorf("%s: %s must be a writable named volume, has %+v", initName, what, m)
+		}
+	}
+	if seal.source == caVolume.source {
+		t.Errorf("%s: the CA key shares volume %q with the files the servers mount", initName, seal.source)
+	}
+
+	files := sealpki.FilesIn(out)
+	want := map[string]string{"VISA_SEAL_CA_CERT": files.CACert, "VISA_SEAL_SIGNER_CERT": files.SignerCert,
+		"VISA_SEAL_SIGNER_KEY": files.SignerKey, "VISA_SEAL_RETIRED_CERTS": strings.Join(files.RetiredCerts, ",")}
+	for _, name := range appServices {
+		s := c.Services[name]
+		env := s.env(t)
+		for k, v := range want {
+			if env[k] != v {
+				t.Errorf("%s: %s=%q, want %q (the file %s writes)", name, k, env[k], v, initName)
+			}
+		}
+		if !strings.HasPrefix(withDefaults(env["VISA_PUBLIC_URL"]), "http") {
+			t.Errorf("%s: VISA_PUBLIC_URL=%q, want the URL travellers reach", name, env["VISA_PUBLIC_URL"])
+		}
+		if d := s.dependsOn(t); d[initName] != "service_completed_successfully" {
+			t.Errorf("%s must start after %s completed, has %v", name, initName, d)
+		}
+		mounts := s.mounts(t)
+		if m := mounts[out]; m.source != seal.source || !m.readOnly {
+			t.Errorf("%s must mount volume %q read-only at %s, has %+v", name, seal.source, out, m)
+		}
+	}
+	for name, s := range c.Services {
+		for target, m := range s.mounts(t) {
+			if m.source == caVolume.source && name != initName {
+				t.Errorf("%s mounts the CA key's volume at %s", name, target)
+			}
+		}
+	}
+}
+
+// withDefaults replaces each ${NAME:-default} with its default.
+func withDefaults(v string) string {
+	return regexp.MustCompile(`\$\{[A-Z0-9_]+:-([^}]*)\}`).ReplaceAllString(v, "$1")
+}
+
+// commandFlags maps each --flag of a command to the word after it ("" for a
+// flag followed by another flag or nothing).
+func commandFlags(command string) map[string]string {
+	out := map[string]string{}
+	f := strings.Fields(command)
+	for i, w := range f {
+		if !strings.HasPrefix(w, "--") {
+			continue
+		}
+		if i+1 < len(f) && !strings.HasPrefix(f[i+1], "--") {
+			out[w] = f[i+1]
+		} else {
+			out[w] = ""
+		}
+	}
+	return out
+}
+
 // `docker-compose config` (Debian's docker-compose package) validates the file
 // against the Compose schema when it is installed; nothing needs an engine.
 func TestComposeConfigValidates(t *testing.T) {
@@ -446,6 +578,12 @@ func TestDockerfile(t *testing.T) {
 	user, _, _ := strings.Cut(users[len(users)-1], ":")
 	if user == "root" || user == "0" || user == "" {
 		t.Errorf("the runtime stage runs as %q", users[len(users)-1])
+	}
+	for _, env := range instr(final.lines, "ENV") {
+		if strings.Contains(env, "VISA_DATA_DIR") {
+			t.Errorf("the image sets VISA_DATA_DIR (%s): every api and worker container would make a "+
+				"development seal PKI of its own instead of refusing to start without VISA_SEAL_*", env)
+		}
 	}
 	entry := instr(final.lines, "ENTRYPOINT")
 	if len(entry) == 0 || !strings.Contains(entry[0], "visad") {

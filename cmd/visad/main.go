@@ -32,6 +32,9 @@ Commands:
   sample-batch        write a realistic valid batch CSV: --rows N --chamber ID [--product] [--roster FILE]
   codec-server        decrypt Temporal payloads for the Temporal Web UI (supervisor/admin bearer token) on VISA_CODEC_ADDR
   audit verify        check the audit trail's hash chain; fails naming the first edited or deleted entry
+  seal decode         print an e-visa seal's fields as JSON, without verifying it
+  seal verify         verify an e-visa seal offline: --certs FILE (the published set) [--revocations FILE]
+  seal init           create the production seal PKI once: --out DIR --ca-key FILE [--rotate | --if-missing]
 
 Configuration comes from VISA_* environment variables; flags override them.
 Run "visad <command> -h" for the flags and settings of a command; docs/configuration.md lists them all.

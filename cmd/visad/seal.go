@@ -13,21 +13,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/sealpki"
 	"github.com/visad/visad/internal/vds"
 )
 
 const sealUsage = `Usage:
   visad seal decode [FILE|-]                 print a seal's fields as JSON (no verification)
-  visad seal verify [--certs FILE] [--revocations FILE] [FILE|-]
+  visad seal verify [--certs FILE] [--revocations FILE] [--data-dir DIR] [FILE|-]
                                              verify a seal offline; JSON on stdout, exit 1 when not valid
                                              or, with a revocation list, revoked
+  visad seal init --out DIR --ca-key FILE [--rotate | --if-missing]
+                                             create the production seal PKI (CA certificate, document signer)
+                                             in DIR, the CA key in FILE outside DIR; --rotate issues a new
+                                             signer; prints the VISA_SEAL_* settings
 
 A seal is read from FILE or standard input as raw bytes, base64 or hex.
 --certs is a PEM file of CA and document signer certificates (as published at
-/.well-known/visad/seal-certificates); without it, the development PKI in
-VISA_DATA_DIR (default ./data) is used. --revocations is the signed revocation
-list saved with its headers: curl -si <api>/v1/seals/revocations > FILE.
+/.well-known/visad/seal-certificates); without it, the development PKI in the
+data directory (--data-dir or VISA_DATA_DIR, default ./data) is used.
+--revocations is the signed revocation list saved with its headers:
+curl -si <api>/v1/seals/revocations > FILE.
 `
 
 // sealStdin is where "-" and a missing FILE read from (tests replace it).
@@ -36,45 +42,59 @@ var sealStdin io.Reader = os.Stdin
 // errSealNotValid makes `visad seal verify` exit non-zero after its JSON.
 var errSealNotValid = errors.New("seal is not valid")
 
-// runSeal is `visad seal decode|verify`.
+// runSeal is `visad seal decode|verify|init`.
 func runSeal(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, sealUsage)
-		return errors.New("usage: visad seal decode|verify")
+		return errors.New("usage: visad seal decode|verify|init")
 	}
-	fs := flag.NewFlagSet("visad seal "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, sealUsage) }
-	certsFile, revocationsFile := "", ""
-	if args[0] == "verify" {
-		fs.StringVar(&certsFile, "certs", "", "PEM file of CA and document signer certificates")
-		fs.StringVar(&revocationsFile, "revocations", "", "signed revocation list saved with curl -si")
-	}
-	if args[0] != "decode" && args[0] != "verify" {
+	switch args[0] {
+	case "decode":
+		return runSealDecode(args[1:], stdout, stderr)
+	case "verify":
+		return runSealVerify(args[1:], stdout, stderr)
+	case "init":
+		return runSealInit(args[1:], stdout, stderr)
+	default:
 		fmt.Fprint(stderr, sealUsage)
 		return fmt.Errorf("unknown seal command %q", args[0])
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+}
+
+// runSealDecode reads no settings: decoding needs no certificate.
+func runSealDecode(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("visad seal decode", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, sealUsage) }
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 1 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args()[1:])
-	}
-	raw, err := readSealInput(fs.Arg(0))
+	raw, err := sealArgument(fs)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if args[0] == "decode" {
-		s, err := vds.Decode(raw)
-		if err != nil {
-			return err
-		}
-		return enc.Encode(newSealView(s))
+	s, err := vds.Decode(raw)
+	if err != nil {
+		return err
 	}
+	return jsonEncoder(stdout).Encode(newSealView(s))
+}
 
-	pemData, err := readCertSet(certsFile)
+func runSealVerify(args []string, stdout, stderr io.Writer) error {
+	certsFile, revocationsFile := "", ""
+	cfg, fs, err := config.Load("seal verify", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&certsFile, "certs", "", "PEM file of CA and document signer certificates "+
+			"(default: the development PKI in the data directory)")
+		fs.StringVar(&revocationsFile, "revocations", "", "signed revocation list saved with curl -si")
+	})
+	if err != nil {
+		return err
+	}
+	raw, err := sealArgument(fs)
+	if err != nil {
+		return err
+	}
+	pemData, err := readCertSet(certsFile, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -112,7 +132,7 @@ func runSeal(_ context.Context, args []string, stdout, stderr io.Writer) error {
 				NotAfter: res.Signer.NotAfter.UTC().Format(time.RFC3339), Chained: res.Chained}
 		}
 	}
-	if err := enc.Encode(out); err != nil {
+	if err := jsonEncoder(stdout).Encode(out); err != nil {
 		return err
 	}
 	if verr != nil {
@@ -122,6 +142,20 @@ func runSeal(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return errSealRevoked
 	}
 	return nil
+}
+
+// sealArgument reads the seal named by the one optional argument.
+func sealArgument(fs *flag.FlagSet) ([]byte, error) {
+	if fs.NArg() > 1 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args()[1:])
+	}
+	return readSealInput(fs.Arg(0))
+}
+
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc
 }
 
 // readSealInput reads FILE or stdin and accepts raw bytes, base64 or hex.
@@ -152,13 +186,9 @@ func readSealInput(name string) ([]byte, error) {
 	return nil, errors.New("input is neither a raw seal (starting with 0xDC), nor hex, nor base64")
 }
 
-func readCertSet(certsFile string) ([]byte, error) {
+func readCertSet(certsFile, dataDir string) ([]byte, error) {
 	if certsFile != "" {
 		return os.ReadFile(certsFile)
-	}
-	dataDir := os.Getenv("VISA_DATA_DIR")
-	if dataDir == "" {
-		dataDir = "./data"
 	}
 	pemData, err := sealpki.ReadDevPublished(dataDir)
 	if err != nil {

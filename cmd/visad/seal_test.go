@@ -83,10 +83,17 @@ func TestSealVerifyCommand(t *testing.T) {
 		t.Errorf("visa = %v", visa)
 	}
 
-	// Base64 on stdin, and the development PKI found through VISA_DATA_DIR.
+	// Base64 on stdin, and the development PKI found through --data-dir or VISA_DATA_DIR.
+	b64 := []byte(base64.StdEncoding.EncodeToString(f.raw) + "\n")
+	if out, err := runSealCmd(t, b64, "verify", "--data-dir", f.dir); err != nil {
+		t.Errorf("base64 on stdin, --data-dir: %v (%v)", err, out)
+	}
 	t.Setenv("VISA_DATA_DIR", f.dir)
-	if out, err := runSealCmd(t, []byte(base64.StdEncoding.EncodeToString(f.raw)+"\n"), "verify"); err != nil {
-		t.Errorf("base64 on stdin: %v (%v)", err, out)
+	if out, err := runSealCmd(t, b64, "verify"); err != nil {
+		t.Errorf("base64 on stdin, VISA_DATA_DIR: %v (%v)", err, out)
+	}
+	if _, err := runSealCmd(t, b64, "verify", "--data-dir", t.TempDir()); err == nil {
+		t.Error("--data-dir without a development PKI: verified anyway (the flag is ignored)")
 	}
 
 	flipped := bytes.Clone(f.raw)

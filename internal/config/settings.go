@@ -139,8 +139,9 @@ var Settings = []Setting{
 	},
 	{
 		Env: "VISA_SEAL_RETIRED_CERTS", Flag: "seal-retired-certs",
-		Help:  "comma-separated PEM files of earlier signer certificates, still published so their seals verify",
-		Doc:   "Add the old signer's certificate here when rotating ([evisa.md](evisa.md#rotating-the-document-signer)).",
+		Help: "comma-separated PEM files of earlier signer certificates, still published so their seals verify",
+		Doc: "`visad seal init` writes `retired.pem` (a file without certificates is an empty list) and " +
+			"`--rotate` appends the old signer to it ([evisa.md](evisa.md#rotating-the-document-signer)).",
 		field: to(pathList, func(c *Config) *[]string { return &c.SealRetiredCerts }),
 	},
 	{
@@ -250,6 +251,7 @@ var Commands = []Command{
 	{"codec-server", join(storage, logging,
 		[]string{"VISA_PAYLOAD_KEYS", "VISA_CODEC_ADDR", "VISA_CODEC_CORS_ORIGIN", "VISA_SHUTDOWN_TIMEOUT"})},
 	{"audit", storage},
+	{"seal", []string{"VISA_DATA_DIR"}}, // verify without --certs: the development PKI's certificates
 }
 
 func join(groups ...[]string) []string {

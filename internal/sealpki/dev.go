@@ -139,8 +139,12 @@ func writeKey(path string, key *ecdsa.PrivateKey) error {
 	return writePEM(path, "PRIVATE KEY", der, 0o600)
 }
 
-// writePEM writes atomically: a crash leaves the old file or the new one.
 func writePEM(path, blockType string, der []byte, mode os.FileMode) error {
+	return writeFile(path, pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der}), mode)
+}
+
+// writeFile writes atomically: a crash leaves the old file or the new one.
+func writeFile(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return fmt.Errorf("sealpki: %w", err)
@@ -150,7 +154,7 @@ func writePEM(path, blockType string, der []byte, mode os.FileMode) error {
 		tmp.Close()
 		return fmt.Errorf("sealpki: %w", err)
 	}
-	if err := pem.Encode(tmp, &pem.Block{Type: blockType, Bytes: der}); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("sealpki: %w", err)
 	}

@@ -192,8 +192,10 @@ type Files struct {
 	CACert     string // the CA certificate
 	SignerCert string // the active signer's certificate
 	SignerKey  string // the active signer's PKCS#8 private key (mode 0600)
-	// RetiredCerts are files of earlier signer certificates (one or more PEM
-	// blocks each) that stay published so their seals keep verifying.
+	// RetiredCerts are files of earlier signer certificates (PEM blocks)
+	// that stay published so their seals keep verifying. A file with no PEM
+	// block at all is an empty list: `visad seal init` writes one before the
+	// first rotation, so the setting never has to change.
 	RetiredCerts []string
 }
 
@@ -213,7 +215,7 @@ func Load(f Files) (*PKI, error) {
 	}
 	var signers []*x509.Certificate
 	for _, name := range f.RetiredCerts {
-		certs, err := readCerts(name)
+		certs, err := readCertsOrNone(name)
 		if err != nil {
 			return nil, err
 		}
@@ -223,16 +225,28 @@ func Load(f Files) (*PKI, error) {
 }
 
 func readCerts(name string) ([]*x509.Certificate, error) {
+	certs, err := readCertsOrNone(name)
+	if err == nil && len(certs) == 0 {
+		err = fmt.Errorf("sealpki: %s holds no PEM certificate", name)
+	}
+	return certs, err
+}
+
+// readCertsOrNone reads the certificates of a PEM file; a file without any
+// PEM block gives none, one whose blocks hold no certificate is an error.
+func readCertsOrNone(name string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("sealpki: %w", err)
 	}
 	var certs []*x509.Certificate
+	blocks := 0
 	for rest := data; ; {
 		var block *pem.Block
 		if block, rest = pem.Decode(rest); block == nil {
 			break
 		}
+		blocks++
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
@@ -242,7 +256,7 @@ func readCerts(name string) ([]*x509.Certificate, error) {
 		}
 		certs = append(certs, c)
 	}
-	if len(certs) == 0 {
+	if blocks > 0 && len(certs) == 0 {
 		return nil, fmt.Errorf("sealpki: %s holds no PEM certificate", name)
 	}
 	return certs, nil

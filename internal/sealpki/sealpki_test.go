@@ -213,3 +213,32 @@ func TestReadDevPublished(t *testing.T) {
 		t.Errorf("published signers: %d and %d, want 2", len(v1.Signers()), len(v2.Signers()))
 	}
 }
+
+// A retired-certificates file with no PEM block is an empty list (written
+// before the first rotation); one whose blocks hold no certificate is refused.
+func TestLoadRetiredFiles(t *testing.T) {
+	dir := t.TempDir()
+	p, _ := EnsureDev(dir, t0)
+	seal := filepath.Join(dir, devDir)
+	ref := certRef(p.Active())
+	files := Files{CACert: filepath.Join(seal, caCertFile),
+		SignerCert: filepath.Join(seal, signerPrefix+ref+certSuffix),
+		SignerKey:  filepath.Join(seal, signerPrefix+ref+keySuffix)}
+
+	none := filepath.Join(dir, "retired.pem")
+	if err := os.WriteFile(none, []byte("# no signer retired yet\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files.RetiredCerts = []string{none}
+	if _, err := Load(files); err != nil {
+		t.Errorf("retired file without certificates: %v", err)
+	}
+	files.RetiredCerts = []string{files.SignerKey}
+	if _, err := Load(files); err == nil {
+		t.Error("Load accepted a key file as retired certificates")
+	}
+	files.RetiredCerts = []string{filepath.Join(dir, "missing.pem")}
+	if _, err := Load(files); err == nil {
+		t.Error("Load accepted a missing retired certificates file")
+	}
+}
