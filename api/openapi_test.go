@@ -235,6 +235,8 @@ func compareSchema(t *testing.T, where string, typ reflect.Type, s *openapi3.Sch
 		kind("boolean")
 	case typ.Kind() >= reflect.Int && typ.Kind() <= reflect.Uint64:
 		kind("integer")
+	case typ.Kind() == reflect.Float32 || typ.Kind() == reflect.Float64:
+		kind("number")
 	case typ.Kind() == reflect.Slice:
 		kind("array")
 		if s.Items == nil || s.Items.Value == nil {
