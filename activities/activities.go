@@ -34,7 +34,7 @@ type Activities struct {
 	// STPEnabled switches straight-through processing on.
 	STPEnabled bool
 	// OnSLAEvent is told of every escalation and breach (metrics).
-	OnSLAEvent func(event string)
+	OnSLAEvent func(event domain.Event)
 
 	rows rowCache
 }

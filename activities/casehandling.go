@@ -28,7 +28,7 @@ func (a *Activities) RecordSLAEvent(ctx context.Context, in SLAEventInput) error
 		return err
 	}
 	if a.OnSLAEvent != nil {
-		a.OnSLAEvent(string(in.Event))
+		a.OnSLAEvent(in.Event)
 	}
 	return nil
 }
