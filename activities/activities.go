@@ -35,7 +35,7 @@ type Activities struct {
 	// STPEnabled switches straight-through processing on.
 	STPEnabled bool
 	// OnSLAEvent is told of every escalation and breach (metrics).
-	OnSLAEvent func(event string)
+	OnSLAEvent func(event domain.Event)
 	// Seals signs issued visas' visible digital seals (see evisa.go).
 	Seals *sealpki.PKI
 
@@ -126,51 +126,37 @@ func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) 
 	return ValidateResult{Errors: errs}, nil
 }
 
-// checkRoster verifies a chamber membership the application relies on: always
-// for the five-year visa, and for a two-year visa whose only evidence is a
-// chamber recommendation the chamber did not itself submit.
+// checkRoster verifies the chamber membership the application relies on,
+// when domain.NeedsMembershipCheck says it must be verified.
 func (a *Activities) checkRoster(ctx context.Context, app db.Application, form domain.Application, today time.Time) (domain.FieldErrors, error) {
-	c := form.Chamber
-	if c == nil {
+	if !domain.NeedsMembershipCheck(form, app.EndorsedBy.String) {
 		return nil, nil
 	}
-	needed := form.Product == domain.ProductBusiness5YMulti ||
-		(form.Visit.Host == nil && app.EndorsedBy.String != c.ChamberID)
-	if !needed {
-		return nil, nil
-	}
-	return a.verifyMembership(ctx, form, today)
-}
-
-// verifyMembership checks the chamber membership a form claims against the
-// roster: the member exists, is active and within its validity on today, and
-// has the form's birth date and passport. It is the one place this rule lives:
-// validation reports its errors, straight-through processing needs none.
-func (a *Activities) verifyMembership(ctx context.Context, form domain.Application, today time.Time) (domain.FieldErrors, error) {
-	c := form.Chamber
-	member, err := a.Store.GetMember(ctx, c.ChamberID, c.MembershipNumber)
-	if errors.Is(err, db.ErrNotFound) {
-		return domain.FieldErrors{{Pointer: "/chamber/membership_number", Code: "not_a_member",
-			Detail: "the chamber's roster has no member with this membership number"}}, nil
-	}
+	entry, err := a.rosterEntry(ctx, *form.Chamber, form.Passport.Number)
 	if err != nil {
 		return nil, err
 	}
-	var errs domain.FieldErrors
-	validUntil, _ := domain.ParseDate(member.ValidUntil)
-	if member.Status != domain.MemberActive || validUntil.Before(today.UTC().Truncate(24*time.Hour)) {
-		errs = append(errs, domain.FieldError{Pointer: "/chamber/membership_number", Code: "membership_lapsed",
-			Detail: "the chamber membership is not active"})
+	return domain.CheckMembership(form, entry, today), nil
+}
+
+// rosterEntry reads what the chamber's roster says about the claimed member,
+// for domain.CheckMembership to judge; it compares the passport by its hash,
+// the only form of it the roster keeps.
+func (a *Activities) rosterEntry(ctx context.Context, claim domain.Chamber, passportNumber string) (domain.RosterEntry, error) {
+	member, err := a.Store.GetMember(ctx, claim.ChamberID, claim.MembershipNumber)
+	if errors.Is(err, db.ErrNotFound) {
+		return domain.RosterEntry{}, nil
 	}
-	if member.DateOfBirth != form.Applicant.DateOfBirth {
-		errs = append(errs, domain.FieldError{Pointer: "/applicant/date_of_birth", Code: "roster_mismatch",
-			Detail: "does not match the chamber's roster"})
+	if err != nil {
+		return domain.RosterEntry{}, err
 	}
-	if member.PassportHash != a.Keys.MemberPassportHash(form.Passport.Number) {
-		errs = append(errs, domain.FieldError{Pointer: "/passport/number", Code: "roster_mismatch",
-			Detail: "does not match the chamber's roster"})
-	}
-	return errs, nil
+	return domain.RosterEntry{
+		Found:           true,
+		Status:          member.Status,
+		ValidUntil:      member.ValidUntil,
+		DateOfBirth:     member.DateOfBirth,
+		PassportMatches: member.PassportHash == a.Keys.MemberPassportHash(passportNumber),
+	}, nil
 }
 
 // ScreenInput names the application to screen.

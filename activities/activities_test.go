@@ -73,6 +73,12 @@ func (h *harness) submit(p sample.Person, submittedAt time.Time) db.Application 
 	h.t.Helper()
 	form := domain.ApplicationFromRow(p.Row, "")
 	form.Chamber = nil // a single application's evidence is its host letter
+	return h.submitForm(form, submittedAt)
+}
+
+// submitForm stores a single application of the form, as the API would.
+func (h *harness) submitForm(form domain.Application, submittedAt time.Time) db.Application {
+	h.t.Helper()
 	form = domain.Normalize(form)
 	submitted++
 	id := fmt.Sprintf("app_%025d", submitted)
@@ -197,18 +203,66 @@ func TestValidateApplicationDuplicateCheck(t *testing.T) {
 	}
 }
 
+// ensureChamber creates the chamber and its account unless it exists.
+func (h *harness) ensureChamber(chamberID string) {
+	h.t.Helper()
+	ctx := context.Background()
+	if _, err := h.store.GetChamber(ctx, chamberID); err == nil {
+		return
+	}
+	now := time.Now().UnixMilli()
+	if err := h.store.CreateChamber(ctx, db.Chamber{ID: chamberID, Name: "Chamber " + chamberID, CreatedAtMS: now},
+		db.User{ID: "usr_" + chamberID, Name: "Chamber account", Role: "chamber",
+			TokenHash: "th-" + chamberID, CreatedAtMS: now}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// The validation activity checks the chamber membership a five-year
+// application claims against the roster, whose passports it can only compare
+// by their blind index.
+func TestValidateApplicationChecksTheRoster(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	submittedAt := time.Now().UTC()
+	ppl := sample.Generate(sample.Options{Rows: 3, Product: domain.ProductBusiness5YMulti, Seed: 900, Today: submittedAt})
+	h.ensureChamber("kcci")
+	var roster []db.Member
+	for i, p := range ppl[:2] {
+		m := p.Member
+		passport := m.PassportNumber
+		if i == 1 {
+			passport = ppl[2].Member.PassportNumber // the roster knows this member by another passport
+		}
+		roster = append(roster, db.Member{MembershipNumber: m.MembershipNumber, Surname: m.Surname,
+			GivenNames: m.GivenNames, DateOfBirth: m.DateOfBirth, Nationality: m.Nationality,
+			PassportHash: h.acts.Keys.MemberPassportHash(passport), Status: m.Status, ValidUntil: m.ValidUntil})
+	}
+	if _, _, err := h.store.UpsertMembers(ctx, "kcci", roster, submittedAt); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"", "/passport/number:roster_mismatch", "/chamber/membership_number:not_a_member"} {
+		app := h.submitForm(domain.ApplicationFromRow(ppl[i].Row, "kcci"), submittedAt)
+		var res activities.ValidateResult
+		if err := h.run(&res, h.acts.ValidateApplication, activities.ValidateInput{
+			ApplicationID: app.ID, SubmittedAt: submittedAt}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range res.Errors {
+			got = append(got, e.Pointer+":"+e.Code)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("applicant %d: errors %q, want %q", i, got, want)
+		}
+	}
+}
+
 // createBatch stores a chamber's batch of the people's rows, as the API does.
 func (h *harness) createBatch(chamberID, reference string, ppl []sample.Person) db.Batch {
 	h.t.Helper()
 	ctx := context.Background()
-	if _, err := h.store.GetChamber(ctx, chamberID); err != nil {
-		now := time.Now().UnixMilli()
-		if err := h.store.CreateChamber(ctx, db.Chamber{ID: chamberID, Name: "Chamber " + chamberID, CreatedAtMS: now},
-			db.User{ID: "usr_" + chamberID, Name: "Chamber account", Role: "chamber",
-				TokenHash: "th-" + chamberID, CreatedAtMS: now}); err != nil {
-			h.t.Fatal(err)
-		}
-	}
+	h.ensureChamber(chamberID)
 	var csvBuf bytes.Buffer
 	if err := sample.WriteBatchCSV(&csvBuf, ppl); err != nil {
 		h.t.Fatal(err)

@@ -28,7 +28,7 @@ func (a *Activities) RecordSLAEvent(ctx context.Context, in SLAEventInput) error
 		return err
 	}
 	if a.OnSLAEvent != nil {
-		a.OnSLAEvent(string(in.Event))
+		a.OnSLAEvent(in.Event)
 	}
 	return nil
 }
@@ -90,11 +90,11 @@ func (a *Activities) stpFacts(ctx context.Context, in STPInput, facts domain.STP
 	}
 	facts.Endorsed = app.EndorsedBy.Valid && app.EndorsedBy.String != ""
 	if !facts.Endorsed && form.Chamber != nil {
-		mismatches, err := a.verifyMembership(ctx, form, in.DecidedAt)
+		entry, err := a.rosterEntry(ctx, *form.Chamber, form.Passport.Number)
 		if err != nil {
 			return facts, err
 		}
-		facts.Endorsed = len(mismatches) == 0
+		facts.Endorsed = len(domain.CheckMembership(form, entry, in.DecidedAt)) == 0
 	}
 	facts.RecentRefusal, err = a.Store.RecentRefusal(ctx, app.PassportHash, domain.STPRefusalsSince(in.DecidedAt))
 	return facts, err

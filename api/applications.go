@@ -317,6 +317,10 @@ type CaseItem struct {
 	Assignee     string         `json:"assignee,omitempty"`
 }
 
+// escalatedParam is the queue's filter on escalated cases; it names a query
+// parameter, not the timeline event.
+const escalatedParam = "escalated" //vocabulary:ignore: a query parameter
+
 func (s *Server) listCases(c *gin.Context) {
 	var errs domain.FieldErrors
 	filter := casework.QueueFilter{Status: domain.Status(c.Query("status")), Product: domain.Product(c.Query("product")),
@@ -329,12 +333,12 @@ func (s *Server) listCases(c *gin.Context) {
 			errs = append(errs, queryError("product", "must be business_2y or business_5y_multi"))
 		}
 	}
-	switch c.Query("escalated") {
+	switch c.Query(escalatedParam) {
 	case "", "false":
 	case "true":
 		filter.EscalatedOnly = true
 	default:
-		errs = append(errs, queryError("escalated", "must be true or false"))
+		errs = append(errs, queryError(escalatedParam, "must be true or false"))
 	}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)

@@ -77,9 +77,11 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 // caller sends (a junk Authorization header per request must not buy a fresh bucket).
 func ipKey(c *gin.Context) string { return "ip:" + c.ClientIP() }
 
-// rateLimited limits every request by client address. Authenticated callers
-// are limited per account instead, after authentication (see authenticate),
-// so colleagues behind one office address do not share a bucket.
+// rateLimited limits a request without an Authorization header by client
+// address. One with a header is limited by authenticate instead: per account
+// (so colleagues behind one office address do not share a bucket), or by
+// address when the token is bad. A route that does not authenticate adds
+// anonymous, or any junk header would skip the limit.
 func rateLimited(l *limiter) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if l != nil && c.GetHeader("Authorization") == "" {
@@ -104,6 +106,17 @@ func (l *limiter) take(c *gin.Context, key string) bool {
 		return false
 	}
 	return true
+}
+
+// anonymous limits by address a request to a route that does not
+// authenticate, when rateLimited left it to authenticate (it has a header).
+func anonymous(l *limiter) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.GetHeader("Authorization") != "" && !l.take(c, ipKey(c)) {
+			return
+		}
+		c.Next()
+	}
 }
 
 // ipLimited limits by address only, whatever the request carries (the public status lookup).

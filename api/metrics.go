@@ -132,9 +132,9 @@ func (m *Metrics) Submitted(product domain.Product) {
 func (m *Metrics) Decided(outcome domain.Outcome) { m.decisions.WithLabelValues(string(outcome)).Inc() }
 
 // SLAEvent counts an escalation or a breach (other clock events are not counted).
-func (m *Metrics) SLAEvent(event string) {
-	if event == "escalated" || event == "sla_breached" {
-		m.sla.WithLabelValues(event).Inc()
+func (m *Metrics) SLAEvent(event domain.Event) {
+	if event == domain.EventEscalated || event == domain.EventSLABreached {
+		m.sla.WithLabelValues(string(event)).Inc()
 	}
 }
 

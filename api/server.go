@@ -73,7 +73,7 @@ func New(deps Deps) http.Handler {
 
 	// Probes and scrapers are not rate limited; the API is, per client.
 	v1 := r.Group("/v1", rateLimited(s.limits))
-	v1.POST("/applications", s.submitApplication)
+	v1.POST("/applications", anonymous(s.limits), s.submitApplication)
 	lookupPerMinute := deps.Limits.LookupPerMinute
 	if lookupPerMinute == 0 {
 		lookupPerMinute = 10

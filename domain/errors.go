@@ -29,6 +29,9 @@ const (
 	CodeMRZCheckDigit          = "mrz_check_digit"
 	CodeMRZMismatch            = "mrz_mismatch"
 	CodeOutOfRange             = "out_of_range"
+	CodeNotAMember             = "not_a_member"
+	CodeMembershipLapsed       = "membership_lapsed"
+	CodeRosterMismatch         = "roster_mismatch"
 )
 
 // FieldError is one problem with the submitted application, located by an

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // RosterColumns are the columns of a chamber's member roster.
@@ -118,3 +119,52 @@ func ValidateMember(m Member) FieldErrors {
 }
 
 var passportNumberPattern = regexp.MustCompile(`^[A-Z0-9]{6,20}$`)
+
+// NeedsMembershipCheck reports whether the chamber membership a form claims
+// must be verified on the roster: always for the five-year visa, and for a
+// two-year visa whose only evidence is a chamber recommendation the chamber
+// (endorsedBy, empty if none) did not itself submit.
+func NeedsMembershipCheck(form Application, endorsedBy string) bool {
+	c := form.Chamber
+	if c == nil {
+		return false
+	}
+	return form.Product == ProductBusiness5YMulti || (form.Visit.Host == nil && endorsedBy != c.ChamberID)
+}
+
+// RosterEntry is what a chamber's roster says about the member a form
+// claims to be. The caller reads it (the roster keeps only a hash of the
+// passport, so the caller also compares the passports); CheckMembership judges it.
+type RosterEntry struct {
+	Found           bool   // the roster has the form's membership number
+	Status          string // MemberActive | MemberLapsed
+	ValidUntil      string // YYYY-MM-DD
+	DateOfBirth     string // YYYY-MM-DD
+	PassportMatches bool   // the roster's passport is the form's
+}
+
+// CheckMembership checks the chamber membership a form claims against its
+// roster entry: the member exists, is active and within its validity on
+// today (UTC calendar date), and has the form's birth date and passport.
+// Validation reports these errors; straight-through processing needs none.
+func CheckMembership(form Application, entry RosterEntry, today time.Time) FieldErrors {
+	if !entry.Found {
+		return FieldErrors{{Pointer: "/chamber/membership_number", Code: CodeNotAMember,
+			Detail: "the chamber's roster has no member with this membership number"}}
+	}
+	var errs FieldErrors
+	validUntil, _ := ParseDate(entry.ValidUntil) // unreadable: the zero date, long lapsed
+	if entry.Status != MemberActive || validUntil.Before(today.UTC().Truncate(24*time.Hour)) {
+		errs = append(errs, FieldError{Pointer: "/chamber/membership_number", Code: CodeMembershipLapsed,
+			Detail: "the chamber membership is not active"})
+	}
+	if entry.DateOfBirth != form.Applicant.DateOfBirth {
+		errs = append(errs, FieldError{Pointer: "/applicant/date_of_birth", Code: CodeRosterMismatch,
+			Detail: "does not match the chamber's roster"})
+	}
+	if !entry.PassportMatches {
+		errs = append(errs, FieldError{Pointer: "/passport/number", Code: CodeRosterMismatch,
+			Detail: "does not match the chamber's roster"})
+	}
+	return errs
+}

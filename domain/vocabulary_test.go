@@ -13,20 +13,67 @@ import (
 )
 
 // vocabularyWords are the words only this package may spell: every status,
-// role and outcome. Elsewhere they are the constants above, so a renamed or
-// added word cannot be missed in one layer.
-func vocabularyWords() map[string]bool {
+// role, outcome, timeline event and product code. Elsewhere they are the
+// constants above, so a renamed or added word cannot be missed in one layer.
+func vocabularyWords(t *testing.T) map[string]bool {
+	t.Helper()
 	words := map[string]bool{}
 	for _, s := range AllStatuses {
 		words[string(s)] = true
 	}
-	for _, r := range []Role{RoleOfficer, RoleSupervisor, RoleAdmin, RoleChamber, RoleApplicant, RoleSystem} {
-		words[string(r)] = true
-	}
 	for _, o := range Outcomes {
 		words[string(o)] = true
 	}
+	for _, p := range Products() {
+		words[string(p.Code)] = true
+	}
+	for _, typ := range []string{"Role", "Event"} { // no list of all of them to range over
+		for _, w := range constantsOfType(t, typ) {
+			words[w] = true
+		}
+	}
 	return words
+}
+
+// constantsOfType returns the values of the string constants this package
+// declares with the named type, e.g. `RoleAdmin Role = "admin"`.
+func constantsOfType(t *testing.T, typeName string) []string {
+	t.Helper()
+	paths, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			spec, ok := n.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
+			if typ, ok := spec.Type.(*ast.Ident); !ok || typ.Name != typeName {
+				return true
+			}
+			for _, v := range spec.Values {
+				if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if s, err := strconv.Unquote(lit.Value); err == nil {
+						values = append(values, s)
+					}
+				}
+			}
+			return true
+		})
+	}
+	if len(values) == 0 {
+		t.Fatalf("no constants of type %s found", typeName)
+	}
+	return values
 }
 
 // vocabularyLiterals lists the string literals in the non-test Go files under
@@ -35,7 +82,7 @@ func vocabularyWords() map[string]bool {
 // may say why its word is not the vocabulary with a "//vocabulary:ignore" comment.
 func vocabularyLiterals(t *testing.T, root string) []string {
 	t.Helper()
-	words := vocabularyWords()
+	words := vocabularyWords(t)
 	domainDir, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
@@ -97,17 +144,19 @@ func vocabularyLiterals(t *testing.T, root string) []string {
 
 func TestNoVocabularyLiteralsOutsideDomain(t *testing.T) {
 	for _, f := range vocabularyLiterals(t, "..") {
-		t.Errorf("%s: use the domain constant (Status*, Role*, Outcome*) instead of the literal", f)
+		t.Errorf("%s: use the domain constant (Status*, Role*, Outcome*, Event*, Product*) instead of the literal", f)
 	}
 }
 
 // TestVocabularyLiteralsAreFound proves the check above can fail: a file
-// that spells a status and a role is caught, its struct tags are not.
+// that spells a status, a role, an event and a product is caught, its
+// struct tags are not.
 func TestVocabularyLiteralsAreFound(t *testing.T) {
 	dir := t.TempDir()
 	src := "package x\n\ntype T struct {\n\tS string `json:\"issued\"`\n}\n\n" +
 		"var status = \"awaiting_review\"\n\nfunc role() string { return \"supervisor\" }\n\nvar other = \"approved\"\n" +
-		"var flag = \"chamber\" //vocabulary:ignore: a flag's name\n"
+		"var flag = \"chamber\" //vocabulary:ignore: a flag's name\n" +
+		"var event, product = \"sla_breached\", \"business_5y_multi\"\n"
 	if err := os.WriteFile(filepath.Join(dir, "x.go"), []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +164,12 @@ func TestVocabularyLiteralsAreFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := vocabularyLiterals(t, dir)
-	if len(found) != 2 || !strings.Contains(found[0], `"awaiting_review"`) || !strings.Contains(found[1], `"supervisor"`) {
-		t.Errorf("found %q, want the status and the role literal of x.go only", found)
+	want := []string{`"awaiting_review"`, `"supervisor"`, `"sla_breached"`, `"business_5y_multi"`}
+	ok := len(found) == len(want)
+	for i := 0; ok && i < len(want); i++ {
+		ok = strings.Contains(found[i], want[i])
+	}
+	if !ok {
+		t.Errorf("found %q, want the literals %q of x.go only", found, want)
 	}
 }

@@ -372,7 +372,11 @@ var systemActor = domain.SystemActor.Name()
 // acts is a nil receiver used only to name activity methods.
 var acts *activities.Activities
 
-// readCtx is for activities that only read and compute: quick retries, bounded.
+// readCtx is for activities that only read and compute. Each attempt may take
+// 10 s; retries start at 0.5 s, back off to one a minute and never give up
+// (no attempt or schedule-to-close limit), so a case waits out a database
+// outage instead of failing. A missing application or an unknown product
+// fails at once: no retry can mend those.
 func readCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,

@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/visad/visad/domain"
 )
 
 // Config is every setting a visad process may need. Each field is set by one
@@ -249,7 +251,10 @@ var Variables = func() []string {
 
 // SLA maps product codes to their configured decision deadline.
 func (c Config) SLA() map[string]time.Duration {
-	return map[string]time.Duration{"business_2y": c.SLABusiness2Y, "business_5y_multi": c.SLABusiness5YMulti}
+	return map[string]time.Duration{
+		string(domain.ProductBusiness2Y):      c.SLABusiness2Y,
+		string(domain.ProductBusiness5YMulti): c.SLABusiness5YMulti,
+	}
 }
 
 // SecretFile is where dev mode keeps a generated secret when VISA_SECRET_KEY is unset.
