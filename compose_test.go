@@ -181,7 +181,8 @@ func checkImages(t *testing.T, c composeFile) {
 	}
 
 	temporal := c.Services["temporal"]
-	if !strings.HasPrefix(temporal.Image, "temporalio/server:") && !strings.HasPrefix(temporal.Image, "temporalio/auto-setup:") {
+	if !strings.HasPrefix(temporal.Image, "temporalio/server:") &&
+		!strings.HasPrefix(temporal.Image, "temporalio/auto-setup:") {
 		t.Errorf("temporal image %q, want an official temporalio/server or auto-setup image", temporal.Image)
 	}
 	tenv := temporal.env(t)
@@ -233,7 +234,8 @@ func TestComposeVisadServices(t *testing.T) {
 			continue
 		}
 		build, ok := s.Build.(map[string]any)
-		if !ok || yamlString(build["context"]) != "." || (build["dockerfile"] != nil && yamlString(build["dockerfile"]) != "Dockerfile") {
+		if !ok || yamlString(build["context"]) != "." ||
+			(build["dockerfile"] != nil && yamlString(build["dockerfile"]) != "Dockerfile") {
 			if yamlString(s.Build) != "." {
 				t.Errorf("%s must build from ./Dockerfile, has build %v", name, s.Build)
 			}
@@ -263,17 +265,25 @@ func TestComposeVisadServices(t *testing.T) {
 		if shared == nil {
 			shared = env
 		} else if !mapsEqual(shared, env) {
-			t.Errorf("%s: environment differs from the other visad services (they share one secret and database):\n%v\n%v", name, env, shared)
+			t.Errorf("%s: environment differs from the other visad services "+
+				"(they share one secret and database):\n%v\n%v", name, env, shared)
 		}
 	}
-	commands := map[string]string{"visad-migrate": "migrate", "visad-api-1": "api", "visad-api-2": "api", "visad-worker-1": "worker", "visad-worker-2": "worker"}
+	commands := map[string]string{
+		"visad-migrate":  "migrate",
+		"visad-api-1":    "api",
+		"visad-api-2":    "api",
+		"visad-worker-1": "worker",
+		"visad-worker-2": "worker",
+	}
 	for name, cmd := range commands {
 		if got := words(c.Services[name].Command); got != cmd {
 			t.Errorf("%s runs %q, want %q", name, got, cmd)
 		}
 	}
 	p1, p2 := c.Services["visad-api-1"].Ports, c.Services["visad-api-2"].Ports
-	if len(p1) != 1 || len(p2) != 1 || hostPort(p1[0]) == hostPort(p2[0]) || !strings.HasSuffix(p1[0], ":8080") || !strings.HasSuffix(p2[0], ":8080") {
+	if len(p1) != 1 || len(p2) != 1 || hostPort(p1[0]) == hostPort(p2[0]) || !strings.HasSuffix(p1[0], ":8080") ||
+		!strings.HasSuffix(p2[0], ":8080") {
 		t.Errorf("the two APIs need different host ports onto 8080: %v %v", p1, p2)
 	}
 }
@@ -472,7 +482,11 @@ func TestComposeConfigValidates(t *testing.T) {
 		t.Skip("docker-compose is not installed (apt-get install docker-compose)")
 	}
 	cmd := exec.Command(bin, "-f", "docker-compose.yml", "config", "-q")
-	cmd.Env = append(os.Environ(), "VISA_SECRET_KEY="+strings.Repeat("ab", 32), "VISA_PAYLOAD_KEYS=k1:"+strings.Repeat("cd", 32))
+	cmd.Env = append(
+		os.Environ(),
+		"VISA_SECRET_KEY="+strings.Repeat("ab", 32),
+		"VISA_PAYLOAD_KEYS=k1:"+strings.Repeat("cd", 32),
+	)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("docker-compose config: %v\n%s", err, out)
 	}
@@ -559,7 +573,8 @@ func TestDockerfile(t *testing.T) {
 	}
 
 	final := stages[len(stages)-1]
-	if !strings.HasPrefix(final.from, "gcr.io/distroless/") && !(strings.HasPrefix(final.from, "debian:") && strings.Contains(final.from, "slim")) {
+	if !strings.HasPrefix(final.from, "gcr.io/distroless/") &&
+		!(strings.HasPrefix(final.from, "debian:") && strings.Contains(final.from, "slim")) {
 		t.Errorf("runtime stage FROM %s, want distroless or debian slim", final.from)
 	}
 	copied := false

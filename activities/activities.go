@@ -103,7 +103,11 @@ func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) 
 	if err != nil {
 		return ValidateResult{}, err
 	}
-	policy := domain.Policy{Today: in.SubmittedAt, EligibleNationalities: a.EligibleNationalities, EndorsingChamber: app.EndorsedBy.String}
+	policy := domain.Policy{
+		Today:                 in.SubmittedAt,
+		EligibleNationalities: a.EligibleNationalities,
+		EndorsingChamber:      app.EndorsedBy.String,
+	}
 	errs := domain.Validate(form, policy)
 	if len(errs) == 0 {
 		rosterErrs, err := a.checkRoster(ctx, app, form, in.SubmittedAt)
@@ -128,7 +132,12 @@ func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) 
 
 // checkRoster verifies the chamber membership the application relies on,
 // when domain.NeedsMembershipCheck says it must be verified.
-func (a *Activities) checkRoster(ctx context.Context, app db.Application, form domain.Application, today time.Time) (domain.FieldErrors, error) {
+func (a *Activities) checkRoster(
+	ctx context.Context,
+	app db.Application,
+	form domain.Application,
+	today time.Time,
+) (domain.FieldErrors, error) {
 	if !domain.NeedsMembershipCheck(form, app.EndorsedBy.String) {
 		return nil, nil
 	}
@@ -142,7 +151,11 @@ func (a *Activities) checkRoster(ctx context.Context, app db.Application, form d
 // rosterEntry reads what the chamber's roster says about the claimed member,
 // for domain.CheckMembership to judge; it compares the passport by its hash,
 // the only form of it the roster keeps.
-func (a *Activities) rosterEntry(ctx context.Context, claim domain.Chamber, passportNumber string) (domain.RosterEntry, error) {
+func (a *Activities) rosterEntry(
+	ctx context.Context,
+	claim domain.Chamber,
+	passportNumber string,
+) (domain.RosterEntry, error) {
 	member, err := a.Store.GetMember(ctx, claim.ChamberID, claim.MembershipNumber)
 	if errors.Is(err, db.ErrNotFound) {
 		return domain.RosterEntry{}, nil
@@ -243,14 +256,22 @@ func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (domain.Visa,
 func (a *Activities) load(ctx context.Context, id string) (db.Application, domain.Application, error) {
 	app, err := a.Store.GetApplication(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
-		return db.Application{}, domain.Application{}, temporal.NewNonRetryableApplicationError("application not found", ErrTypeApplicationMissing, nil)
+		return db.Application{}, domain.Application{}, temporal.NewNonRetryableApplicationError(
+			"application not found",
+			ErrTypeApplicationMissing,
+			nil,
+		)
 	}
 	if err != nil {
 		return db.Application{}, domain.Application{}, err
 	}
 	form, err := a.Keys.OpenForm(app.ID, app.FormSealed)
 	if err != nil {
-		return db.Application{}, domain.Application{}, temporal.NewNonRetryableApplicationError("application form cannot be read", ErrTypeApplicationMissing, err)
+		return db.Application{}, domain.Application{}, temporal.NewNonRetryableApplicationError(
+			"application form cannot be read",
+			ErrTypeApplicationMissing,
+			err,
+		)
 	}
 	return app, form, nil
 }

@@ -152,7 +152,12 @@ func TestIssueVisaReturnsTheSameVisaUnderRetry(t *testing.T) {
 func TestIssueVisaOfAMissingApplicationIsNotRetried(t *testing.T) {
 	h := newHarness(t)
 	in := activities.IssueInput{
-		Status:   activities.StatusInput{ApplicationID: "app_missing", Seq: 5, Status: domain.StatusIssued, Event: domain.EventIssued},
+		Status: activities.StatusInput{
+			ApplicationID: "app_missing",
+			Seq:           5,
+			Status:        domain.StatusIssued,
+			Event:         domain.EventIssued,
+		},
 		IssuedOn: time.Now(),
 	}
 	err := h.run(nil, h.acts.IssueVisa, in)

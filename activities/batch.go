@@ -22,7 +22,12 @@ import (
 // WorkflowStarter starts an application's workflow, idempotently, and
 // records a page of started workflows in the read model.
 type WorkflowStarter interface {
-	StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time, startDelay time.Duration) error
+	StartApplicationWorkflow(
+		ctx context.Context,
+		applicationID, product string,
+		submittedAt time.Time,
+		startDelay time.Duration,
+	) error
 	MarkStarted(ctx context.Context, applicationIDs []string) error
 }
 
@@ -67,7 +72,11 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 		return BatchPageResult{}, err
 	}
 	end := min(in.FromRow+in.Rows, len(rows))
-	policy := domain.Policy{Today: batch.CreatedAt(), EligibleNationalities: a.EligibleNationalities, EndorsingChamber: batch.ChamberID}
+	policy := domain.Policy{
+		Today:                 batch.CreatedAt(),
+		EligibleNationalities: a.EligibleNationalities,
+		EndorsingChamber:      batch.ChamberID,
+	}
 	inputs := make([]db.BatchRowInput, 0, end-in.FromRow)
 	invalid := 0
 	for _, row := range rows[in.FromRow:end] {
@@ -98,7 +107,10 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 	out := BatchPageResult{NextRow: end, Done: end >= len(rows), Invalid: invalid, TotalRows: len(rows)}
 	for _, r := range results {
 		if r.ApplicationID != "" && !r.Started {
-			out.ToStart = append(out.ToStart, ApplicationRef{ID: r.ApplicationID, Product: r.Product, SubmittedAt: time.UnixMilli(r.SubmittedAtMS).UTC()})
+			out.ToStart = append(
+				out.ToStart,
+				ApplicationRef{ID: r.ApplicationID, Product: r.Product, SubmittedAt: time.UnixMilli(r.SubmittedAtMS).UTC()},
+			)
 		}
 	}
 	return out, nil
@@ -193,11 +205,19 @@ func (a *Activities) batchRows(ctx context.Context, batchID string) (db.Batch, [
 	}
 	plain, err := a.Keys.Open(batch.RowsSealed, batch.ID)
 	if err != nil {
-		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError("batch rows cannot be read", ErrTypeApplicationMissing, nil)
+		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError(
+			"batch rows cannot be read",
+			ErrTypeApplicationMissing,
+			nil,
+		)
 	}
 	rows, err := domain.DecodeBatchUpload(plain)
 	if err != nil {
-		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError("batch rows are corrupt", ErrTypeApplicationMissing, nil)
+		return db.Batch{}, nil, temporal.NewNonRetryableApplicationError(
+			"batch rows are corrupt",
+			ErrTypeApplicationMissing,
+			nil,
+		)
 	}
 	a.rowCache().put(batchID, rows)
 	return batch, rows, nil

@@ -24,7 +24,13 @@ type SubmitResponse struct {
 func (s *Server) submitApplication(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
 	if len(key) > 255 {
-		validationProblem(c, "Invalid request", domain.FieldErrors{{Pointer: "/headers/Idempotency-Key", Code: "too_long", Detail: "must be at most 255 characters"}})
+		validationProblem(
+			c,
+			"Invalid request",
+			domain.FieldErrors{
+				{Pointer: "/headers/Idempotency-Key", Code: "too_long", Detail: "must be at most 255 characters"},
+			},
+		)
 		return
 	}
 	var form domain.Application

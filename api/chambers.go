@@ -77,7 +77,10 @@ func readUpload(c *gin.Context) (body []byte, isCSV bool, ok bool) {
 		return nil, false, false
 	}
 	if err != nil {
-		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the request body could not be read"})
+		writeProblem(
+			c,
+			Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the request body could not be read"},
+		)
 		return nil, false, false
 	}
 	return body, isCSV, true
@@ -90,7 +93,12 @@ func formatProblem(c *gin.Context, err error) {
 		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the upload cannot be read"})
 		return
 	}
-	p := Problem{Type: typeBatchFormat, Title: "Unreadable upload", Status: http.StatusUnprocessableEntity, Detail: fe.Message}
+	p := Problem{
+		Type:   typeBatchFormat,
+		Title:  "Unreadable upload",
+		Status: http.StatusUnprocessableEntity,
+		Detail: fe.Message,
+	}
 	switch fe.Code {
 	case "too_many_rows":
 		p.Type, p.Status, p.Title = typeTooLarge, http.StatusRequestEntityTooLarge, "Too many rows"
@@ -212,7 +220,8 @@ func (s *Server) submitBatch(c *gin.Context) {
 			// The object form carries the reference as a field: {"batch_reference": "…", "rows": [...]}.
 			var jb jsonBatch
 			if json.Unmarshal(trimmed, &jb) != nil || jb.Rows == nil {
-				formatProblem(c, &domain.BatchFormatError{Code: "bad_json", Message: `a JSON batch is an array of rows, or {"batch_reference": "…", "rows": [...]}`})
+				formatProblem(c, &domain.BatchFormatError{Code: "bad_json",
+					Message: `a JSON batch is an array of rows, or {"batch_reference": "…", "rows": [...]}`})
 				return
 			}
 			if reference == "" {
@@ -231,7 +240,8 @@ func (s *Server) submitBatch(c *gin.Context) {
 	reference = strings.TrimSpace(reference)
 	if reference == "" || len(reference) > 100 {
 		validationProblem(c, "Invalid batch", domain.FieldErrors{{Pointer: "/batch_reference", Code: domain.CodeRequired,
-			Detail: "a batch_reference (Idempotency-Key header, batch_reference query parameter or field) of at most 100 characters is required"}})
+			Detail: "a batch_reference (Idempotency-Key header, batch_reference query parameter or field) " +
+				"of at most 100 characters is required"}})
 		return
 	}
 	batch, _, err := s.deps.Cases.SubmitBatch(c.Request.Context(), c.Param("id"), reference, format, raw, rows)

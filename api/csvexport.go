@@ -19,7 +19,14 @@ func writeBatchReportCSV(out io.Writer, rows []ReportRow) error {
 		for _, e := range r.Errors {
 			errs = append(errs, strings.TrimPrefix(e.Pointer, "/")+": "+e.Code)
 		}
-		cells := []string{strconv.Itoa(r.Row), r.Outcome, r.ApplicationID, r.Reference, string(r.Status), strings.Join(errs, "; ")}
+		cells := []string{
+			strconv.Itoa(r.Row),
+			r.Outcome,
+			r.ApplicationID,
+			r.Reference,
+			string(r.Status),
+			strings.Join(errs, "; "),
+		}
 		for i := range cells {
 			cells[i] = domain.SpreadsheetSafe(cells[i])
 		}

@@ -46,11 +46,17 @@ func decodeJSON(c *gin.Context, dst any) bool {
 		return false
 	}
 	if err != nil {
-		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the request body could not be read"})
+		writeProblem(
+			c,
+			Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the request body could not be read"},
+		)
 		return false
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the request body is empty; send a JSON object"})
+		writeProblem(
+			c,
+			Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the request body is empty; send a JSON object"},
+		)
 		return false
 	}
 
@@ -68,11 +74,18 @@ func decodeJSON(c *gin.Context, dst any) bool {
 		return false
 	}
 	if dec.More() || trailingData(dec) {
-		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "unexpected data after the JSON document"})
+		writeProblem(
+			c,
+			Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "unexpected data after the JSON document"},
+		)
 		return false
 	}
 	if _, ok := generic.(map[string]any); !ok {
-		validationProblem(c, "Invalid request", domain.FieldErrors{{Pointer: "", Code: "type", Detail: "the body must be a JSON object"}})
+		validationProblem(
+			c,
+			"Invalid request",
+			domain.FieldErrors{{Pointer: "", Code: "type", Detail: "the body must be a JSON object"}},
+		)
 		return false
 	}
 	var unknown domain.FieldErrors
@@ -94,7 +107,14 @@ func decodeJSON(c *gin.Context, dst any) bool {
 			}})
 			return false
 		}
-		writeProblem(c, Problem{Type: typeMalformed, Status: http.StatusBadRequest, Detail: "the JSON body does not match the expected shape"})
+		writeProblem(
+			c,
+			Problem{
+				Type:   typeMalformed,
+				Status: http.StatusBadRequest,
+				Detail: "the JSON body does not match the expected shape",
+			},
+		)
 		return false
 	}
 	return true

@@ -25,8 +25,10 @@ func TestDecodeJSONRefusesNonUTF8(t *testing.T) {
 	}{
 		{"Latin-1 bytes", "application/json", []byte("{\"name\": \"M\xfcller\"}"), http.StatusBadRequest},
 		{"Latin-1 bytes in a key", "application/json", []byte("{\"n\xe4me\": \"x\"}"), http.StatusBadRequest},
-		{"declared Latin-1", "application/json; charset=iso-8859-1", []byte(`{"name": "Muller"}`), http.StatusUnsupportedMediaType},
-		{"declared UTF-16", "application/json; charset=utf-16", []byte(`{"name": "Muller"}`), http.StatusUnsupportedMediaType},
+		{"declared Latin-1", "application/json; charset=iso-8859-1", []byte(`{"name": "Muller"}`),
+			http.StatusUnsupportedMediaType},
+		{"declared UTF-16", "application/json; charset=utf-16", []byte(`{"name": "Muller"}`),
+			http.StatusUnsupportedMediaType},
 		{"declared utf-8 is fine", "application/json; charset=UTF-8", []byte(`{"name": "Müller"}`), 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,9 @@ import (
 // it or answers a well-formed RFC 9457 problem with a 4xx status; it never
 // panics and never answers 5xx.
 func FuzzDecodeJSON(f *testing.F) {
-	valid, _ := json.Marshal(domain.Application{Product: "business_2y", Passport: domain.Passport{MRZ: []string{"a", "b"}}})
+	valid, _ := json.Marshal(
+		domain.Application{Product: "business_2y", Passport: domain.Passport{MRZ: []string{"a", "b"}}},
+	)
 	for _, seed := range []string{
 		string(valid), `{}`, `[]`, `{"product": 42}`, `{"applicant": {"surname": ["x"]}}`, `{"Product": "x"}`,
 		`{"a": 1}`, `{"passport": {"mrz": [1, 2]}}`, `{} {}`, `{"product": "`, "\x00", `null`, `"text"`,

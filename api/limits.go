@@ -159,7 +159,10 @@ func (s *Server) statusLookup(c *gin.Context) {
 		errs = append(errs, domain.FieldError{Pointer: "/passport_number", Code: "required", Detail: "is required"})
 	}
 	if _, ok := domain.ParseDate(body.DateOfBirth); !ok {
-		errs = append(errs, domain.FieldError{Pointer: "/date_of_birth", Code: "invalid_date", Detail: "must be a date YYYY-MM-DD"})
+		errs = append(
+			errs,
+			domain.FieldError{Pointer: "/date_of_birth", Code: "invalid_date", Detail: "must be a date YYYY-MM-DD"},
+		)
 	}
 	if len(errs) > 0 {
 		validationProblem(c, "Invalid lookup", errs)

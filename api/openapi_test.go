@@ -127,7 +127,11 @@ func TestSpecEnumsMatchTheCode(t *testing.T) {
 	check("Product", enumOf(t, doc, "Product"), products)
 	check("Status", enumOf(t, doc, "Status"), words(domain.AllStatuses))
 	check("RefusalReason", enumOf(t, doc, "RefusalReason"), words(domain.RefusalReasons))
-	check("visit.purpose", enumValues(doc.Components.Schemas["Visit"].Value.Properties["purpose"].Value), domain.VisitPurposes)
+	check(
+		"visit.purpose",
+		enumValues(doc.Components.Schemas["Visit"].Value.Properties["purpose"].Value),
+		domain.VisitPurposes,
+	)
 
 	var columns []string
 	for name := range doc.Components.Schemas["BatchRow"].Value.Properties {

@@ -63,7 +63,10 @@ func New(deps Deps) http.Handler {
 		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such resource"})
 	})
 	r.NoMethod(func(c *gin.Context) {
-		writeProblem(c, Problem{Type: typeNotAllowed, Status: http.StatusMethodNotAllowed, Detail: "this method is not allowed here"})
+		writeProblem(
+			c,
+			Problem{Type: typeNotAllowed, Status: http.StatusMethodNotAllowed, Detail: "this method is not allowed here"},
+		)
 	})
 
 	r.GET("/healthz", s.healthz)
@@ -127,8 +130,19 @@ func (s *Server) requestID(c *gin.Context) {
 func (s *Server) recover(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("panic in handler", "route", c.FullPath(), "request_id", c.GetString(ctxRequestID), "panic", fmt.Sprint(r))
-			writeProblem(c, Problem{Type: typeInternal, Status: http.StatusInternalServerError, Detail: "an internal error occurred"})
+			s.log.Error(
+				"panic in handler",
+				"route",
+				c.FullPath(),
+				"request_id",
+				c.GetString(ctxRequestID),
+				"panic",
+				fmt.Sprint(r),
+			)
+			writeProblem(
+				c,
+				Problem{Type: typeInternal, Status: http.StatusInternalServerError, Detail: "an internal error occurred"},
+			)
 		}
 	}()
 	c.Next()
@@ -206,13 +220,19 @@ func (s *Server) authenticate(applicants bool, roles ...domain.Role) gin.Handler
 		token = strings.TrimSpace(token)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 256 {
 			if s.limits.take(c, ipKey(c)) {
-				writeProblem(c, Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "a bearer token is required"})
+				writeProblem(
+					c,
+					Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "a bearer token is required"},
+				)
 			}
 			return
 		}
 		if strings.HasPrefix(token, "vat_") {
 			if !applicants {
-				writeProblem(c, Problem{Type: typeForbidden, Status: http.StatusForbidden, Detail: "applicants cannot use this endpoint"})
+				writeProblem(
+					c,
+					Problem{Type: typeForbidden, Status: http.StatusForbidden, Detail: "applicants cannot use this endpoint"},
+				)
 				return
 			}
 			id := c.Param("id")
@@ -253,7 +273,10 @@ func (s *Server) authenticate(applicants bool, roles ...domain.Role) gin.Handler
 			c.Next()
 			return
 		}
-		writeProblem(c, Problem{Type: typeForbidden, Status: http.StatusForbidden, Detail: "your role may not use this endpoint"})
+		writeProblem(
+			c,
+			Problem{Type: typeForbidden, Status: http.StatusForbidden, Detail: "your role may not use this endpoint"},
+		)
 	}
 }
 
@@ -280,7 +303,10 @@ func (s *Server) serverError(c *gin.Context, op string, err error) {
 		return
 	}
 	s.log.Error("request failed", "op", op, "route", c.FullPath(), "request_id", c.GetString(ctxRequestID), "error", err)
-	writeProblem(c, Problem{Type: typeInternal, Status: http.StatusInternalServerError, Detail: "an internal error occurred"})
+	writeProblem(
+		c,
+		Problem{Type: typeInternal, Status: http.StatusInternalServerError, Detail: "an internal error occurred"},
+	)
 }
 
 // validID accepts only the shape of ids we issue, so junk never reaches a query.

@@ -105,7 +105,11 @@ func BenchmarkP2(b *testing.B) {
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency * 2}}
 	var next atomic.Int64
 	stp := measureN(b, n, concurrency, func() error {
-		resp, err := httpClient.Post(env.HTTP.URL+"/v1/applications", "application/json", bytes.NewReader(bodies[next.Add(1)-1]))
+		resp, err := httpClient.Post(
+			env.HTTP.URL+"/v1/applications",
+			"application/json",
+			bytes.NewReader(bodies[next.Add(1)-1]),
+		)
 		if err != nil {
 			return err
 		}
@@ -118,7 +122,8 @@ func BenchmarkP2(b *testing.B) {
 			return fmt.Errorf("submit: HTTP %d %v", resp.StatusCode, err)
 		}
 		var st workflows.CaseState
-		if err := tc.GetWorkflow(context.Background(), workflows.WorkflowID(sub.ID), "").Get(context.Background(), &st); err != nil {
+		run := tc.GetWorkflow(context.Background(), workflows.WorkflowID(sub.ID), "")
+		if err := run.Get(context.Background(), &st); err != nil {
 			return err
 		}
 		if st.Status != domain.StatusIssued || st.Decision == nil || st.Decision.DecidedBy != "system" {
@@ -151,7 +156,11 @@ func BenchmarkP5(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer w.Stop()
-	run, err := tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "bench-update", TaskQueue: "bench-update"}, updateWorkflow)
+	run, err := tc.ExecuteWorkflow(
+		context.Background(),
+		client.StartWorkflowOptions{ID: "bench-update", TaskQueue: "bench-update"},
+		updateWorkflow,
+	)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -190,7 +199,11 @@ func BenchmarkP5(b *testing.B) {
 	httpClient := &http.Client{}
 	decide := measureN(b, n, 1, func() error {
 		id := ids[next.Add(1)-1]
-		req, _ := http.NewRequest("POST", env.HTTP.URL+"/v1/cases/"+id+"/decision", bytes.NewReader([]byte(`{"decision":"approve"}`)))
+		req, _ := http.NewRequest(
+			"POST",
+			env.HTTP.URL+"/v1/cases/"+id+"/decision",
+			bytes.NewReader([]byte(`{"decision":"approve"}`)),
+		)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+officer)
 		resp, err := httpClient.Do(req)

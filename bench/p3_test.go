@@ -36,7 +36,8 @@ func runP3(b *testing.B) {
 
 	// Parse and validate alone.
 	var csvBuf bytes.Buffer
-	if err := sample.WriteBatchCSV(&csvBuf, sample.Generate(sample.Options{Rows: rows, Seed: uint64(time.Now().UnixNano())})); err != nil {
+	people := sample.Generate(sample.Options{Rows: rows, Seed: uint64(time.Now().UnixNano())})
+	if err := sample.WriteBatchCSV(&csvBuf, people); err != nil {
 		b.Fatal(err)
 	}
 	body := csvBuf.Bytes()
@@ -74,7 +75,12 @@ func runP3(b *testing.B) {
 	})
 	// Let the server finish the baseline's deferred work before the batch,
 	// so neither run pays for the other.
-	rawSettled := waitVisible(b, tc, "WorkflowType = 'noopWorkflow' AND TaskQueue = 'bench-noop-p3' AND ExecutionStatus = 'Completed'", int64(rows))
+	rawSettled := waitVisible(
+		b,
+		tc,
+		"WorkflowType = 'noopWorkflow' AND TaskQueue = 'bench-noop-p3' AND ExecutionStatus = 'Completed'",
+		int64(rows),
+	)
 
 	// The batch.
 	req, _ := http.NewRequest("POST", env.HTTP.URL+"/v1/chambers/"+chamberID+"/batches", bytes.NewReader(body))
@@ -94,7 +100,8 @@ func runP3(b *testing.B) {
 	deadline := time.Now().Add(30 * time.Minute)
 	var started int
 	for time.Now().Before(deadline) {
-		if err := env.Store.DB().Get(&started, "SELECT COUNT(*) FROM applications WHERE workflow_started = TRUE AND batch_id IS NOT NULL"); err != nil {
+		const q = "SELECT COUNT(*) FROM applications WHERE workflow_started = TRUE AND batch_id IS NOT NULL"
+		if err := env.Store.DB().Get(&started, q); err != nil {
 			b.Fatal(err)
 		}
 		if started == rows {

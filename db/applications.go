@@ -151,7 +151,12 @@ func insertApplication(ctx context.Context, tx *sqlx.Tx, n NewApplication, key a
 
 func (s *Store) byIdempotencyKey(ctx context.Context, tx *sqlx.Tx, n NewApplication) (Application, bool, error) {
 	var existing Application
-	err := tx.GetContext(ctx, &existing, tx.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE idempotency_key_hash = ?`), n.IdempotencyKeyHash)
+	err := tx.GetContext(
+		ctx,
+		&existing,
+		tx.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE idempotency_key_hash = ?`),
+		n.IdempotencyKeyHash,
+	)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Application{}, false, nil
 	}
@@ -199,7 +204,12 @@ func (s *Store) GetApplication(ctx context.Context, id string) (Application, err
 // GetApplicationByReference loads one application by its public reference.
 func (s *Store) GetApplicationByReference(ctx context.Context, reference string) (Application, error) {
 	var app Application
-	err := s.db.GetContext(ctx, &app, s.db.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE reference = ?`), reference)
+	err := s.db.GetContext(
+		ctx,
+		&app,
+		s.db.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE reference = ?`),
+		reference,
+	)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Application{}, ErrNotFound
 	}
@@ -208,7 +218,10 @@ func (s *Store) GetApplicationByReference(ctx context.Context, reference string)
 
 // OtherOpenApplication finds another open application for the same passport
 // and product, submitted before this one (the validation activity's re-check).
-func (s *Store) OtherOpenApplication(ctx context.Context, passportHash, product, excludeID string) (Application, bool, error) {
+func (s *Store) OtherOpenApplication(
+	ctx context.Context,
+	passportHash, product, excludeID string,
+) (Application, bool, error) {
 	var app Application
 	err := s.db.GetContext(ctx, &app, s.db.Rebind(`SELECT `+applicationColumns+` FROM applications
 		WHERE passport_hash = ? AND product = ? AND id <> ? AND status NOT IN (`+closedList()+`)
@@ -221,7 +234,11 @@ func (s *Store) OtherOpenApplication(ctx context.Context, passportHash, product,
 
 // MarkWorkflowStarted records that the application's workflow exists.
 func (s *Store) MarkWorkflowStarted(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE applications SET workflow_started = TRUE WHERE id = ? AND workflow_started = FALSE`), id)
+	_, err := s.db.ExecContext(
+		ctx,
+		s.db.Rebind(`UPDATE applications SET workflow_started = TRUE WHERE id = ? AND workflow_started = FALSE`),
+		id,
+	)
 	return err
 }
 
@@ -230,7 +247,10 @@ func (s *Store) MarkWorkflowsStarted(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	q, args, err := sqlx.In(`UPDATE applications SET workflow_started = TRUE WHERE workflow_started = FALSE AND id IN (?)`, ids)
+	q, args, err := sqlx.In(
+		`UPDATE applications SET workflow_started = TRUE WHERE workflow_started = FALSE AND id IN (?)`,
+		ids,
+	)
 	if err != nil {
 		return err
 	}

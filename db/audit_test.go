@@ -22,7 +22,13 @@ func seedAudit(t *testing.T, s *db.Store) (refusalSeq int64) {
 	t.Helper()
 	ctx := db.WithAuditActor(context.Background(), "admin:usr_root")
 	at := time.Now().UTC().Truncate(time.Millisecond)
-	user := db.User{ID: "usr_" + randomID(), Name: "Officer " + auditMarker, Role: "officer", TokenHash: "th-" + randomID(), CreatedAtMS: at.UnixMilli()}
+	user := db.User{
+		ID:          "usr_" + randomID(),
+		Name:        "Officer " + auditMarker,
+		Role:        "officer",
+		TokenHash:   "th-" + randomID(),
+		CreatedAtMS: at.UnixMilli(),
+	}
 	if err := s.CreateUser(ctx, user); err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +37,8 @@ func seedAudit(t *testing.T, s *db.Store) (refusalSeq int64) {
 		t.Fatal(err)
 	}
 	officer := "officer:" + user.ID
-	if err := s.RecordAssignment(ctx, db.Assignment{ApplicationID: app.ID, Seq: 1, Assignee: user.ID, Actor: officer, At: at}); err != nil {
+	assignment := db.Assignment{ApplicationID: app.ID, Seq: 1, Assignee: user.ID, Actor: officer, At: at}
+	if err := s.RecordAssignment(ctx, assignment); err != nil {
 		t.Fatal(err)
 	}
 	refusal := db.StatusChange{ApplicationID: app.ID, Seq: 2, Status: "refused", Event: "refused", Actor: officer,
@@ -44,18 +51,46 @@ func seedAudit(t *testing.T, s *db.Store) (refusalSeq int64) {
 		t.Fatal(err)
 	}
 	chamber := db.Chamber{ID: "chb_" + randomID(), Name: "Chamber " + auditMarker, CreatedAtMS: at.UnixMilli()}
-	account := db.User{ID: "usr_" + randomID(), Name: chamber.Name, Role: "chamber", TokenHash: "th-" + randomID(), CreatedAtMS: at.UnixMilli()}
+	account := db.User{
+		ID:          "usr_" + randomID(),
+		Name:        chamber.Name,
+		Role:        "chamber",
+		TokenHash:   "th-" + randomID(),
+		CreatedAtMS: at.UnixMilli(),
+	}
 	if err := s.CreateChamber(ctx, chamber, account); err != nil {
 		t.Fatal(err)
 	}
 	members := []db.Member{
-		{MembershipNumber: "M1", Surname: auditMarker, GivenNames: "A", DateOfBirth: "1980-01-01", Nationality: "KAZ", PassportHash: "ph1", PassportHint: "***123", Status: "active", ValidUntil: "2030-01-01"},
-		{MembershipNumber: "M2", Surname: "B", GivenNames: auditMarker, DateOfBirth: "1981-01-01", Nationality: "KAZ", PassportHash: "ph2", PassportHint: "***456", Status: "active", ValidUntil: "2030-01-01"},
+		{
+			MembershipNumber: "M1",
+			Surname:          auditMarker,
+			GivenNames:       "A",
+			DateOfBirth:      "1980-01-01",
+			Nationality:      "KAZ",
+			PassportHash:     "ph1",
+			PassportHint:     "***123",
+			Status:           "active",
+			ValidUntil:       "2030-01-01",
+		},
+		{
+			MembershipNumber: "M2",
+			Surname:          "B",
+			GivenNames:       auditMarker,
+			DateOfBirth:      "1981-01-01",
+			Nationality:      "KAZ",
+			PassportHash:     "ph2",
+			PassportHint:     "***456",
+			Status:           "active",
+			ValidUntil:       "2030-01-01",
+		},
 	}
 	if _, _, err := s.UpsertMembers(ctx, chamber.ID, members, at); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordSLAEvent(ctx, db.SLAEvent{ApplicationID: app.ID, Seq: 3, Event: "escalated", At: at, DueAt: at.Add(time.Hour), Escalated: true}); err != nil {
+	escalation := db.SLAEvent{ApplicationID: app.ID, Seq: 3, Event: "escalated", At: at, DueAt: at.Add(time.Hour),
+		Escalated: true}
+	if err := s.RecordSLAEvent(ctx, escalation); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := s.RevokeUser(ctx, user.ID, at); !ok || err != nil {
@@ -136,7 +171,8 @@ func TestAuditTrailRecordsEventsAndDetectsAnEditedRow(t *testing.T) {
 			}
 		}
 
-		if r := verify(t, s); !r.Intact || r.Entries != len(want) || r.LastSeq != int64(len(want)) || r.LastHash != recs[len(recs)-1].Hash {
+		if r := verify(t, s); !r.Intact || r.Entries != len(want) || r.LastSeq != int64(len(want)) ||
+			r.LastHash != recs[len(recs)-1].Hash {
 			t.Fatalf("before tampering: %+v", r)
 		}
 		// An insider softens the refusal's recorded reason.
@@ -152,7 +188,10 @@ func appendN(t *testing.T, s *db.Store, n int) []db.AuditRecord {
 	t.Helper()
 	var out []db.AuditRecord
 	for i := 0; i < n; i++ {
-		rec, err := s.AppendAudit(context.Background(), db.AuditEntry{Actor: "system", Action: "test.event", Subject: fmt.Sprintf("subj_%d", i)})
+		rec, err := s.AppendAudit(
+			context.Background(),
+			db.AuditEntry{Actor: "system", Action: "test.event", Subject: fmt.Sprintf("subj_%d", i)},
+		)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +231,8 @@ func TestAuditVerifyDetectsDeletedAndRelinkedRows(t *testing.T) {
 			r2 := recs[1]
 			forged := db.AuditHash(r2.PrevHash, r2.Seq, r2.AtMS, r2.Actor, r2.Action, "subj_forged", r2.Detail)
 			tamper(t, s, `UPDATE audit_log SET subject = 'subj_forged', hash = ? WHERE seq = 2`, forged)
-			if r := verify(t, s); r.Intact || r.BrokenAt != 3 || !strings.Contains(r.Reason, "prev_hash does not match entry 2") {
+			if r := verify(t, s); r.Intact || r.BrokenAt != 3 ||
+				!strings.Contains(r.Reason, "prev_hash does not match entry 2") {
 				t.Fatalf("after re-hashing entry 2: %+v", r)
 			}
 		})
@@ -219,8 +259,16 @@ func TestAuditAppendIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		assign := db.Assignment{ApplicationID: app.ID, Seq: 1, Assignee: "usr_a", Actor: "officer:usr_a", At: time.Now()}
-		first4eyes := db.StatusChange{ApplicationID: app.ID, Seq: 2, Status: "awaiting_second_approval", Event: "first_decision",
-			Actor: "officer:usr_a", Detail: "first decision: approve", FirstDecidedBy: "officer:usr_a", At: time.Now()}
+		first4eyes := db.StatusChange{
+			ApplicationID:  app.ID,
+			Seq:            2,
+			Status:         "awaiting_second_approval",
+			Event:          "first_decision",
+			Actor:          "officer:usr_a",
+			Detail:         "first decision: approve",
+			FirstDecidedBy: "officer:usr_a",
+			At:             time.Now(),
+		}
 		for i := 0; i < 2; i++ {
 			if err := s.RecordAssignment(ctx, assign); err != nil {
 				t.Fatal(err)
@@ -233,7 +281,8 @@ func TestAuditAppendIsIdempotent(t *testing.T) {
 		if len(recs) != 4 {
 			t.Fatalf("%d entries, want 4: %+v", len(recs), recs)
 		}
-		if r := recs[3]; r.Action != "decision.first.approve" || r.Actor != "officer:usr_a" || r.Detail != "status=awaiting_second_approval" {
+		if r := recs[3]; r.Action != "decision.first.approve" || r.Actor != "officer:usr_a" ||
+			r.Detail != "status=awaiting_second_approval" {
 			t.Fatalf("first decision entry %+v", r)
 		}
 		if r := verify(t, s); !r.Intact || r.Entries != 4 {
@@ -275,7 +324,8 @@ func TestAuditConcurrentAppendsKeepTheChain(t *testing.T) {
 			t.Fatalf("after concurrent appends: %+v", r)
 		}
 		var once int
-		if err := s.DB().Get(&once, `SELECT COUNT(*) FROM audit_log WHERE idempotency_key = 'once'`); err != nil || once != 1 {
+		if err := s.DB().Get(&once, `SELECT COUNT(*) FROM audit_log WHERE idempotency_key = 'once'`); err != nil ||
+			once != 1 {
 			t.Fatalf("keyed entry appended %d times (%v)", once, err)
 		}
 	})
@@ -285,7 +335,13 @@ func TestAuditConcurrentAppendsKeepTheChain(t *testing.T) {
 func TestAuditEntryRollsBackWithItsChange(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, s *db.Store) {
 		ctx := context.Background()
-		u := db.User{ID: "usr_" + randomID(), Name: "x", Role: "officer", TokenHash: "th-dup-" + randomID(), CreatedAtMS: time.Now().UnixMilli()}
+		u := db.User{
+			ID:          "usr_" + randomID(),
+			Name:        "x",
+			Role:        "officer",
+			TokenHash:   "th-dup-" + randomID(),
+			CreatedAtMS: time.Now().UnixMilli(),
+		}
 		if err := s.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}

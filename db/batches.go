@@ -49,8 +49,14 @@ func (s *Store) CreateBatch(ctx context.Context, b Batch) (Batch, bool, error) {
 		}
 		n, _ := res.RowsAffected()
 		created = n == 1
-		return tx.GetContext(ctx, &out, tx.Rebind(`SELECT * FROM batches WHERE chamber_id = ? AND reference = ? AND content_hash = ?`),
-			b.ChamberID, b.Reference, b.ContentHash)
+		return tx.GetContext(
+			ctx,
+			&out,
+			tx.Rebind(`SELECT * FROM batches WHERE chamber_id = ? AND reference = ? AND content_hash = ?`),
+			b.ChamberID,
+			b.Reference,
+			b.ContentHash,
+		)
 	})
 	return out, created, err
 }
@@ -67,7 +73,12 @@ func (s *Store) GetBatch(ctx context.Context, id string) (Batch, error) {
 
 // CompleteBatch marks every row of a batch processed.
 func (s *Store) CompleteBatch(ctx context.Context, id string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE batches SET status = 'completed', completed_at = ? WHERE id = ? AND status <> 'completed'`), ms(at), id)
+	_, err := s.db.ExecContext(
+		ctx,
+		s.db.Rebind(`UPDATE batches SET status = 'completed', completed_at = ? WHERE id = ? AND status <> 'completed'`),
+		ms(at),
+		id,
+	)
 	return err
 }
 
@@ -127,10 +138,13 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 					res.Outcome = RowDuplicate
 					var other Application
 					if err := tx.GetContext(ctx, &other, tx.Rebind(`SELECT `+applicationColumns+` FROM applications
-						WHERE passport_hash = ? AND product = ? AND status NOT IN (`+closedList()+`)`), n.PassportHash, n.Product); err == nil {
+						WHERE passport_hash = ? AND product = ? AND status NOT IN (`+closedList()+`)`),
+						n.PassportHash, n.Product); err == nil {
 						res.ApplicationID, res.Reference = "", other.Reference
 					}
-					errorsJSON = `[{"pointer":"/passport_number","column":"passport_number","code":"duplicate_application","detail":"an open application for this passport and product already exists"}]`
+					errorsJSON = `[{"pointer":"/passport_number","column":"passport_number",` +
+						`"code":"duplicate_application",` +
+						`"detail":"an open application for this passport and product already exists"}]`
 				} else if err != nil {
 					return err
 				} else {
@@ -142,7 +156,8 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 			if res.ApplicationID != "" {
 				appID = res.ApplicationID
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO batch_rows (batch_id, row_number, outcome, application_id, errors)
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO batch_rows
+				(batch_id, row_number, outcome, application_id, errors)
 				VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id, row_number) DO UPDATE SET
 				outcome = excluded.outcome, application_id = excluded.application_id, errors = excluded.errors`),
 				batchID, r.RowNumber, res.Outcome, appID, errorsJSON); err != nil {
@@ -174,7 +189,8 @@ func (s *Store) GetBatchProgress(ctx context.Context, b Batch) (BatchProgress, e
 		Outcome string `db:"outcome"`
 		N       int    `db:"n"`
 	}
-	if err := s.db.SelectContext(ctx, &outcomes, s.db.Rebind(`SELECT outcome, COUNT(*) AS n FROM batch_rows WHERE batch_id = ? GROUP BY outcome`), b.ID); err != nil {
+	if err := s.db.SelectContext(ctx, &outcomes, s.db.Rebind(
+		`SELECT outcome, COUNT(*) AS n FROM batch_rows WHERE batch_id = ? GROUP BY outcome`), b.ID); err != nil {
 		return p, err
 	}
 	for _, o := range outcomes {
@@ -222,9 +238,14 @@ type BatchReportRow struct {
 // GetBatchReport returns every processed row of a batch, in row order.
 func (s *Store) GetBatchReport(ctx context.Context, batchID string) ([]BatchReportRow, error) {
 	var rows []BatchReportRow
-	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT r.row_number, r.outcome, r.application_id, a.reference, a.status, r.errors
+	err := s.db.SelectContext(
+		ctx,
+		&rows,
+		s.db.Rebind(`SELECT r.row_number, r.outcome, r.application_id, a.reference, a.status, r.errors
 		FROM batch_rows r LEFT JOIN applications a ON a.id = r.application_id
-		WHERE r.batch_id = ? ORDER BY r.row_number`), batchID)
+		WHERE r.batch_id = ? ORDER BY r.row_number`),
+		batchID,
+	)
 	return rows, err
 }
 
@@ -232,6 +253,12 @@ func (s *Store) GetBatchReport(ctx context.Context, batchID string) ([]BatchRepo
 // so their workflows can be (re)started idempotently.
 func (s *Store) UnfinishedBatches(ctx context.Context, cutoff time.Time, limit int) ([]string, error) {
 	var ids []string
-	err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM batches WHERE status <> 'completed' AND created_at < ? ORDER BY created_at LIMIT ?`), ms(cutoff), limit)
+	err := s.db.SelectContext(
+		ctx,
+		&ids,
+		s.db.Rebind(`SELECT id FROM batches WHERE status <> 'completed' AND created_at < ? ORDER BY created_at LIMIT ?`),
+		ms(cutoff),
+		limit,
+	)
 	return ids, err
 }

@@ -20,9 +20,16 @@ func enqueueNotification(ctx context.Context, tx *sqlx.Tx, applicationID string,
 	if !status.NotifiesApplicant() {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
+	_, err := tx.ExecContext(
+		ctx,
+		tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
-		applicationID, seq, string(status), ms(at), ms(at))
+		applicationID,
+		seq,
+		string(status),
+		ms(at),
+		ms(at),
+	)
 	if err != nil {
 		return fmt.Errorf("enqueue notification: %w", err)
 	}
@@ -48,12 +55,22 @@ type SLAEvent struct {
 func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var status string
-		if err := tx.GetContext(ctx, &status, tx.Rebind(`SELECT status FROM applications WHERE id = ?`), e.ApplicationID); err != nil {
+		err := tx.GetContext(ctx, &status, tx.Rebind(`SELECT status FROM applications WHERE id = ?`), e.ApplicationID)
+		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
+		res, err := tx.ExecContext(
+			ctx,
+			tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
-			e.ApplicationID, e.Seq, ms(e.At), status, string(e.Event), string(domain.RoleSystem), e.Detail)
+			e.ApplicationID,
+			e.Seq,
+			ms(e.At),
+			status,
+			string(e.Event),
+			string(domain.RoleSystem),
+			e.Detail,
+		)
 		if err != nil {
 			return err
 		}
@@ -72,9 +89,16 @@ func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 		}
 		if e.Event == domain.EventEscalated {
 			// Supervisors hear of an escalation through the same outbox.
-			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
+			_, err = tx.ExecContext(
+				ctx,
+				tx.Rebind(`INSERT INTO notifications (application_id, seq, kind, created_at, next_attempt_at)
 				VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
-				e.ApplicationID, e.Seq, string(domain.EventEscalated), ms(e.At), ms(e.At))
+				e.ApplicationID,
+				e.Seq,
+				string(domain.EventEscalated),
+				ms(e.At),
+				ms(e.At),
+			)
 			if err != nil {
 				return err
 			}
@@ -105,23 +129,37 @@ type Assignment struct {
 func (s *Store) RecordAssignment(ctx context.Context, a Assignment) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var status string
-		if err := tx.GetContext(ctx, &status, tx.Rebind(`SELECT status FROM applications WHERE id = ?`), a.ApplicationID); err != nil {
+		err := tx.GetContext(ctx, &status, tx.Rebind(`SELECT status FROM applications WHERE id = ?`), a.ApplicationID)
+		if err != nil {
 			return err
 		}
 		event := string(domain.EventClaimed)
 		if a.Assignee == "" {
 			event = string(domain.EventReleased)
 		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
+		res, err := tx.ExecContext(
+			ctx,
+			tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
 			VALUES (?, ?, ?, ?, ?, ?, '') ON CONFLICT (application_id, seq) DO NOTHING`),
-			a.ApplicationID, a.Seq, ms(a.At), status, event, a.Actor)
+			a.ApplicationID,
+			a.Seq,
+			ms(a.At),
+			status,
+			event,
+			a.Actor,
+		)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE applications SET assignee = ? WHERE id = ?`), nullable(a.Assignee), a.ApplicationID)
+		_, err = tx.ExecContext(
+			ctx,
+			tx.Rebind(`UPDATE applications SET assignee = ? WHERE id = ?`),
+			nullable(a.Assignee),
+			a.ApplicationID,
+		)
 		if err != nil {
 			return err
 		}
@@ -155,7 +193,12 @@ type Notification struct {
 
 // ClaimNotifications leases up to limit due notifications to this sender
 // until now+lease, so two dispatchers never send the same one at once.
-func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Notification, error) {
+func (s *Store) ClaimNotifications(
+	ctx context.Context,
+	now time.Time,
+	lease time.Duration,
+	limit int,
+) ([]Notification, error) {
 	var claimed []Notification
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		claimed = claimed[:0]
@@ -183,8 +226,14 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 
 // MarkNotificationSent records a delivered notification.
 func (s *Store) MarkNotificationSent(ctx context.Context, n Notification, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE notifications SET sent_at = ?, attempts = attempts + 1, last_error = ''
-		WHERE application_id = ? AND seq = ?`), ms(at), n.ApplicationID, n.Seq)
+	_, err := s.db.ExecContext(
+		ctx,
+		s.db.Rebind(`UPDATE notifications SET sent_at = ?, attempts = attempts + 1, last_error = ''
+		WHERE application_id = ? AND seq = ?`),
+		ms(at),
+		n.ApplicationID,
+		n.Seq,
+	)
 	return err
 }
 
@@ -205,7 +254,12 @@ type NotificationState struct {
 // Notifications lists an application's outbox rows in order.
 func (s *Store) Notifications(ctx context.Context, applicationID string) ([]NotificationState, error) {
 	var out []NotificationState
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT kind, attempts, sent_at FROM notifications WHERE application_id = ? ORDER BY seq`), applicationID)
+	err := s.db.SelectContext(
+		ctx,
+		&out,
+		s.db.Rebind(`SELECT kind, attempts, sent_at FROM notifications WHERE application_id = ? ORDER BY seq`),
+		applicationID,
+	)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

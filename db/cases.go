@@ -100,7 +100,9 @@ func (s *Store) IssueVisa(ctx context.Context, v VisaIssue) (domain.Visa, error)
 				return fmt.Errorf("insert visa: %w", err)
 			}
 			if rows, _ := res.RowsAffected(); rows == 1 {
-				if err := tx.GetContext(ctx, &visa, tx.Rebind(`SELECT * FROM visas WHERE application_id = ?`), v.Change.ApplicationID); err != nil {
+				err := tx.GetContext(ctx, &visa, tx.Rebind(`SELECT * FROM visas WHERE application_id = ?`),
+					v.Change.ApplicationID)
+				if err != nil {
 					return err
 				}
 				return recordStatus(ctx, tx, v.Change)
@@ -220,10 +222,12 @@ type KeyCount struct {
 // Counts totals applications by product and status, and batches and their rows.
 func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
-	if err := s.db.SelectContext(ctx, &c.Applications, `SELECT product, status, COUNT(*) AS n FROM applications GROUP BY product, status`); err != nil {
+	if err := s.db.SelectContext(ctx, &c.Applications,
+		`SELECT product, status, COUNT(*) AS n FROM applications GROUP BY product, status`); err != nil {
 		return c, err
 	}
-	if err := s.db.SelectContext(ctx, &c.BatchRows, `SELECT outcome AS k, COUNT(*) AS n FROM batch_rows GROUP BY outcome`); err != nil {
+	if err := s.db.SelectContext(ctx, &c.BatchRows,
+		`SELECT outcome AS k, COUNT(*) AS n FROM batch_rows GROUP BY outcome`); err != nil {
 		return c, err
 	}
 	err := s.db.SelectContext(ctx, &c.Batches, `SELECT status AS k, COUNT(*) AS n FROM batches GROUP BY status`)

@@ -24,9 +24,18 @@ func (s *Store) CreateChamber(ctx context.Context, c Chamber, account User) erro
 			c.ID, c.Name, c.CreatedAtMS); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, name, role, token_hash, created_at, expires_at, chamber_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`), account.ID, account.Name, account.Role, account.TokenHash, account.CreatedAtMS,
-			account.ExpiresAtMS, c.ID)
+		_, err := tx.ExecContext(
+			ctx,
+			tx.Rebind(`INSERT INTO users (id, name, role, token_hash, created_at, expires_at, chamber_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			account.ID,
+			account.Name,
+			account.Role,
+			account.TokenHash,
+			account.CreatedAtMS,
+			account.ExpiresAtMS,
+			c.ID,
+		)
 		if err != nil {
 			return err
 		}
@@ -68,18 +77,29 @@ type Member struct {
 
 // UpsertMembers inserts or updates roster rows in one transaction and
 // reports how many were new.
-func (s *Store) UpsertMembers(ctx context.Context, chamberID string, members []Member, at time.Time) (inserted, updated int, err error) {
+func (s *Store) UpsertMembers(
+	ctx context.Context,
+	chamberID string,
+	members []Member,
+	at time.Time,
+) (inserted, updated int, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		inserted, updated = 0, 0
 		for _, m := range members {
 			var exists int
-			err := tx.GetContext(ctx, &exists, tx.Rebind(`SELECT COUNT(*) FROM chamber_members WHERE chamber_id = ? AND membership_number = ?`),
-				chamberID, m.MembershipNumber)
+			err := tx.GetContext(
+				ctx,
+				&exists,
+				tx.Rebind(`SELECT COUNT(*) FROM chamber_members WHERE chamber_id = ? AND membership_number = ?`),
+				chamberID,
+				m.MembershipNumber,
+			)
 			if err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO chamber_members
-				(chamber_id, membership_number, surname, given_names, date_of_birth, nationality, passport_hash, passport_hint, status, valid_until, updated_at)
+				(chamber_id, membership_number, surname, given_names, date_of_birth, nationality,
+				 passport_hash, passport_hint, status, valid_until, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (chamber_id, membership_number) DO UPDATE SET
 					surname = excluded.surname, given_names = excluded.given_names, date_of_birth = excluded.date_of_birth,
@@ -97,8 +117,12 @@ func (s *Store) UpsertMembers(ctx context.Context, chamberID string, members []M
 			}
 		}
 		// One entry per upload, with counts only: the roster itself is personal data.
-		_, err := appendAudit(ctx, tx, AuditEntry{Actor: "chamber:" + chamberID, Action: "roster.upserted", Subject: chamberID,
-			Detail: fmt.Sprintf("rows=%d inserted=%d updated=%d", len(members), inserted, updated), At: at})
+		_, err := appendAudit(
+			ctx,
+			tx,
+			AuditEntry{Actor: "chamber:" + chamberID, Action: "roster.upserted", Subject: chamberID,
+				Detail: fmt.Sprintf("rows=%d inserted=%d updated=%d", len(members), inserted, updated), At: at},
+		)
 		return err
 	})
 	return inserted, updated, err
@@ -123,8 +147,13 @@ func (s *Store) ListMembers(ctx context.Context, chamberID, after string, limit 
 // GetMember finds one member of a chamber.
 func (s *Store) GetMember(ctx context.Context, chamberID, membershipNumber string) (Member, error) {
 	var m Member
-	err := s.db.GetContext(ctx, &m, s.db.Rebind(`SELECT * FROM chamber_members WHERE chamber_id = ? AND membership_number = ?`),
-		chamberID, membershipNumber)
+	err := s.db.GetContext(
+		ctx,
+		&m,
+		s.db.Rebind(`SELECT * FROM chamber_members WHERE chamber_id = ? AND membership_number = ?`),
+		chamberID,
+		membershipNumber,
+	)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Member{}, ErrNotFound
 	}

@@ -85,7 +85,9 @@ func TestOpenDuplicatePassportIsRefused(t *testing.T) {
 			t.Fatalf("other product: %v", err)
 		}
 		// Once the first case is closed, the passport may apply again.
-		if err := s.RecordStatus(ctx, db.StatusChange{ApplicationID: first.ID, Seq: 1, Status: "withdrawn", Event: "withdrawn", Actor: "applicant", At: time.Now()}); err != nil {
+		withdrawal := db.StatusChange{ApplicationID: first.ID, Seq: 1, Status: "withdrawn", Event: "withdrawn",
+			Actor: "applicant", At: time.Now()}
+		if err := s.RecordStatus(ctx, withdrawal); err != nil {
 			t.Fatal(err)
 		}
 		if _, created, err := s.CreateApplication(ctx, newApp("DUP")); err != nil || !created {
@@ -158,7 +160,8 @@ func TestRecordStatusIsIdempotentAndOrdered(t *testing.T) {
 		for _, c := range []db.StatusChange{
 			{ApplicationID: app.ID, Seq: 1, Status: "validating", Event: "validation_started", Actor: "system", At: at},
 			{ApplicationID: app.ID, Seq: 2, Status: "screening", Event: "screening_started", Actor: "system", At: at},
-			{ApplicationID: app.ID, Seq: 3, Status: "awaiting_review", Event: "screened", Actor: "system", At: at, ScreeningHit: &hit},
+			{ApplicationID: app.ID, Seq: 3, Status: "awaiting_review", Event: "screened", Actor: "system", At: at,
+				ScreeningHit: &hit},
 			// A retried, older change arriving late must not move the case back.
 			{ApplicationID: app.ID, Seq: 2, Status: "screening", Event: "screening_started", Actor: "system", At: at},
 		} {
@@ -190,7 +193,9 @@ func TestIssueVisaOnceWithUniqueNumber(t *testing.T) {
 				Change: db.StatusChange{ApplicationID: appID, Seq: 5, Status: "issued", Event: "issued", Actor: "officer:u1",
 					At: time.Now(), Decision: &domain.Decision{Outcome: "approve", DecidedBy: "officer:u1"}},
 				Product: "business_2y", ValidFrom: "2026-01-01", ValidUntil: "2028-01-01", Entries: "multiple", MaxStayDays: 90,
-				NumberCandidate: func(i int) string { return candidates[i%len(candidates)] + strings.Repeat("X", i/len(candidates)) },
+				NumberCandidate: func(i int) string {
+					return candidates[i%len(candidates)] + strings.Repeat("X", i/len(candidates))
+				},
 			})
 		}
 		va, err := issue(a.ID, "N-1")
@@ -232,7 +237,10 @@ func TestListCasesPagesBySLA(t *testing.T) {
 		var got []string
 		var after *db.CaseCursor
 		for page := 0; page < 10; page++ {
-			rows, next, err := s.ListCases(ctx, db.CaseFilter{Product: "business_5y_multi", Status: "received", Limit: 3, After: after})
+			rows, next, err := s.ListCases(
+				ctx,
+				db.CaseFilter{Product: "business_5y_multi", Status: "received", Limit: 3, After: after},
+			)
 			if err != nil {
 				t.Fatal(err)
 			}

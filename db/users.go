@@ -47,7 +47,11 @@ func (s *Store) CreateUser(ctx context.Context, u User) error {
 		if u.CreatedAtMS > 0 {
 			at = fromMS(u.CreatedAtMS)
 		}
-		_, err = appendAudit(ctx, tx, AuditEntry{Actor: auditActor(ctx), Action: "user.created", Subject: u.ID, Detail: detail, At: at})
+		_, err = appendAudit(
+			ctx,
+			tx,
+			AuditEntry{Actor: auditActor(ctx), Action: "user.created", Subject: u.ID, Detail: detail, At: at},
+		)
 		return err
 	})
 }
@@ -55,8 +59,13 @@ func (s *Store) CreateUser(ctx context.Context, u User) error {
 // UserByTokenHash finds the account a bearer token belongs to.
 func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (User, error) {
 	var u User
-	err := s.db.GetContext(ctx, &u, s.db.Rebind(`SELECT id, name, role, token_hash, created_at, expires_at, revoked_at, chamber_id
-		FROM users WHERE token_hash = ?`), tokenHash)
+	err := s.db.GetContext(
+		ctx,
+		&u,
+		s.db.Rebind(`SELECT id, name, role, token_hash, created_at, expires_at, revoked_at, chamber_id
+		FROM users WHERE token_hash = ?`),
+		tokenHash,
+	)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -66,7 +75,12 @@ func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (User, er
 // ListUsers lists every account, oldest first.
 func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 	var users []User
-	err := s.db.SelectContext(ctx, &users, `SELECT id, name, role, token_hash, created_at, expires_at, revoked_at, chamber_id FROM users ORDER BY created_at, id`)
+	err := s.db.SelectContext(
+		ctx,
+		&users,
+		`SELECT id, name, role, token_hash, created_at, expires_at, revoked_at, chamber_id
+		FROM users ORDER BY created_at, id`,
+	)
 	return users, err
 }
 
@@ -74,7 +88,12 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 func (s *Store) RevokeUser(ctx context.Context, id string, at time.Time) (bool, error) {
 	var revoked bool
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), at.UnixMilli(), id)
+		res, err := tx.ExecContext(
+			ctx,
+			tx.Rebind(`UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
+			at.UnixMilli(),
+			id,
+		)
 		if err != nil {
 			return err
 		}

@@ -95,7 +95,10 @@ func parseCSVTable(data []byte, known, required []string, maxRows int) ([]BatchR
 			return nil, csvError(err)
 		}
 		if len(rows) >= maxRows {
-			return nil, &BatchFormatError{Code: "too_many_rows", Message: fmt.Sprintf("a batch may carry at most %d rows", maxRows)}
+			return nil, &BatchFormatError{
+				Code:    "too_many_rows",
+				Message: fmt.Sprintf("a batch may carry at most %d rows", maxRows),
+			}
 		}
 		values := make(map[string]string, len(columns))
 		for i, col := range columns {
@@ -123,7 +126,10 @@ func ParseBatchJSON(data []byte, maxRows int) ([]BatchRow, error) {
 	var rows []BatchRow
 	for n := 1; dec.More(); n++ {
 		if len(rows) >= maxRows {
-			return nil, &BatchFormatError{Code: "too_many_rows", Message: fmt.Sprintf("a batch may carry at most %d rows", maxRows)}
+			return nil, &BatchFormatError{
+				Code:    "too_many_rows",
+				Message: fmt.Sprintf("a batch may carry at most %d rows", maxRows),
+			}
 		}
 		var obj map[string]any
 		if err := dec.Decode(&obj); err != nil {
@@ -137,14 +143,20 @@ func ParseBatchJSON(data []byte, maxRows int) ([]BatchRow, error) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			if !knownColumns[k] {
-				return nil, &BatchFormatError{Code: "bad_header", Row: n, Column: k, Message: fmt.Sprintf("row %d has an unknown field; known fields: %s", n, strings.Join(BatchColumns, ", "))}
+				return nil, &BatchFormatError{
+					Code:    "bad_header",
+					Row:     n,
+					Column:  k,
+					Message: fmt.Sprintf("row %d has an unknown field; known fields: %s", n, strings.Join(BatchColumns, ", ")),
+				}
 			}
 			switch v := obj[k].(type) {
 			case string:
 				values[k] = strings.TrimSpace(v)
 			case nil:
 			default:
-				return nil, &BatchFormatError{Code: "bad_json", Row: n, Column: k, Message: fmt.Sprintf("row %d: every field must be a string", n)}
+				return nil, &BatchFormatError{Code: "bad_json", Row: n, Column: k,
+					Message: fmt.Sprintf("row %d: every field must be a string", n)}
 			}
 		}
 		rows = append(rows, BatchRow{Number: n, Values: values})
@@ -182,10 +194,18 @@ func readHeader(header, known, required []string) ([]string, error) {
 		name := strings.ToLower(strings.TrimSpace(h))
 		if !isKnown[name] {
 			return nil, &BatchFormatError{Code: "bad_header", Column: name,
-				Message: fmt.Sprintf("column %d of the header is not a known column; known columns: %s", i+1, strings.Join(known, ", "))}
+				Message: fmt.Sprintf(
+					"column %d of the header is not a known column; known columns: %s",
+					i+1,
+					strings.Join(known, ", "),
+				)}
 		}
 		if seen[name] {
-			return nil, &BatchFormatError{Code: "bad_header", Column: name, Message: fmt.Sprintf("column %q appears twice in the header", name)}
+			return nil, &BatchFormatError{
+				Code:    "bad_header",
+				Column:  name,
+				Message: fmt.Sprintf("column %q appears twice in the header", name),
+			}
 		}
 		seen[name] = true
 		columns[i] = name
@@ -239,7 +259,12 @@ func ApplicationFromRow(row BatchRow, chamberID string) Application {
 		app.Passport.MRZ = []string{v["passport_mrz_line1"], v["passport_mrz_line2"]}
 	}
 	if v["host_company"] != "" || v["host_city"] != "" || v["host_address"] != "" || v["host_phone"] != "" {
-		app.Visit.Host = &Host{Company: v["host_company"], City: v["host_city"], Address: v["host_address"], Phone: v["host_phone"]}
+		app.Visit.Host = &Host{
+			Company: v["host_company"],
+			City:    v["host_city"],
+			Address: v["host_address"],
+			Phone:   v["host_phone"],
+		}
 	}
 	if v["membership_number"] != "" || app.Product == ProductBusiness5YMulti {
 		app.Chamber = &Chamber{ChamberID: chamberID, MembershipNumber: v["membership_number"]}
@@ -253,11 +278,13 @@ var pointerColumns = map[string]string{
 	"/applicant/nationality": "nationality", "/applicant/email": "email", "/applicant/phone": "phone",
 	"/passport/number": "passport_number", "/passport/issuing_country": "passport_issuing_country",
 	"/passport/issue_date": "passport_issue_date", "/passport/expiry_date": "passport_expiry_date",
-	"/passport/mrz": "passport_mrz_line1", "/passport/mrz/0": "passport_mrz_line1", "/passport/mrz/1": "passport_mrz_line2",
+	"/passport/mrz":   "passport_mrz_line1",
+	"/passport/mrz/0": "passport_mrz_line1", "/passport/mrz/1": "passport_mrz_line2",
 	"/employment/company": "company", "/employment/position": "position", "/visit/purpose": "purpose",
 	"/visit/intended_arrival": "intended_arrival", "/visit/host": "host_company", "/visit/host/company": "host_company",
 	"/visit/host/city": "host_city", "/visit/host/address": "host_address", "/visit/host/phone": "host_phone",
-	"/chamber": "membership_number", "/chamber/membership_number": "membership_number", "/chamber/chamber_id": "membership_number",
+	"/chamber": "membership_number", "/chamber/membership_number": "membership_number",
+	"/chamber/chamber_id": "membership_number",
 }
 
 // BatchColumnFor names the batch column behind an application field pointer.

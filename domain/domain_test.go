@@ -65,7 +65,12 @@ func validApplication() Application {
 		Visit: Visit{
 			Purpose:         "business_meeting",
 			IntendedArrival: "2026-04-01",
-			Host:            &Host{Company: "Indus Textiles Ltd", City: "Lahore", Address: "12 Mall Road", Phone: "+92 42 1234567"},
+			Host: &Host{
+				Company: "Indus Textiles Ltd",
+				City:    "Lahore",
+				Address: "12 Mall Road",
+				Phone:   "+92 42 1234567",
+			},
 		},
 	}
 	resync(&app)
@@ -107,55 +112,215 @@ func TestValidateRules(t *testing.T) {
 		{"product missing", func(a *Application) { a.Product = "" }, nil, []pc{{"/product", "required"}}},
 		{"product unknown", func(a *Application) { a.Product = "tourist_30d" }, nil, []pc{{"/product", "one_of"}}},
 		{"surname missing", func(a *Application) { a.Applicant.Surname = "" }, nil, []pc{{"/applicant/surname", "required"}}},
-		{"surname too long", func(a *Application) { a.Applicant.Surname = longText(101) }, nil, []pc{{"/applicant/surname", "too_long"}}},
-		{"given names missing", func(a *Application) { a.Applicant.GivenNames = "" }, nil, []pc{{"/applicant/given_names", "required"}}},
+		{
+			"surname too long",
+			func(a *Application) { a.Applicant.Surname = longText(101) },
+			nil,
+			[]pc{{"/applicant/surname", "too_long"}},
+		},
+		{
+			"given names missing",
+			func(a *Application) { a.Applicant.GivenNames = "" },
+			nil,
+			[]pc{{"/applicant/given_names", "required"}},
+		},
 		{"given names 100 runes ok", func(a *Application) { a.Applicant.GivenNames = strings.Repeat("Ä", 100) }, nil, nil},
 		{"sex missing", func(a *Application) { a.Applicant.Sex = "" }, nil, []pc{{"/applicant/sex", "required"}}},
 		{"sex invalid", func(a *Application) { a.Applicant.Sex = "Q" }, nil, []pc{{"/applicant/sex", "one_of"}}},
-		{"date of birth missing", func(a *Application) { a.Applicant.DateOfBirth = "" }, nil, []pc{{"/applicant/date_of_birth", "required"}}},
-		{"date of birth impossible", func(a *Application) { a.Applicant.DateOfBirth = "1985-02-30" }, nil, []pc{{"/applicant/date_of_birth", "invalid_date"}}},
-		{"place of birth missing", func(a *Application) { a.Applicant.PlaceOfBirth = "" }, nil, []pc{{"/applicant/place_of_birth", "required"}}},
-		{"nationality missing", func(a *Application) { a.Applicant.Nationality = "" }, nil, []pc{{"/applicant/nationality", "required"}}},
-		{"nationality not a country", func(a *Application) { a.Applicant.Nationality = "XYZ" }, nil, []pc{{"/applicant/nationality", "invalid_country"}}},
-		{"nationality alpha-2", func(a *Application) { a.Applicant.Nationality = "KZ" }, nil, []pc{{"/applicant/nationality", "invalid_country"}}},
+		{
+			"date of birth missing",
+			func(a *Application) { a.Applicant.DateOfBirth = "" },
+			nil,
+			[]pc{{"/applicant/date_of_birth", "required"}},
+		},
+		{
+			"date of birth impossible",
+			func(a *Application) { a.Applicant.DateOfBirth = "1985-02-30" },
+			nil,
+			[]pc{{"/applicant/date_of_birth", "invalid_date"}},
+		},
+		{
+			"place of birth missing",
+			func(a *Application) { a.Applicant.PlaceOfBirth = "" },
+			nil,
+			[]pc{{"/applicant/place_of_birth", "required"}},
+		},
+		{
+			"nationality missing",
+			func(a *Application) { a.Applicant.Nationality = "" },
+			nil,
+			[]pc{{"/applicant/nationality", "required"}},
+		},
+		{
+			"nationality not a country",
+			func(a *Application) { a.Applicant.Nationality = "XYZ" },
+			nil,
+			[]pc{{"/applicant/nationality", "invalid_country"}},
+		},
+		{
+			"nationality alpha-2",
+			func(a *Application) { a.Applicant.Nationality = "KZ" },
+			nil,
+			[]pc{{"/applicant/nationality", "invalid_country"}},
+		},
 		{"email missing", func(a *Application) { a.Applicant.Email = "" }, nil, []pc{{"/applicant/email", "required"}}},
-		{"email invalid", func(a *Application) { a.Applicant.Email = "n.abenov.example.kz" }, nil, []pc{{"/applicant/email", "invalid_email"}}},
-		{"email too long", func(a *Application) { a.Applicant.Email = longText(250) + "@x.kz" }, nil, []pc{{"/applicant/email", "too_long"}}},
+		{
+			"email invalid",
+			func(a *Application) { a.Applicant.Email = "n.abenov.example.kz" },
+			nil,
+			[]pc{{"/applicant/email", "invalid_email"}},
+		},
+		{
+			"email too long",
+			func(a *Application) { a.Applicant.Email = longText(250) + "@x.kz" },
+			nil,
+			[]pc{{"/applicant/email", "too_long"}},
+		},
 		{"phone missing", func(a *Application) { a.Applicant.Phone = "" }, nil, []pc{{"/applicant/phone", "required"}}},
-		{"phone letters", func(a *Application) { a.Applicant.Phone = "call me maybe" }, nil, []pc{{"/applicant/phone", "invalid_phone"}}},
-		{"phone too few digits", func(a *Application) { a.Applicant.Phone = "+(12)" }, nil, []pc{{"/applicant/phone", "invalid_phone"}}},
-		{"phone too long", func(a *Application) { a.Applicant.Phone = strings.Repeat("1", 33) }, nil, []pc{{"/applicant/phone", "too_long"}}},
-		{"passport number missing", func(a *Application) { a.Passport.Number = "" }, nil, []pc{{"/passport/number", "required"}}},
-		{"passport number too short", func(a *Application) { a.Passport.Number = "N1234" }, nil, []pc{{"/passport/number", "invalid_format"}}},
-		{"passport number with dash", func(a *Application) { a.Passport.Number = "N-1234567" }, nil, []pc{{"/passport/number", "invalid_format"}}},
-		{"issuing country missing", func(a *Application) { a.Passport.IssuingCountry = "" }, nil, []pc{{"/passport/issuing_country", "required"}}},
-		{"issuing country invalid", func(a *Application) { a.Passport.IssuingCountry = "KAX" }, nil, []pc{{"/passport/issuing_country", "invalid_country"}}},
-		{"issue date missing", func(a *Application) { a.Passport.IssueDate = "" }, nil, []pc{{"/passport/issue_date", "required"}}},
-		{"issue date malformed", func(a *Application) { a.Passport.IssueDate = "20/01/2020" }, nil, []pc{{"/passport/issue_date", "invalid_date"}}},
-		{"expiry date missing", func(a *Application) { a.Passport.ExpiryDate = "" }, nil, []pc{{"/passport/expiry_date", "required"}}},
-		{"expiry date impossible: no passport_validity", func(a *Application) { a.Passport.ExpiryDate = "2030-02-29" }, nil, []pc{{"/passport/expiry_date", "invalid_date"}}},
-		{"employer missing", func(a *Application) { a.Employment.Company = "" }, nil, []pc{{"/employment/company", "required"}}},
-		{"employer too long", func(a *Application) { a.Employment.Company = longText(201) }, nil, []pc{{"/employment/company", "too_long"}}},
-		{"position missing", func(a *Application) { a.Employment.Position = "" }, nil, []pc{{"/employment/position", "required"}}},
+		{
+			"phone letters",
+			func(a *Application) { a.Applicant.Phone = "call me maybe" },
+			nil,
+			[]pc{{"/applicant/phone", "invalid_phone"}},
+		},
+		{
+			"phone too few digits",
+			func(a *Application) { a.Applicant.Phone = "+(12)" },
+			nil,
+			[]pc{{"/applicant/phone", "invalid_phone"}},
+		},
+		{
+			"phone too long",
+			func(a *Application) { a.Applicant.Phone = strings.Repeat("1", 33) },
+			nil,
+			[]pc{{"/applicant/phone", "too_long"}},
+		},
+		{
+			"passport number missing",
+			func(a *Application) { a.Passport.Number = "" },
+			nil,
+			[]pc{{"/passport/number", "required"}},
+		},
+		{
+			"passport number too short",
+			func(a *Application) { a.Passport.Number = "N1234" },
+			nil,
+			[]pc{{"/passport/number", "invalid_format"}},
+		},
+		{
+			"passport number with dash",
+			func(a *Application) { a.Passport.Number = "N-1234567" },
+			nil,
+			[]pc{{"/passport/number", "invalid_format"}},
+		},
+		{
+			"issuing country missing",
+			func(a *Application) { a.Passport.IssuingCountry = "" },
+			nil,
+			[]pc{{"/passport/issuing_country", "required"}},
+		},
+		{
+			"issuing country invalid",
+			func(a *Application) { a.Passport.IssuingCountry = "KAX" },
+			nil,
+			[]pc{{"/passport/issuing_country", "invalid_country"}},
+		},
+		{
+			"issue date missing",
+			func(a *Application) { a.Passport.IssueDate = "" },
+			nil,
+			[]pc{{"/passport/issue_date", "required"}},
+		},
+		{
+			"issue date malformed",
+			func(a *Application) { a.Passport.IssueDate = "20/01/2020" },
+			nil,
+			[]pc{{"/passport/issue_date", "invalid_date"}},
+		},
+		{
+			"expiry date missing",
+			func(a *Application) { a.Passport.ExpiryDate = "" },
+			nil,
+			[]pc{{"/passport/expiry_date", "required"}},
+		},
+		{
+			"expiry date impossible: no passport_validity",
+			func(a *Application) { a.Passport.ExpiryDate = "2030-02-29" },
+			nil,
+			[]pc{{"/passport/expiry_date", "invalid_date"}},
+		},
+		{
+			"employer missing",
+			func(a *Application) { a.Employment.Company = "" },
+			nil,
+			[]pc{{"/employment/company", "required"}},
+		},
+		{
+			"employer too long",
+			func(a *Application) { a.Employment.Company = longText(201) },
+			nil,
+			[]pc{{"/employment/company", "too_long"}},
+		},
+		{
+			"position missing",
+			func(a *Application) { a.Employment.Position = "" },
+			nil,
+			[]pc{{"/employment/position", "required"}},
+		},
 		{"purpose missing", func(a *Application) { a.Visit.Purpose = "" }, nil, []pc{{"/visit/purpose", "required"}}},
 		{"purpose unknown", func(a *Application) { a.Visit.Purpose = "tourism" }, nil, []pc{{"/visit/purpose", "one_of"}}},
-		{"arrival missing", func(a *Application) { a.Visit.IntendedArrival = "" }, nil, []pc{{"/visit/intended_arrival", "required"}}},
-		{"arrival malformed: no dependent rules", func(a *Application) { a.Visit.IntendedArrival = "2026-4-1" }, nil, []pc{{"/visit/intended_arrival", "invalid_date"}}},
+		{
+			"arrival missing",
+			func(a *Application) { a.Visit.IntendedArrival = "" },
+			nil,
+			[]pc{{"/visit/intended_arrival", "required"}},
+		},
+		{
+			"arrival malformed: no dependent rules",
+			func(a *Application) { a.Visit.IntendedArrival = "2026-4-1" },
+			nil,
+			[]pc{{"/visit/intended_arrival", "invalid_date"}},
+		},
 
 		// Nationality policy.
-		{"nationality not eligible", func(a *Application) { a.Applicant.Nationality = "RUS"; resync(a) }, nil, []pc{{"/applicant/nationality", "not_eligible_nationality"}}},
+		{
+			"nationality not eligible",
+			func(a *Application) { a.Applicant.Nationality = "RUS"; resync(a) },
+			nil,
+			[]pc{{"/applicant/nationality", "not_eligible_nationality"}},
+		},
 		{"policy allows another nationality", func(a *Application) { a.Applicant.Nationality = "UZB"; resync(a) },
 			func(p *Policy) { p.EligibleNationalities = []string{"KAZ", "uzb"} }, nil},
-		{"policy excludes KAZ", nil, func(p *Policy) { p.EligibleNationalities = []string{"UZB"} }, []pc{{"/applicant/nationality", "not_eligible_nationality"}}},
+		{
+			"policy excludes KAZ",
+			nil,
+			func(p *Policy) { p.EligibleNationalities = []string{"UZB"} },
+			[]pc{{"/applicant/nationality", "not_eligible_nationality"}},
+		},
 		{"empty policy list defaults to KAZ", nil, func(p *Policy) { p.EligibleNationalities = nil }, nil},
 
 		// Passport dates.
-		{"issue date in the future", func(a *Application) { a.Passport.IssueDate = "2026-03-11" }, nil, []pc{{"/passport/issue_date", "issue_date_in_future"}}},
+		{
+			"issue date in the future",
+			func(a *Application) { a.Passport.IssueDate = "2026-03-11" },
+			nil,
+			[]pc{{"/passport/issue_date", "issue_date_in_future"}},
+		},
 		{"issue date today ok", func(a *Application) { a.Passport.IssueDate = "2026-03-10" }, nil, nil},
 		{"expiry before issue", func(a *Application) { a.Passport.ExpiryDate = "2019-01-01"; a.Passport.MRZ = nil }, nil,
 			[]pc{{"/passport/expiry_date", "expiry_before_issue"}, {"/passport/expiry_date", "passport_validity"}}},
-		{"passport validity one day short", func(a *Application) { a.Passport.ExpiryDate = "2026-09-30"; resync(a) }, nil, []pc{{"/passport/expiry_date", "passport_validity"}}},
-		{"passport validity exactly six months", func(a *Application) { a.Passport.ExpiryDate = "2026-10-01"; resync(a) }, nil, nil},
+		{
+			"passport validity one day short",
+			func(a *Application) { a.Passport.ExpiryDate = "2026-09-30"; resync(a) },
+			nil,
+			[]pc{{"/passport/expiry_date", "passport_validity"}},
+		},
+		{
+			"passport validity exactly six months",
+			func(a *Application) { a.Passport.ExpiryDate = "2026-10-01"; resync(a) },
+			nil,
+			nil,
+		},
 		{"passport validity month-end clamp", func(a *Application) {
 			a.Visit.IntendedArrival = "2026-08-31"
 			a.Passport.ExpiryDate = "2027-02-28"
@@ -163,8 +328,18 @@ func TestValidateRules(t *testing.T) {
 		}, nil, nil},
 
 		// Age.
-		{"date of birth in the future", func(a *Application) { a.Applicant.DateOfBirth = "2026-03-11"; resync(a) }, nil, []pc{{"/applicant/date_of_birth", "date_in_future"}}},
-		{"underage on arrival by one day", func(a *Application) { a.Applicant.DateOfBirth = "2008-04-02"; resync(a) }, nil, []pc{{"/applicant/date_of_birth", "underage"}}},
+		{
+			"date of birth in the future",
+			func(a *Application) { a.Applicant.DateOfBirth = "2026-03-11"; resync(a) },
+			nil,
+			[]pc{{"/applicant/date_of_birth", "date_in_future"}},
+		},
+		{
+			"underage on arrival by one day",
+			func(a *Application) { a.Applicant.DateOfBirth = "2008-04-02"; resync(a) },
+			nil,
+			[]pc{{"/applicant/date_of_birth", "underage"}},
+		},
 		{"18th birthday on arrival", func(a *Application) { a.Applicant.DateOfBirth = "2008-04-01"; resync(a) }, nil, nil},
 		{"born 29 February turns 18 on 28 February", func(a *Application) {
 			a.Applicant.DateOfBirth = "2008-02-29"
@@ -173,26 +348,66 @@ func TestValidateRules(t *testing.T) {
 		}, func(p *Policy) { p.Today = date("2026-02-20") }, nil},
 
 		// Arrival window.
-		{"arrival yesterday", func(a *Application) { a.Visit.IntendedArrival = "2026-03-09" }, nil, []pc{{"/visit/intended_arrival", "arrival_out_of_range"}}},
+		{
+			"arrival yesterday",
+			func(a *Application) { a.Visit.IntendedArrival = "2026-03-09" },
+			nil,
+			[]pc{{"/visit/intended_arrival", "arrival_out_of_range"}},
+		},
 		{"arrival today", func(a *Application) { a.Visit.IntendedArrival = "2026-03-10" }, nil, nil},
 		{"arrival in exactly one year", func(a *Application) { a.Visit.IntendedArrival = "2027-03-10" }, nil, nil},
-		{"arrival one year and a day", func(a *Application) { a.Visit.IntendedArrival = "2027-03-11" }, nil, []pc{{"/visit/intended_arrival", "arrival_out_of_range"}}},
+		{
+			"arrival one year and a day",
+			func(a *Application) { a.Visit.IntendedArrival = "2027-03-11" },
+			nil,
+			[]pc{{"/visit/intended_arrival", "arrival_out_of_range"}},
+		},
 
 		// Evidence.
-		{"2y without host or chamber", func(a *Application) { a.Visit.Host = nil }, nil, []pc{{"/visit/host", "evidence_required"}}},
+		{
+			"2y without host or chamber",
+			func(a *Application) { a.Visit.Host = nil },
+			nil,
+			[]pc{{"/visit/host", "evidence_required"}},
+		},
 		{"2y with chamber instead of host", func(a *Application) {
 			a.Visit.Host = nil
 			a.Chamber = &Chamber{ChamberID: "NCE-ATAMEKEN", MembershipNumber: "M-0042"}
 		}, nil, nil},
-		{"2y host without city", func(a *Application) { a.Visit.Host.City = "" }, nil, []pc{{"/visit/host/city", "required"}}},
-		{"2y host without company", func(a *Application) { a.Visit.Host.Company = "" }, nil, []pc{{"/visit/host/company", "required"}}},
-		{"host phone invalid", func(a *Application) { a.Visit.Host.Phone = "ext. twelve" }, nil, []pc{{"/visit/host/phone", "invalid_phone"}}},
-		{"host address too long", func(a *Application) { a.Visit.Host.Address = longText(201) }, nil, []pc{{"/visit/host/address", "too_long"}}},
+		{
+			"2y host without city",
+			func(a *Application) { a.Visit.Host.City = "" },
+			nil,
+			[]pc{{"/visit/host/city", "required"}},
+		},
+		{
+			"2y host without company",
+			func(a *Application) { a.Visit.Host.Company = "" },
+			nil,
+			[]pc{{"/visit/host/company", "required"}},
+		},
+		{
+			"host phone invalid",
+			func(a *Application) { a.Visit.Host.Phone = "ext. twelve" },
+			nil,
+			[]pc{{"/visit/host/phone", "invalid_phone"}},
+		},
+		{
+			"host address too long",
+			func(a *Application) { a.Visit.Host.Address = longText(201) },
+			nil,
+			[]pc{{"/visit/host/address", "too_long"}},
+		},
 		{"2y incomplete chamber and no host", func(a *Application) {
 			a.Visit.Host = nil
 			a.Chamber = &Chamber{ChamberID: "NCE-ATAMEKEN"}
 		}, nil, []pc{{"/chamber/membership_number", "evidence_required"}}},
-		{"5y without chamber", func(a *Application) { a.Product = ProductBusiness5YMulti }, nil, []pc{{"/chamber", "evidence_required"}}},
+		{
+			"5y without chamber",
+			func(a *Application) { a.Product = ProductBusiness5YMulti },
+			nil,
+			[]pc{{"/chamber", "evidence_required"}},
+		},
 		{"5y with chamber", func(a *Application) {
 			a.Product = ProductBusiness5YMulti
 			a.Chamber = &Chamber{ChamberID: "NCE-ATAMEKEN", MembershipNumber: "M-0042"}
@@ -211,26 +426,82 @@ func TestValidateRules(t *testing.T) {
 		// MRZ structure.
 		{"no MRZ is fine", func(a *Application) { a.Passport.MRZ = nil }, nil, nil},
 		{"empty MRZ list is absent", func(a *Application) { a.Passport.MRZ = []string{} }, nil, nil},
-		{"MRZ one line", func(a *Application) { a.Passport.MRZ = a.Passport.MRZ[:1] }, nil, []pc{{"/passport/mrz", "mrz_format"}}},
-		{"MRZ three lines", func(a *Application) { a.Passport.MRZ = append(a.Passport.MRZ, a.Passport.MRZ[1]) }, nil, []pc{{"/passport/mrz", "mrz_format"}}},
-		{"MRZ second line short", func(a *Application) { a.Passport.MRZ[1] = a.Passport.MRZ[1][:40] }, nil, []pc{{"/passport/mrz/1", "mrz_format"}}},
-		{"MRZ first line bad chars", func(a *Application) { a.Passport.MRZ[0] = strings.Replace(a.Passport.MRZ[0], "<", "-", 1) }, nil, []pc{{"/passport/mrz/0", "mrz_format"}}},
+		{
+			"MRZ one line",
+			func(a *Application) { a.Passport.MRZ = a.Passport.MRZ[:1] },
+			nil,
+			[]pc{{"/passport/mrz", "mrz_format"}},
+		},
+		{
+			"MRZ three lines",
+			func(a *Application) { a.Passport.MRZ = append(a.Passport.MRZ, a.Passport.MRZ[1]) },
+			nil,
+			[]pc{{"/passport/mrz", "mrz_format"}},
+		},
+		{
+			"MRZ second line short",
+			func(a *Application) { a.Passport.MRZ[1] = a.Passport.MRZ[1][:40] },
+			nil,
+			[]pc{{"/passport/mrz/1", "mrz_format"}},
+		},
+		{
+			"MRZ first line bad chars",
+			func(a *Application) { a.Passport.MRZ[0] = strings.Replace(a.Passport.MRZ[0], "<", "-", 1) },
+			nil,
+			[]pc{{"/passport/mrz/0", "mrz_format"}},
+		},
 		{"MRZ check digit", func(a *Application) {
 			a.Passport.MRZ[1] = setChar(a.Passport.MRZ[1], 27, bumpDigit(a.Passport.MRZ[1][27]))
 		}, nil, []pc{{"/passport/mrz/1", "mrz_check_digit"}}},
 
 		// MRZ agreement with the typed fields.
-		{"MRZ passport number mismatch", func(a *Application) { a.Passport.Number = "N12345679" }, nil, []pc{{"/passport/number", "mrz_mismatch"}}},
-		{"MRZ issuing country mismatch", func(a *Application) { a.Passport.IssuingCountry = "PAK" }, nil, []pc{{"/passport/issuing_country", "mrz_mismatch"}}},
+		{
+			"MRZ passport number mismatch",
+			func(a *Application) { a.Passport.Number = "N12345679" },
+			nil,
+			[]pc{{"/passport/number", "mrz_mismatch"}},
+		},
+		{
+			"MRZ issuing country mismatch",
+			func(a *Application) { a.Passport.IssuingCountry = "PAK" },
+			nil,
+			[]pc{{"/passport/issuing_country", "mrz_mismatch"}},
+		},
 		{"MRZ nationality mismatch", func(a *Application) { a.Applicant.Nationality = "UZB" },
-			func(p *Policy) { p.EligibleNationalities = []string{"KAZ", "UZB"} }, []pc{{"/applicant/nationality", "mrz_mismatch"}}},
-		{"MRZ birth date mismatch", func(a *Application) { a.Applicant.DateOfBirth = "1985-06-16" }, nil, []pc{{"/applicant/date_of_birth", "mrz_mismatch"}}},
+			func(p *Policy) { p.EligibleNationalities = []string{"KAZ", "UZB"} },
+			[]pc{{"/applicant/nationality", "mrz_mismatch"}}},
+		{
+			"MRZ birth date mismatch",
+			func(a *Application) { a.Applicant.DateOfBirth = "1985-06-16" },
+			nil,
+			[]pc{{"/applicant/date_of_birth", "mrz_mismatch"}},
+		},
 		{"MRZ sex mismatch", func(a *Application) { a.Applicant.Sex = "F" }, nil, []pc{{"/applicant/sex", "mrz_mismatch"}}},
 		{"MRZ unspecified sex matches X", func(a *Application) { a.Applicant.Sex = "X"; resync(a) }, nil, nil},
-		{"MRZ expiry mismatch", func(a *Application) { a.Passport.ExpiryDate = "2030-01-20" }, nil, []pc{{"/passport/expiry_date", "mrz_mismatch"}}},
-		{"MRZ surname mismatch", func(a *Application) { a.Applicant.Surname = "ABENOVA" }, nil, []pc{{"/applicant/surname", "mrz_mismatch"}}},
-		{"MRZ surname of a different person", func(a *Application) { a.Applicant.Surname = "Ivanov" }, nil, []pc{{"/applicant/surname", "mrz_mismatch"}}},
-		{"MRZ surname case and diacritics", func(a *Application) { a.Applicant.Surname = "Äbenov"; resync(a); a.Applicant.Surname = "äbenov" }, nil, nil},
+		{
+			"MRZ expiry mismatch",
+			func(a *Application) { a.Passport.ExpiryDate = "2030-01-20" },
+			nil,
+			[]pc{{"/passport/expiry_date", "mrz_mismatch"}},
+		},
+		{
+			"MRZ surname mismatch",
+			func(a *Application) { a.Applicant.Surname = "ABENOVA" },
+			nil,
+			[]pc{{"/applicant/surname", "mrz_mismatch"}},
+		},
+		{
+			"MRZ surname of a different person",
+			func(a *Application) { a.Applicant.Surname = "Ivanov" },
+			nil,
+			[]pc{{"/applicant/surname", "mrz_mismatch"}},
+		},
+		{
+			"MRZ surname case and diacritics",
+			func(a *Application) { a.Applicant.Surname = "Äbenov"; resync(a); a.Applicant.Surname = "äbenov" },
+			nil,
+			nil,
+		},
 		{"MRZ surname ICAO expansion", func(a *Application) {
 			a.Applicant.Surname = "MUELLER"
 			resync(a)
@@ -318,7 +589,12 @@ func TestNormalizeThenValidate(t *testing.T) {
 	messy.Passport.ExpiryDate = " 2030-01-19"
 	messy.Passport.MRZ = []string{" " + strings.ToLower(clean.Passport.MRZ[0]), clean.Passport.MRZ[1] + "\n"}
 	messy.Visit.Purpose = "Business_Meeting"
-	messy.Visit.Host = &Host{Company: " Indus Textiles Ltd ", City: " Lahore", Address: "12 Mall Road", Phone: "+92 42 1234567 "}
+	messy.Visit.Host = &Host{
+		Company: " Indus Textiles Ltd ",
+		City:    " Lahore",
+		Address: "12 Mall Road",
+		Phone:   "+92 42 1234567 ",
+	}
 
 	original := messy.Passport.MRZ[0]
 	norm := Normalize(messy)
@@ -415,7 +691,14 @@ func TestFieldErrorsError(t *testing.T) {
 		want string
 	}{
 		{FieldErrors{{Pointer: "/a", Detail: "x", Code: "required"}}, "1 invalid field: /a"},
-		{FieldErrors{{Pointer: "/a", Detail: "x", Code: "c"}, {Pointer: "/b", Detail: "y", Code: "c"}, {Pointer: "/c", Detail: "z", Code: "c"}}, "3 invalid fields: /a, /b, /c"},
+		{
+			FieldErrors{
+				{Pointer: "/a", Detail: "x", Code: "c"},
+				{Pointer: "/b", Detail: "y", Code: "c"},
+				{Pointer: "/c", Detail: "z", Code: "c"},
+			},
+			"3 invalid fields: /a, /b, /c",
+		},
 		{nil, "no invalid fields"},
 	}
 	for _, tt := range tests {
@@ -530,7 +813,8 @@ func TestProducts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		spec, ok := LookupProduct(tt.code)
-		if !ok || spec.ValidityYears != tt.years || spec.DecisionSLA != tt.sla || spec.Entries != tt.entries || spec.MaxStayDays != tt.maxStay {
+		if !ok || spec.ValidityYears != tt.years || spec.DecisionSLA != tt.sla || spec.Entries != tt.entries ||
+			spec.MaxStayDays != tt.maxStay {
 			t.Errorf("LookupProduct(%q) = %+v, %v", tt.code, spec, ok)
 		}
 	}
@@ -540,7 +824,8 @@ func TestProducts(t *testing.T) {
 }
 
 func TestCatalogues(t *testing.T) {
-	for _, r := range []ReasonCode{"insufficient_evidence", "passport_validity", "security_screening", "not_eligible", "incomplete_application", "other"} {
+	for _, r := range []ReasonCode{"insufficient_evidence", "passport_validity", "security_screening", "not_eligible",
+		"incomplete_application", "other"} {
 		if !IsRefusalReason(r) {
 			t.Errorf("IsRefusalReason(%q) = false", r)
 		}

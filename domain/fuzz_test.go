@@ -26,10 +26,11 @@ func FuzzParseTD3(f *testing.F) {
 	for _, m := range []MRZ{
 		{DocumentCode: "P", IssuingState: "KAZ", Surname: "Abenov", GivenNames: "Nurlan", DocumentNumber: "N12345678",
 			Nationality: "KAZ", BirthDate: "850615", Sex: "M", ExpiryDate: "310228"},
-		{DocumentCode: "PO", IssuingState: "D", Surname: "Müller-Lüdenscheidt", GivenNames: "Hans Jürgen", DocumentNumber: "C01X00T47",
-			Nationality: "D", BirthDate: "640812", Sex: "X", ExpiryDate: "270101", OptionalData: "1234567890ABCD"},
-		{DocumentCode: "P", IssuingState: "UTO", Surname: "Ooooooooooooooooooooooooooooooooooooooooooong", DocumentNumber: "A1",
-			Nationality: "UTO", BirthDate: "000229", Sex: "F", ExpiryDate: "991231"},
+		{DocumentCode: "PO", IssuingState: "D", Surname: "Müller-Lüdenscheidt", GivenNames: "Hans Jürgen",
+			DocumentNumber: "C01X00T47", Nationality: "D", BirthDate: "640812", Sex: "X", ExpiryDate: "270101",
+			OptionalData: "1234567890ABCD"},
+		{DocumentCode: "P", IssuingState: "UTO", Surname: "Ooooooooooooooooooooooooooooooooooooooooooong",
+			DocumentNumber: "A1", Nationality: "UTO", BirthDate: "000229", Sex: "F", ExpiryDate: "991231"},
 	} {
 		l1, l2 := BuildTD3(m)
 		f.Add(l1, l2)
@@ -40,16 +41,17 @@ func FuzzParseTD3(f *testing.F) {
 		{fuzzSpecimenLine1 + "<", fuzzSpecimenLine2 + "0"}, // one too long
 		{fuzzSpecimenLine1[:43], fuzzSpecimenLine2[:43]},   // one too short
 		{strings.ToLower(fuzzSpecimenLine1), fuzzSpecimenLine2},
-		{fuzzSpecimenLine2, fuzzSpecimenLine1},                                                              // swapped
-		{"P<UTOÉRIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<", fuzzSpecimenLine2},                                  // 44 bytes, not 44 runes
-		{"I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", fuzzSpecimenLine2},                                 // not a passport
-		{"P<UTO<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<<<<<<<<", fuzzSpecimenLine2},                                  // no surname
-		{fuzzSpecimenLine1, "L898902C37UTO7408122F1204159ZE184226B<<<<<10"},                                 // wrong document check digit
-		{fuzzSpecimenLine1, "L898902C36UTO7408122F1204159ZE184226B<<<<<19"},                                 // wrong composite
-		{fuzzSpecimenLine1, "L898902C36UTO7408122Q1204159ZE184226B<<<<<10"},                                 // bad sex
-		{strings.Repeat("<", 44), strings.Repeat("<", 44)},                                                  // all filler
-		{strings.Repeat("\x00", 44), strings.Repeat("\xff", 44)},                                            // binary
-		{"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n", "L898902C36UTO7408122F1204159ZE184226B<<<<<10 "}, // stray whitespace
+		{fuzzSpecimenLine2, fuzzSpecimenLine1},                              // swapped
+		{"P<UTOÉRIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<", fuzzSpecimenLine2},  // 44 bytes, not 44 runes
+		{"I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", fuzzSpecimenLine2}, // not a passport
+		{"P<UTO<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<<<<<<<<", fuzzSpecimenLine2},  // no surname
+		{fuzzSpecimenLine1, "L898902C37UTO7408122F1204159ZE184226B<<<<<10"}, // wrong document check digit
+		{fuzzSpecimenLine1, "L898902C36UTO7408122F1204159ZE184226B<<<<<19"}, // wrong composite
+		{fuzzSpecimenLine1, "L898902C36UTO7408122Q1204159ZE184226B<<<<<10"}, // bad sex
+		{strings.Repeat("<", 44), strings.Repeat("<", 44)},                  // all filler
+		{strings.Repeat("\x00", 44), strings.Repeat("\xff", 44)},            // binary
+		// stray whitespace
+		{"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n", "L898902C36UTO7408122F1204159ZE184226B<<<<<10 "},
 	} {
 		f.Add(seed[0], seed[1])
 	}
@@ -244,13 +246,15 @@ func FuzzValidate(f *testing.F) {
 		`{}`,
 		`null`,
 		`{"product":"business_5y_multi","chamber":{}}`,
-		`{"passport":{"mrz":["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<","L898902C36UTO7408122F1204159ZE184226B<<<<<10"]}}`,
+		`{"passport":{"mrz":["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",` +
+			`"L898902C36UTO7408122F1204159ZE184226B<<<<<10"]}}`,
 		`{"passport":{"mrz":[]},"visit":{"host":{}}}`,
 		`{"applicant":{"email":"a@b","phone":"+ ( ) -","sex":"x","nationality":"D"},"passport":{"number":"ab\u00a0cd"}}`,
 		`{"applicant":{"date_of_birth":"0000-01-01"},"visit":{"intended_arrival":"9999-12-31"}}`,
 		// Distinctive invalid values, which no message may repeat.
 		`{"applicant":{"email":"anna.1974@@example.kz"},"passport":{"number":"ab12-34567!"}}`,
-		`{"applicant":{"email":"x2@example.kz","nationality":"UTO"},"passport":{"number":"L898902C3","mrz":["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<","L898902C36UTO7408122F1204159ZE184226B<<<<<10"]}}`,
+		`{"applicant":{"email":"x2@example.kz","nationality":"UTO"},"passport":{"number":"L898902C3",` +
+			`"mrz":["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<","L898902C36UTO7408122F1204159ZE184226B<<<<<10"]}}`,
 	} {
 		f.Add([]byte(raw))
 	}

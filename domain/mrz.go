@@ -79,7 +79,10 @@ func mrzLineFormatErrors(pointer, line string) FieldErrors {
 		errs = append(errs, FieldError{Pointer: pointer, Detail: "must be exactly 44 characters long", Code: CodeMRZFormat})
 	}
 	if !isMRZCharset(line) {
-		errs = append(errs, FieldError{Pointer: pointer, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat})
+		errs = append(
+			errs,
+			FieldError{Pointer: pointer, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat},
+		)
 	}
 	return errs
 }
@@ -110,7 +113,14 @@ func ParseTD3(line1, line2 string) (MRZ, FieldErrors) {
 	}
 
 	if line1[0] != 'P' {
-		errs = append(errs, FieldError{Pointer: pointerMRZLine1, Detail: "is not a passport machine readable zone: the document code must start with P", Code: CodeMRZFormat})
+		errs = append(
+			errs,
+			FieldError{
+				Pointer: pointerMRZLine1,
+				Detail:  "is not a passport machine readable zone: the document code must start with P",
+				Code:    CodeMRZFormat,
+			},
+		)
 	}
 
 	surname, given, _ := strings.Cut(line1[5:], "<<")
@@ -156,14 +166,24 @@ func ParseTD3(line1, line2 string) (MRZ, FieldErrors) {
 		}
 		if !checkDigitMatches(c.data, c.digit) {
 			fieldChecksOK = false
-			errs = append(errs, FieldError{Pointer: pointerMRZLine2, Detail: "the check digit of the " + c.what + " is wrong", Code: CodeMRZCheckDigit})
+			errs = append(
+				errs,
+				FieldError{
+					Pointer: pointerMRZLine2,
+					Detail:  "the check digit of the " + c.what + " is wrong",
+					Code:    CodeMRZCheckDigit,
+				},
+			)
 		}
 	}
 	// The composite covers document number, birth date, expiry and optional
 	// data including their check digits (ICAO 9303 Part 4, 4.2.2.2).
 	composite := line2[0:10] + line2[13:20] + line2[21:43]
 	if fieldChecksOK && !checkDigitMatches(composite, line2[43]) {
-		errs = append(errs, FieldError{Pointer: pointerMRZLine2, Detail: "the composite check digit is wrong", Code: CodeMRZCheckDigit})
+		errs = append(
+			errs,
+			FieldError{Pointer: pointerMRZLine2, Detail: "the composite check digit is wrong", Code: CodeMRZCheckDigit},
+		)
 	}
 	if len(errs) > 0 {
 		sortFieldErrors(errs)

@@ -69,32 +69,52 @@ func TestParseTD3Errors(t *testing.T) {
 		{
 			name:  "document number check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 9, '7'),
-			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the document number is wrong", Code: CodeMRZCheckDigit}},
+			want: FieldErrors{
+				{Pointer: pointerMRZLine2, Detail: "the check digit of the document number is wrong", Code: CodeMRZCheckDigit},
+			},
 		},
 		{
 			name:  "document number altered",
 			line1: specimenLine1, line2: setChar(specimenLine2, 0, 'M'),
-			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the document number is wrong", Code: CodeMRZCheckDigit}},
+			want: FieldErrors{
+				{Pointer: pointerMRZLine2, Detail: "the check digit of the document number is wrong", Code: CodeMRZCheckDigit},
+			},
 		},
 		{
 			name:  "birth date check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 19, '3'),
-			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the date of birth is wrong", Code: CodeMRZCheckDigit}},
+			want: FieldErrors{
+				{Pointer: pointerMRZLine2, Detail: "the check digit of the date of birth is wrong", Code: CodeMRZCheckDigit},
+			},
 		},
 		{
 			name:  "expiry date check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 27, '0'),
-			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the expiry date is wrong", Code: CodeMRZCheckDigit}},
+			want: FieldErrors{
+				{Pointer: pointerMRZLine2, Detail: "the check digit of the expiry date is wrong", Code: CodeMRZCheckDigit},
+			},
 		},
 		{
 			name:  "optional data check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 42, '2'),
-			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the personal number (optional data) is wrong", Code: CodeMRZCheckDigit}},
+			want: FieldErrors{
+				{
+					Pointer: pointerMRZLine2,
+					Detail:  "the check digit of the personal number (optional data) is wrong",
+					Code:    CodeMRZCheckDigit,
+				},
+			},
 		},
 		{
 			name:  "optional data present but filler check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 42, '<'),
-			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the personal number (optional data) is wrong", Code: CodeMRZCheckDigit}},
+			want: FieldErrors{
+				{
+					Pointer: pointerMRZLine2,
+					Detail:  "the check digit of the personal number (optional data) is wrong",
+					Code:    CodeMRZCheckDigit,
+				},
+			},
 		},
 		{
 			name:  "composite check digit",
@@ -104,7 +124,9 @@ func TestParseTD3Errors(t *testing.T) {
 		{
 			name:  "non-digit check digit",
 			line1: specimenLine1, line2: setChar(specimenLine2, 19, 'A'),
-			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "the check digit of the date of birth is wrong", Code: CodeMRZCheckDigit}},
+			want: FieldErrors{
+				{Pointer: pointerMRZLine2, Detail: "the check digit of the date of birth is wrong", Code: CodeMRZCheckDigit},
+			},
 		},
 		{
 			name:  "two field check digits",
@@ -127,17 +149,27 @@ func TestParseTD3Errors(t *testing.T) {
 		{
 			name:  "lower case character",
 			line1: setChar(specimenLine1, 5, 'e'), line2: specimenLine2,
-			want: FieldErrors{{Pointer: pointerMRZLine1, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat}},
+			want: FieldErrors{
+				{Pointer: pointerMRZLine1, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat},
+			},
 		},
 		{
 			name:  "space in line 2",
 			line1: specimenLine1, line2: setChar(specimenLine2, 40, ' '),
-			want: FieldErrors{{Pointer: pointerMRZLine2, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat}},
+			want: FieldErrors{
+				{Pointer: pointerMRZLine2, Detail: "may only contain the characters A-Z, 0-9 and <", Code: CodeMRZFormat},
+			},
 		},
 		{
 			name:  "not a passport",
 			line1: setChar(specimenLine1, 0, 'V'), line2: specimenLine2,
-			want: FieldErrors{{Pointer: pointerMRZLine1, Detail: "is not a passport machine readable zone: the document code must start with P", Code: CodeMRZFormat}},
+			want: FieldErrors{
+				{
+					Pointer: pointerMRZLine1,
+					Detail:  "is not a passport machine readable zone: the document code must start with P",
+					Code:    CodeMRZFormat,
+				},
+			},
 		},
 		{
 			name:  "invalid sex",

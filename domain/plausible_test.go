@@ -13,14 +13,46 @@ func TestValidateRefusesImplausibleValues(t *testing.T) {
 		mut  func(a *Application)
 		want pc
 	}{
-		{"born in year 1", func(a *Application) { a.Applicant.DateOfBirth = "0001-01-01" }, pc{"/applicant/date_of_birth", "date_out_of_range"}},
-		{"born 1899", func(a *Application) { a.Applicant.DateOfBirth = "1899-12-31" }, pc{"/applicant/date_of_birth", "date_out_of_range"}},
-		{"passport issued in year 1", func(a *Application) { a.Passport.IssueDate = "0001-01-01" }, pc{"/passport/issue_date", "date_out_of_range"}},
-		{"passport issued 16 years ago", func(a *Application) { a.Passport.IssueDate = "2010-03-09" }, pc{"/passport/issue_date", "date_out_of_range"}},
-		{"passport expires 9999", func(a *Application) { a.Passport.ExpiryDate = "9999-12-31" }, pc{"/passport/expiry_date", "date_out_of_range"}},
-		{"passport issued before birth", func(a *Application) { a.Passport.IssueDate = "1985-06-14" }, pc{"/passport/issue_date", "date_out_of_range"}},
-		{"dotless i in passport number", func(a *Application) { a.Passport.Number = "ıb123456" }, pc{"/passport/number", "invalid_format"}},
-		{"Cyrillic letter in passport number", func(a *Application) { a.Passport.Number = "N1234567\u0410" }, pc{"/passport/number", "invalid_format"}},
+		{
+			"born in year 1",
+			func(a *Application) { a.Applicant.DateOfBirth = "0001-01-01" },
+			pc{"/applicant/date_of_birth", "date_out_of_range"},
+		},
+		{
+			"born 1899",
+			func(a *Application) { a.Applicant.DateOfBirth = "1899-12-31" },
+			pc{"/applicant/date_of_birth", "date_out_of_range"},
+		},
+		{
+			"passport issued in year 1",
+			func(a *Application) { a.Passport.IssueDate = "0001-01-01" },
+			pc{"/passport/issue_date", "date_out_of_range"},
+		},
+		{
+			"passport issued 16 years ago",
+			func(a *Application) { a.Passport.IssueDate = "2010-03-09" },
+			pc{"/passport/issue_date", "date_out_of_range"},
+		},
+		{
+			"passport expires 9999",
+			func(a *Application) { a.Passport.ExpiryDate = "9999-12-31" },
+			pc{"/passport/expiry_date", "date_out_of_range"},
+		},
+		{
+			"passport issued before birth",
+			func(a *Application) { a.Passport.IssueDate = "1985-06-14" },
+			pc{"/passport/issue_date", "date_out_of_range"},
+		},
+		{
+			"dotless i in passport number",
+			func(a *Application) { a.Passport.Number = "ıb123456" },
+			pc{"/passport/number", "invalid_format"},
+		},
+		{
+			"Cyrillic letter in passport number",
+			func(a *Application) { a.Passport.Number = "N1234567\u0410" },
+			pc{"/passport/number", "invalid_format"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,16 @@ import (
 )
 
 // RosterColumns are the columns of a chamber's member roster.
-var RosterColumns = []string{"membership_number", "surname", "given_names", "date_of_birth", "nationality", "passport_number", "status", "valid_until"}
+var RosterColumns = []string{
+	"membership_number",
+	"surname",
+	"given_names",
+	"date_of_birth",
+	"nationality",
+	"passport_number",
+	"status",
+	"valid_until",
+}
 
 // Member is one member as a chamber declares it.
 type Member struct {
@@ -59,13 +68,19 @@ func ParseRosterJSON(data []byte) ([]Member, error) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&members); err != nil {
-		return nil, &BatchFormatError{Code: "bad_json", Message: "a JSON roster must be an array of member objects with the roster fields (all strings)"}
+		return nil, &BatchFormatError{
+			Code:    "bad_json",
+			Message: "a JSON roster must be an array of member objects with the roster fields (all strings)",
+		}
 	}
 	if len(members) == 0 {
 		return nil, &BatchFormatError{Code: "empty", Message: "the roster has no members"}
 	}
 	if len(members) > MaxRosterRows {
-		return nil, &BatchFormatError{Code: "too_many_rows", Message: fmt.Sprintf("a roster upload may carry at most %d members", MaxRosterRows)}
+		return nil, &BatchFormatError{
+			Code:    "too_many_rows",
+			Message: fmt.Sprintf("a roster upload may carry at most %d members", MaxRosterRows),
+		}
 	}
 	return members, nil
 }

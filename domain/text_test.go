@@ -17,23 +17,91 @@ func TestValidateRefusesHostileText(t *testing.T) {
 		mut  func(a *Application)
 		want pc
 	}{
-		{"surname only ZWSP", func(a *Application) { a.Applicant.Surname = "\u200B" }, pc{"/applicant/surname", invalidChars}},
-		{"surname with NUL", func(a *Application) { a.Applicant.Surname = "Abe\x00nov" }, pc{"/applicant/surname", invalidChars}},
-		{"surname with BEL", func(a *Application) { a.Applicant.Surname = "Abenov\a" }, pc{"/applicant/surname", invalidChars}},
-		{"surname with ANSI escape", func(a *Application) { a.Applicant.Surname = "\x1b[31mAbenov" }, pc{"/applicant/surname", invalidChars}},
-		{"surname with line break", func(a *Application) { a.Applicant.Surname = "Abe\nnov" }, pc{"/applicant/surname", invalidChars}},
-		{"surname with bidi override", func(a *Application) { a.Applicant.Surname = "\u202EAbenov" }, pc{"/applicant/surname", invalidChars}},
-		{"surname with soft hyphen", func(a *Application) { a.Applicant.Surname = "Abe\u00ADnov" }, pc{"/applicant/surname", invalidChars}},
-		{"surname a formula", func(a *Application) { a.Applicant.Surname = "+SUM(1+1)" }, pc{"/applicant/surname", invalidChars}},
-		{"given names a hyperlink formula", func(a *Application) { a.Applicant.GivenNames = `@HYPERLINK("x")` }, pc{"/applicant/given_names", invalidChars}},
-		{"surname only punctuation", func(a *Application) { a.Applicant.Surname = "-'." }, pc{"/applicant/surname", noLetters}},
-		{"place of birth digits only", func(a *Application) { a.Applicant.PlaceOfBirth = "12345" }, pc{"/applicant/place_of_birth", noLetters}},
-		{"place of birth with tab", func(a *Application) { a.Applicant.PlaceOfBirth = "Al\tmaty" }, pc{"/applicant/place_of_birth", invalidChars}},
-		{"company with ZWJ", func(a *Application) { a.Employment.Company = "Steppe\u200D LLP" }, pc{"/employment/company", invalidChars}},
-		{"position only symbols", func(a *Application) { a.Employment.Position = "=1+1" }, pc{"/employment/position", noLetters}},
-		{"host company with escape", func(a *Application) { a.Visit.Host.Company = "Indus\x1b Ltd" }, pc{"/visit/host/company", invalidChars}},
-		{"host city with word joiner", func(a *Application) { a.Visit.Host.City = "La\u2060hore" }, pc{"/visit/host/city", invalidChars}},
-		{"host address with CR", func(a *Application) { a.Visit.Host.Address = "12 Mall\rRoad" }, pc{"/visit/host/address", invalidChars}},
+		{
+			"surname only ZWSP",
+			func(a *Application) { a.Applicant.Surname = "\u200B" },
+			pc{"/applicant/surname", invalidChars},
+		},
+		{
+			"surname with NUL",
+			func(a *Application) { a.Applicant.Surname = "Abe\x00nov" },
+			pc{"/applicant/surname", invalidChars},
+		},
+		{
+			"surname with BEL",
+			func(a *Application) { a.Applicant.Surname = "Abenov\a" },
+			pc{"/applicant/surname", invalidChars},
+		},
+		{
+			"surname with ANSI escape",
+			func(a *Application) { a.Applicant.Surname = "\x1b[31mAbenov" },
+			pc{"/applicant/surname", invalidChars},
+		},
+		{
+			"surname with line break",
+			func(a *Application) { a.Applicant.Surname = "Abe\nnov" },
+			pc{"/applicant/surname", invalidChars},
+		},
+		{
+			"surname with bidi override",
+			func(a *Application) { a.Applicant.Surname = "\u202EAbenov" },
+			pc{"/applicant/surname", invalidChars},
+		},
+		{
+			"surname with soft hyphen",
+			func(a *Application) { a.Applicant.Surname = "Abe\u00ADnov" },
+			pc{"/applicant/surname", invalidChars},
+		},
+		{
+			"surname a formula",
+			func(a *Application) { a.Applicant.Surname = "+SUM(1+1)" },
+			pc{"/applicant/surname", invalidChars},
+		},
+		{
+			"given names a hyperlink formula",
+			func(a *Application) { a.Applicant.GivenNames = `@HYPERLINK("x")` },
+			pc{"/applicant/given_names", invalidChars},
+		},
+		{
+			"surname only punctuation",
+			func(a *Application) { a.Applicant.Surname = "-'." },
+			pc{"/applicant/surname", noLetters},
+		},
+		{
+			"place of birth digits only",
+			func(a *Application) { a.Applicant.PlaceOfBirth = "12345" },
+			pc{"/applicant/place_of_birth", noLetters},
+		},
+		{
+			"place of birth with tab",
+			func(a *Application) { a.Applicant.PlaceOfBirth = "Al\tmaty" },
+			pc{"/applicant/place_of_birth", invalidChars},
+		},
+		{
+			"company with ZWJ",
+			func(a *Application) { a.Employment.Company = "Steppe\u200D LLP" },
+			pc{"/employment/company", invalidChars},
+		},
+		{
+			"position only symbols",
+			func(a *Application) { a.Employment.Position = "=1+1" },
+			pc{"/employment/position", noLetters},
+		},
+		{
+			"host company with escape",
+			func(a *Application) { a.Visit.Host.Company = "Indus\x1b Ltd" },
+			pc{"/visit/host/company", invalidChars},
+		},
+		{
+			"host city with word joiner",
+			func(a *Application) { a.Visit.Host.City = "La\u2060hore" },
+			pc{"/visit/host/city", invalidChars},
+		},
+		{
+			"host address with CR",
+			func(a *Application) { a.Visit.Host.Address = "12 Mall\rRoad" },
+			pc{"/visit/host/address", invalidChars},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +143,8 @@ func TestTextRulesOutsideTheForm(t *testing.T) {
 		}
 	}
 	m := NormalizeMember(Member{MembershipNumber: "M-1", Surname: "Abe\u00ADnov", GivenNames: "=cmd|' /C calc'!A0",
-		DateOfBirth: "1985-06-15", Nationality: "KAZ", PassportNumber: "N1234567", Status: "active", ValidUntil: "2027-01-01"})
+		DateOfBirth: "1985-06-15", Nationality: "KAZ", PassportNumber: "N1234567", Status: "active",
+		ValidUntil: "2027-01-01"})
 	errs := ValidateMember(m)
 	if !errs.Has("/surname", CodeInvalidCharacters) || !errs.Has("/given_names", CodeInvalidCharacters) {
 		t.Errorf("roster member: %v", pointersAndCodes(errs))

@@ -123,7 +123,10 @@ func translateValidationError(fe validator.FieldError) FieldErrors {
 	case "email":
 		return one(CodeInvalidEmail, "must be a valid e-mail address")
 	case "phone":
-		return one(CodeInvalidPhone, "must be a phone number made of digits, spaces, dashes, parentheses and an optional leading +")
+		return one(
+			CodeInvalidPhone,
+			"must be a phone number made of digits, spaces, dashes, parentheses and an optional leading +",
+		)
 	case "docnumber":
 		return one(CodeInvalidFormat, "must be 6 to 20 letters (A-Z) or digits")
 	case "country":
@@ -271,7 +274,11 @@ func (r *rules) dates() {
 		}
 	}
 	if arrivalOK && expiryOK && expiry.Before(addDateClamped(arrival, 0, passportMarginMonths)) {
-		r.add(ptrExpiryDate, CodePassportValidity, "the passport must remain valid for at least six months after the intended arrival date")
+		r.add(
+			ptrExpiryDate,
+			CodePassportValidity,
+			"the passport must remain valid for at least six months after the intended arrival date",
+		)
 	}
 
 	switch {

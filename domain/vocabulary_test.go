@@ -160,7 +160,8 @@ func TestVocabularyLiteralsAreFound(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "x.go"), []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "x_test.go"), []byte("package x\n\nvar inTest = \"issued\"\n"), 0o600); err != nil {
+	inTest := []byte("package x\n\nvar inTest = \"issued\"\n")
+	if err := os.WriteFile(filepath.Join(dir, "x_test.go"), inTest, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	found := vocabularyLiterals(t, dir)

@@ -80,8 +80,13 @@ type CaseState struct {
 // ApplicationWorkflow takes one application from submission to a decision.
 func ApplicationWorkflow(ctx workflow.Context, in ApplicationInput) (CaseState, error) {
 	w := &applicationWorkflow{
-		in:    in,
-		state: CaseState{ApplicationID: in.ApplicationID, Product: in.Product, Status: domain.StatusReceived, UpdatedAt: in.SubmittedAt},
+		in: in,
+		state: CaseState{
+			ApplicationID: in.ApplicationID,
+			Product:       in.Product,
+			Status:        domain.StatusReceived,
+			UpdatedAt:     in.SubmittedAt,
+		},
 	}
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.state, err
@@ -145,8 +150,9 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 		return err
 	}
 	var validation activities.ValidateResult
-	if err := workflow.ExecuteActivity(readCtx(ctx), acts.ValidateApplication,
-		activities.ValidateInput{ApplicationID: w.in.ApplicationID, SubmittedAt: w.in.SubmittedAt}).Get(ctx, &validation); err != nil {
+	validate := workflow.ExecuteActivity(readCtx(ctx), acts.ValidateApplication,
+		activities.ValidateInput{ApplicationID: w.in.ApplicationID, SubmittedAt: w.in.SubmittedAt})
+	if err := validate.Get(ctx, &validation); err != nil {
 		return err
 	}
 	if w.withdrawal != nil {
@@ -154,9 +160,16 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	}
 	if len(validation.Errors) > 0 {
 		w.state.Ineligible = validation.Errors
-		return w.setStatusWith(ctx, domain.StatusIneligible, domain.EventValidationFailed, systemActor, pointers(validation.Errors), func(in *activities.StatusInput) {
-			in.Ineligible = validation.Errors
-		})
+		return w.setStatusWith(
+			ctx,
+			domain.StatusIneligible,
+			domain.EventValidationFailed,
+			systemActor,
+			pointers(validation.Errors),
+			func(in *activities.StatusInput) {
+				in.Ineligible = validation.Errors
+			},
+		)
 	}
 
 	if err := w.setStatus(ctx, domain.StatusScreening, domain.EventScreeningStarted, systemActor, ""); err != nil {
@@ -198,9 +211,8 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 		}
 	}
 	hit := screening.Hit
-	if err := w.setStatusWith(ctx, domain.StatusAwaitingReview, domain.EventScreened, systemActor, detail, func(in *activities.StatusInput) {
-		in.ScreeningHit = &hit
-	}); err != nil {
+	if err := w.setStatusWith(ctx, domain.StatusAwaitingReview, domain.EventScreened, systemActor, detail,
+		func(in *activities.StatusInput) { in.ScreeningHit = &hit }); err != nil {
 		return err
 	}
 	return w.review(ctx)
@@ -212,9 +224,8 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d domain.DecisionRequ
 	info := &domain.Decision{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actor, DecidedAt: now}
 	if d.Decision == domain.OutcomeRefuse {
 		detail := "reason: " + string(d.ReasonCode)
-		if err := w.setStatusWith(ctx, domain.StatusRefused, domain.EventRefused, actor, detail, func(in *activities.StatusInput) {
-			in.Decision = info
-		}); err != nil {
+		if err := w.setStatusWith(ctx, domain.StatusRefused, domain.EventRefused, actor, detail,
+			func(in *activities.StatusInput) { in.Decision = info }); err != nil {
 			return err
 		}
 		w.state.Decision = info
@@ -244,13 +255,23 @@ func (w *applicationWorkflow) withdraw(ctx workflow.Context) error {
 	return w.setStatus(ctx, domain.StatusWithdrawn, domain.EventWithdrawn, string(w.withdrawal.Actor.Role), "")
 }
 
-func (w *applicationWorkflow) setStatus(ctx workflow.Context, status domain.Status, event domain.Event, actor, detail string) error {
+func (w *applicationWorkflow) setStatus(
+	ctx workflow.Context,
+	status domain.Status,
+	event domain.Event,
+	actor, detail string,
+) error {
 	return w.setStatusWith(ctx, status, event, actor, detail, nil)
 }
 
 // setStatusWith records a status change in the read model, then in the live state.
-func (w *applicationWorkflow) setStatusWith(ctx workflow.Context, status domain.Status, event domain.Event, actor, detail string,
-	extra func(*activities.StatusInput)) error {
+func (w *applicationWorkflow) setStatusWith(
+	ctx workflow.Context,
+	status domain.Status,
+	event domain.Event,
+	actor, detail string,
+	extra func(*activities.StatusInput),
+) error {
 	w.seq++
 	now := workflow.Now(ctx)
 	in := activities.StatusInput{
@@ -311,18 +332,30 @@ func (w *applicationWorkflow) failure() error {
 }
 
 func notAllowed(message string) error {
-	return temporal.NewApplicationErrorWithOptions(message, ErrTypeNotAllowed, temporal.ApplicationErrorOptions{NonRetryable: true})
+	return temporal.NewApplicationErrorWithOptions(
+		message,
+		ErrTypeNotAllowed,
+		temporal.ApplicationErrorOptions{NonRetryable: true},
+	)
 }
 
 func invalidRequest(message string) error {
-	return temporal.NewApplicationErrorWithOptions(message, ErrTypeInvalidRequest, temporal.ApplicationErrorOptions{NonRetryable: true})
+	return temporal.NewApplicationErrorWithOptions(
+		message,
+		ErrTypeInvalidRequest,
+		temporal.ApplicationErrorOptions{NonRetryable: true},
+	)
 }
 
 // IsNotAllowed reports whether err is an update this person may not make.
 func IsNotAllowed(err error) bool { return hasType(err, ErrTypeNotAllowed) }
 
 func invalidTransitionMessage(message string) error {
-	return temporal.NewApplicationErrorWithOptions(message, ErrTypeInvalidTransition, temporal.ApplicationErrorOptions{NonRetryable: true})
+	return temporal.NewApplicationErrorWithOptions(
+		message,
+		ErrTypeInvalidTransition,
+		temporal.ApplicationErrorOptions{NonRetryable: true},
+	)
 }
 
 func invalidTransition(action string, status domain.Status) error {

@@ -339,7 +339,8 @@ func TestApproveIssuesVisa(t *testing.T) {
 	dec := h.update(2*time.Minute, workflows.UpdateDecide, "decide-1", approve)
 	h.run()
 
-	if awaiting.Status != domain.StatusAwaitingReview || awaiting.ApplicationID != "app_x" || awaiting.Product != "business_2y" {
+	if awaiting.Status != domain.StatusAwaitingReview || awaiting.ApplicationID != "app_x" ||
+		awaiting.Product != "business_2y" {
 		t.Errorf("state while awaiting review = %+v", awaiting)
 	}
 	if awaiting.ScreeningHit || awaiting.Decision != nil || awaiting.Visa != nil {
@@ -353,7 +354,8 @@ func TestApproveIssuesVisa(t *testing.T) {
 	if dec.result.Visa == nil || *dec.result.Visa != testVisa {
 		t.Errorf("update result visa %+v, want %+v", dec.result.Visa, testVisa)
 	}
-	if d := dec.result.Decision; d == nil || d.Outcome != "approve" || d.DecidedBy != "officer:off_1" || d.DecidedAt.IsZero() {
+	if d := dec.result.Decision; d == nil || d.Outcome != "approve" || d.DecidedBy != "officer:off_1" ||
+		d.DecidedAt.IsZero() {
 		t.Errorf("update result decision %+v", d)
 	}
 
@@ -375,7 +377,8 @@ func TestApproveIssuesVisa(t *testing.T) {
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.validate) != 1 || h.validate[0] != (activities.ValidateInput{ApplicationID: "app_x", SubmittedAt: submittedAt}) {
+	if len(h.validate) != 1 ||
+		h.validate[0] != (activities.ValidateInput{ApplicationID: "app_x", SubmittedAt: submittedAt}) {
 		t.Errorf("ValidateApplication inputs %+v", h.validate)
 	}
 	if len(h.screen) != 1 || h.screen[0].ApplicationID != "app_x" {
@@ -392,7 +395,8 @@ func TestApproveIssuesVisa(t *testing.T) {
 		in.Status.Actor != "officer:off_1" {
 		t.Errorf("IssueVisa status input %+v", in.Status)
 	}
-	if in.Status.Decision == nil || in.Status.Decision.Outcome != "approve" || in.Status.Decision.DecidedBy != "officer:off_1" {
+	if in.Status.Decision == nil || in.Status.Decision.Outcome != "approve" ||
+		in.Status.Decision.DecidedBy != "officer:off_1" {
 		t.Errorf("IssueVisa decision %+v", in.Status.Decision)
 	}
 	if in.IssuedOn.IsZero() || !in.IssuedOn.Equal(in.Status.At) {
@@ -406,7 +410,8 @@ func TestApproveIssuesVisa(t *testing.T) {
 			t.Errorf("status change %+v: wrong application or no time", s)
 		}
 	}
-	if aw := h.statuses[len(h.statuses)-1]; aw.Status != domain.StatusAwaitingReview || aw.ScreeningHit == nil || *aw.ScreeningHit {
+	if aw := h.statuses[len(h.statuses)-1]; aw.Status != domain.StatusAwaitingReview || aw.ScreeningHit == nil ||
+		*aw.ScreeningHit {
 		t.Errorf("awaiting_review recorded as %+v, want ScreeningHit=false", aw)
 	}
 }
@@ -420,11 +425,13 @@ func TestRefuseWithReasonCode(t *testing.T) {
 	if dec.result.Status != domain.StatusRefused || dec.result.Visa != nil {
 		t.Errorf("update result %+v, want refused without visa", dec.result)
 	}
-	if d := dec.result.Decision; d == nil || d.Outcome != "refuse" || d.ReasonCode != "insufficient_evidence" || d.DecidedBy != "officer:off_1" {
+	if d := dec.result.Decision; d == nil || d.Outcome != "refuse" || d.ReasonCode != "insufficient_evidence" ||
+		d.DecidedBy != "officer:off_1" {
 		t.Errorf("update result decision %+v", d)
 	}
 	final := h.finalState()
-	if final.Status != domain.StatusRefused || final.Decision == nil || final.Decision.ReasonCode != "insufficient_evidence" {
+	if final.Status != domain.StatusRefused || final.Decision == nil ||
+		final.Decision.ReasonCode != "insufficient_evidence" {
 		t.Errorf("final state %+v", final)
 	}
 	if q := h.query(); q.Status != domain.StatusRefused {
@@ -445,7 +452,8 @@ func TestRefuseWithReasonCode(t *testing.T) {
 	if last.Status != want.Status || last.Event != want.Event || last.Actor != want.Actor {
 		t.Errorf("refusal recorded as %+v", last)
 	}
-	if last.Decision == nil || last.Decision.Outcome != "refuse" || last.Decision.ReasonCode != "insufficient_evidence" || last.Decision.DecidedBy != "officer:off_1" {
+	if last.Decision == nil || last.Decision.Outcome != "refuse" || last.Decision.ReasonCode != "insufficient_evidence" ||
+		last.Decision.DecidedBy != "officer:off_1" {
 		t.Errorf("refusal decision %+v", last.Decision)
 	}
 }
@@ -488,7 +496,12 @@ func TestDecideRequestValidation(t *testing.T) {
 	// Sent right after the first decision was accepted, while it is still being recorded.
 	// (Updates sent after the workflow closed never reach it, so that case is the API's to test.)
 	second := h.update(2*time.Minute, workflows.UpdateDecide, "second", approve)
-	withdrawLate := h.update(2*time.Minute, workflows.UpdateWithdraw, "withdraw-late", workflows.WithdrawRequest{Actor: applicant})
+	withdrawLate := h.update(
+		2*time.Minute,
+		workflows.UpdateWithdraw,
+		"withdraw-late",
+		workflows.WithdrawRequest{Actor: applicant},
+	)
 	h.run()
 
 	mustReject(t, "refuse without reason", noReason, workflows.IsInvalidRequest, "InvalidRequest")
@@ -512,10 +525,21 @@ func TestDecideRequestValidation(t *testing.T) {
 
 func TestValidationFailureIsIneligible(t *testing.T) {
 	fieldErrs := []domain.FieldError{
-		{Pointer: "/applicant/nationality", Detail: "applicants of this nationality are not eligible for this visa", Code: domain.CodeNotEligibleNationality},
-		{Pointer: "/passport/expiry_date", Detail: "must be after the passport's issue date", Code: domain.CodeExpiryBeforeIssue},
+		{
+			Pointer: "/applicant/nationality",
+			Detail:  "applicants of this nationality are not eligible for this visa",
+			Code:    domain.CodeNotEligibleNationality,
+		},
+		{
+			Pointer: "/passport/expiry_date",
+			Detail:  "must be after the passport's issue date",
+			Code:    domain.CodeExpiryBeforeIssue,
+		},
 	}
-	h := newHarness(t, scenario{validation: activities.ValidateResult{Errors: fieldErrs}, validationDelay: 10 * time.Second})
+	h := newHarness(
+		t,
+		scenario{validation: activities.ValidateResult{Errors: fieldErrs}, validationDelay: 10 * time.Second},
+	)
 	dec := h.update(5*time.Second, workflows.UpdateDecide, "decide", approve)
 	h.run()
 
@@ -637,7 +661,11 @@ func TestScreeningHit(t *testing.T) {
 // An activity that fails for good must fail the workflow, and an accepted
 // decision waiting on it must be answered rather than left hanging.
 func TestIssueVisaFailureFailsWorkflow(t *testing.T) {
-	issueErr := temporal.NewNonRetryableApplicationError("application form cannot be read", activities.ErrTypeApplicationMissing, nil)
+	issueErr := temporal.NewNonRetryableApplicationError(
+		"application form cannot be read",
+		activities.ErrTypeApplicationMissing,
+		nil,
+	)
 	h := newHarness(t, scenario{issueErr: issueErr})
 	dec := h.update(time.Minute, workflows.UpdateDecide, "decide", approve)
 	h.run()
@@ -673,7 +701,12 @@ func TestValidationFailureReleasesPendingWithdrawal(t *testing.T) {
 		t.Errorf("workflow error %v, want the activity's %s", err, activities.ErrTypeApplicationMissing)
 	}
 	if !wd.accepted || !wd.completed || wd.err == nil {
-		t.Errorf("withdraw accepted=%v completed=%v err=%v, want accepted and answered with an error", wd.accepted, wd.completed, wd.err)
+		t.Errorf(
+			"withdraw accepted=%v completed=%v err=%v, want accepted and answered with an error",
+			wd.accepted,
+			wd.completed,
+			wd.err,
+		)
 	}
 	h.assertCalls("RecordStatus:validating", "ValidateApplication")
 }

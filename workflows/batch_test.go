@@ -40,7 +40,10 @@ func TestWorkAfterPlansTheEndOfAdmission(t *testing.T) {
 	}{
 		{"small batch works at once", workflows.AdmissionProgress{RowsRead: 10, RowsToStart: 10}, page(10, 10, 10), 0},
 		{"first page of 10,000 at the assumed rate",
-			workflows.AdmissionProgress{RowsRead: 500, RowsToStart: 500}, page(500, 500, 10000), 1.5 * 10000 * time.Second / 150},
+			workflows.AdmissionProgress{
+				RowsRead:    500,
+				RowsToStart: 500,
+			}, page(500, 500, 10000), 1.5 * 10000 * time.Second / 150},
 		{"measured rate replaces the assumption",
 			workflows.AdmissionProgress{RowsRead: 1000, RowsToStart: 1000, RowsStarted: 500, StartingMillis: 2000},
 			page(500, 1000, 10000), 1.5 * 10000 * time.Second / 250},
@@ -83,7 +86,12 @@ func TestBatchWorkflowAdmitsPagesWithAPlan(t *testing.T) {
 	env.OnActivity(acts.ProcessBatchPage, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchPageInput) (activities.BatchPageResult, error) {
 			next := min(in.FromRow+in.Rows, total)
-			return activities.BatchPageResult{ToStart: refs(next - in.FromRow), NextRow: next, Done: next == total, TotalRows: total}, nil
+			return activities.BatchPageResult{
+				ToStart:   refs(next - in.FromRow),
+				NextRow:   next,
+				Done:      next == total,
+				TotalRows: total,
+			}, nil
 		})
 	var (
 		mu    sync.Mutex

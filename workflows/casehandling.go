@@ -49,7 +49,13 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 				return w.withdraw(ctx)
 			case !answered:
 				// No answer by the deadline: the case closes without a decision.
-				return w.setStatus(ctx, domain.StatusLapsed, domain.EventLapsed, systemActor, "no answer to the request for information by "+due.Format(time.DateOnly))
+				return w.setStatus(
+					ctx,
+					domain.StatusLapsed,
+					domain.EventLapsed,
+					systemActor,
+					"no answer to the request for information by "+due.Format(time.DateOnly),
+				)
 			}
 			reply := *w.reply
 			w.reply = nil
@@ -57,8 +63,8 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 			if err := w.resumeClock(ctx); err != nil {
 				return err
 			}
-			if err := w.setStatus(ctx, domain.StatusAwaitingReview, domain.EventInformationProvided, domain.ApplicantActor.Name(),
-				truncate(reply.Message, domain.MaxMessageLength)); err != nil {
+			if err := w.setStatus(ctx, domain.StatusAwaitingReview, domain.EventInformationProvided,
+				domain.ApplicantActor.Name(), truncate(reply.Message, domain.MaxMessageLength)); err != nil {
 				return err
 			}
 			continue
@@ -99,12 +105,27 @@ func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d domain.Decisi
 		if err := w.pauseClock(ctx); err != nil {
 			return false, err
 		}
-		return false, w.setStatus(ctx, domain.StatusInformationRequested, domain.EventInformationRequested, actor,
-			truncate(d.Message, domain.MaxMessageLength)+" (answer by "+w.state.InformationRequest.DueAt.Format(time.DateOnly)+")")
+		return false, w.setStatus(
+			ctx,
+			domain.StatusInformationRequested,
+			domain.EventInformationRequested,
+			actor,
+			truncate(
+				d.Message,
+				domain.MaxMessageLength,
+			)+" (answer by "+w.state.InformationRequest.DueAt.Format(
+				time.DateOnly,
+			)+")",
+		)
 
 	case domain.NeedsSecondDecision(w.in.Product, d, w.state.FirstDecision != nil):
 		// Four eyes: the first decision waits for a second person.
-		w.state.FirstDecision = &domain.Decision{Outcome: d.Decision, ReasonCode: d.ReasonCode, DecidedBy: actor, DecidedAt: now}
+		w.state.FirstDecision = &domain.Decision{
+			Outcome:    d.Decision,
+			ReasonCode: d.ReasonCode,
+			DecidedBy:  actor,
+			DecidedAt:  now,
+		}
 		w.firstActor = d.Actor
 		detail := "first decision: " + string(d.Decision)
 		if d.ReasonCode != "" {
@@ -246,7 +267,11 @@ func (w *applicationWorkflow) watchSLA(ctx workflow.Context) {
 		} else {
 			c.escalated, c.breached = true, true
 		}
-		detail := fmt.Sprintf("%s of the %s decision deadline has passed", map[bool]string{true: "all", false: "75%"}[c.breached], c.total)
+		detail := fmt.Sprintf(
+			"%s of the %s decision deadline has passed",
+			map[bool]string{true: "all", false: "75%"}[c.breached],
+			c.total,
+		)
 		if err := w.recordSLA(ctx, event, detail); err != nil {
 			return
 		}

@@ -199,11 +199,18 @@ func TestRequestForInformationPausesSLA(t *testing.T) {
 	if s := during.SLA; s == nil || !s.Paused || s.RemainingAtPause != 22*time.Hour || s.Escalated {
 		t.Errorf("SLA during the request %+v, want paused with 22h left", s)
 	}
+	informationDue := start.Add(2*time.Hour).AddDate(0, 0, domain.DefaultInformationDays)
 	if r := during.InformationRequest; r == nil || r.Message != "Please send the host's invitation letter." ||
-		r.RequestedBy != "officer:off_1" || !r.DueAt.Equal(start.Add(2*time.Hour).AddDate(0, 0, domain.DefaultInformationDays)) {
+		r.RequestedBy != "officer:off_1" || !r.DueAt.Equal(informationDue) {
 		t.Errorf("information request %+v, want due %d days after it was made", r, domain.DefaultInformationDays)
 	}
-	mustReject(t, "decide while the applicant holds the case", decideDuring, workflows.IsInvalidTransition, "InvalidTransition")
+	mustReject(
+		t,
+		"decide while the applicant holds the case",
+		decideDuring,
+		workflows.IsInvalidTransition,
+		"InvalidTransition",
+	)
 
 	mustAccept(t, "answer", answer)
 	if answer.result.Status != domain.StatusAwaitingReview || answer.result.InformationRequest != nil {
@@ -339,15 +346,23 @@ func TestFourEyesOnFiveYearVisa(t *testing.T) {
 			t.Errorf("status after the first decision %q", waiting.Status)
 		}
 		rec := h.statusRecorded(domain.StatusAwaitingSecondApproval)
-		if rec.FirstDecidedBy != "officer:off_a" || rec.Event != "first_decision" || rec.Actor != "officer:off_a" || rec.Decision != nil {
+		if rec.FirstDecidedBy != "officer:off_a" || rec.Event != "first_decision" || rec.Actor != "officer:off_a" ||
+			rec.Decision != nil {
 			t.Errorf("first decision recorded as %+v", rec)
 		}
 
 		mustReject(t, "second decision by the same person", self, workflows.IsInvalidTransition, "InvalidTransition")
 		mustReject(t, "second decision by an officer", notSupervisor, workflows.IsNotAllowed, "NotAllowed")
-		mustReject(t, "request for information after a first decision", rfi, workflows.IsInvalidTransition, "InvalidTransition")
+		mustReject(
+			t,
+			"request for information after a first decision",
+			rfi,
+			workflows.IsInvalidTransition,
+			"InvalidTransition",
+		)
 		mustAccept(t, "second approval", second)
-		if d := second.result.Decision; second.result.Status != domain.StatusIssued || d == nil || d.DecidedBy != "supervisor:off_b" {
+		if d := second.result.Decision; second.result.Status != domain.StatusIssued || d == nil ||
+			d.DecidedBy != "supervisor:off_b" {
 			t.Errorf("second decision result %+v", second.result)
 		}
 		if final := h.finalState(); final.Status != domain.StatusIssued || final.Visa == nil {
@@ -357,7 +372,8 @@ func TestFourEyesOnFiveYearVisa(t *testing.T) {
 		h.mu.Lock()
 		issued := h.issues[0]
 		h.mu.Unlock()
-		if issued.Status.Actor != "supervisor:off_b" || issued.Status.Decision == nil || issued.Status.Decision.DecidedBy != "supervisor:off_b" {
+		if issued.Status.Actor != "supervisor:off_b" || issued.Status.Decision == nil ||
+			issued.Status.Decision.DecidedBy != "supervisor:off_b" {
 			t.Errorf("IssueVisa status input %+v", issued.Status)
 		}
 		h.assertCalls(
@@ -377,12 +393,14 @@ func TestFourEyesOnFiveYearVisa(t *testing.T) {
 
 		mustAccept(t, "first refusal", first)
 		if r := first.result; r.Status != domain.StatusAwaitingSecondApproval || r.Decision != nil ||
-			r.FirstDecision == nil || r.FirstDecision.Outcome != "refuse" || r.FirstDecision.ReasonCode != "insufficient_evidence" {
+			r.FirstDecision == nil || r.FirstDecision.Outcome != "refuse" ||
+			r.FirstDecision.ReasonCode != "insufficient_evidence" {
 			t.Errorf("first refusal result %+v", r)
 		}
 		mustAccept(t, "second refusal", second)
 		final := h.finalState()
-		if d := final.Decision; final.Status != domain.StatusRefused || d == nil || d.Outcome != "refuse" || d.DecidedBy != "supervisor:off_b" {
+		if d := final.Decision; final.Status != domain.StatusRefused || d == nil || d.Outcome != "refuse" ||
+			d.DecidedBy != "supervisor:off_b" {
 			t.Errorf("final state %+v (decision %+v)", final, final.Decision)
 		}
 		if rec := h.statusRecorded(domain.StatusRefused); rec.Actor != "supervisor:off_b" || rec.Decision == nil ||
@@ -433,7 +451,8 @@ func TestClaimAndRelease(t *testing.T) {
 	}
 	mustAccept(t, "claim again by A", reclaimA)
 	mustAccept(t, "decide by a supervisor on A's case", decideSupervisor)
-	if d := decideSupervisor.result.Decision; decideSupervisor.result.Status != domain.StatusIssued || d == nil || d.DecidedBy != "supervisor:off_b" {
+	if d := decideSupervisor.result.Decision; decideSupervisor.result.Status != domain.StatusIssued || d == nil ||
+		d.DecidedBy != "supervisor:off_b" {
 		t.Errorf("supervisor's decision result %+v", decideSupervisor.result)
 	}
 	if final := h.finalState(); final.Status != domain.StatusIssued || final.Assignee != "off_a" {
@@ -495,7 +514,8 @@ func TestStraightThroughProcessing(t *testing.T) {
 			t.Fatalf("IssueVisa called %d times", len(h.issues))
 		}
 		in := h.issues[0].Status
-		if in.Actor != "system" || in.Decision == nil || in.Decision.DecidedBy != "system" || in.Decision.Outcome != "approve" {
+		if in.Actor != "system" || in.Decision == nil || in.Decision.DecidedBy != "system" ||
+			in.Decision.Outcome != "approve" {
 			t.Errorf("IssueVisa status input %+v (decision %+v), want decided by the system", in, in.Decision)
 		}
 		if !strings.Contains(in.Detail, domain.STPPolicyVersion) {

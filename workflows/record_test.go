@@ -235,7 +235,8 @@ func recordedPaths() []recordedPath {
 			if _, err := s.env.Services.Temporal.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 				ID: wid, TaskQueue: s.env.Services.Config.TaskQueue,
 			}, workflows.ApplicationWorkflow, workflows.ApplicationInput{
-				ApplicationID: app.ID, Product: domain.Product(app.Product), SubmittedAt: app.SubmittedAt(), InformationDay: time.Second,
+				ApplicationID: app.ID, Product: domain.Product(app.Product), SubmittedAt: app.SubmittedAt(),
+				InformationDay: time.Second,
 			}); err != nil {
 				t.Fatal(err)
 			}

@@ -63,7 +63,10 @@ func historyFiles(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatalf("no recorded histories in testdata/; run %s=1 go test -run TestRecordHistories ./workflows/", RecordHistoriesEnv)
+		t.Fatalf(
+			"no recorded histories in testdata/; run %s=1 go test -run TestRecordHistories ./workflows/",
+			RecordHistoriesEnv,
+		)
 	}
 	return files
 }
@@ -85,7 +88,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 			switch last := events[len(events)-1]; last.GetEventType() {
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
 			default:
-				t.Fatalf("history ends with %v, want a completed (or continued-as-new) workflow (record it to the end)", last.GetEventType())
+				t.Fatalf(
+					"history ends with %v, want a completed (or continued-as-new) workflow (record it to the end)",
+					last.GetEventType(),
+				)
 			}
 
 			replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
@@ -363,7 +369,10 @@ func TestRecordedHistoriesCarryNoPII(t *testing.T) {
 func TestPIIScanSeesInsidePayloads(t *testing.T) {
 	c := testCodec(t)
 	data := []byte(`{"surname":"Abenov","passport":"N00001234"}`)
-	plain := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: data}
+	plain := &commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
+		Data:     data,
+	}
 	encrypted, err := c.Encode([]*commonpb.Payload{plain})
 	if err != nil {
 		t.Fatal(err)
@@ -414,7 +423,10 @@ func TestPIIScanSeesInsidePayloads(t *testing.T) {
 		t.Fatal("a payload under an unknown key was accepted by the scan")
 	}
 	// So does one in an encoding the scan cannot read as text.
-	binary := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte("binary/plain")}, Data: data}
+	binary := &commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte("binary/plain")},
+		Data:     data,
+	}
 	if _, err := decodedPayloads(c, historyWith(binary)); err == nil {
 		t.Fatal("a binary/plain payload was accepted by the scan")
 	}

@@ -74,7 +74,8 @@ func (h *harness) check(ctx context.Context) results {
 		r.errs = append(r.errs, "database: "+err.Error())
 	} else {
 		defer conn.Close(context.Background())
-		rows, err := conn.Query(cctx, `SELECT id, COUNT(*), MIN(status) FROM applications WHERE id = ANY($1) GROUP BY id`, ids)
+		rows, err := conn.Query(cctx,
+			`SELECT id, COUNT(*), MIN(status) FROM applications WHERE id = ANY($1) GROUP BY id`, ids)
 		seen := map[string]bool{}
 		if err == nil {
 			for rows.Next() {
@@ -114,8 +115,10 @@ func (h *harness) check(ctx context.Context) results {
 			sql string
 			dst *int
 		}{
-			{`SELECT COUNT(*) FROM (SELECT passport_hash, product FROM applications GROUP BY 1, 2 HAVING COUNT(*) > 1) d`, &r.dupApplications},
-			{`SELECT COUNT(*) FROM (SELECT passport_hash, product FROM applications WHERE status NOT IN (` + closed + `) GROUP BY 1, 2 HAVING COUNT(*) > 1) d`, &r.dupOpen},
+			{`SELECT COUNT(*) FROM (SELECT passport_hash, product FROM applications
+				GROUP BY 1, 2 HAVING COUNT(*) > 1) d`, &r.dupApplications},
+			{`SELECT COUNT(*) FROM (SELECT passport_hash, product FROM applications
+				WHERE status NOT IN (` + closed + `) GROUP BY 1, 2 HAVING COUNT(*) > 1) d`, &r.dupOpen},
 			{`SELECT COUNT(*) FROM applications WHERE NOT (id = ANY($1))`, &r.extraRows},
 			{`SELECT COUNT(*) FROM (SELECT visa_number, COUNT(*) FROM visas GROUP BY 1 HAVING COUNT(*) > 1) d`, &r.dupVisas},
 		} {
@@ -148,7 +151,8 @@ func (h *harness) check(ctx context.Context) results {
 			var err error
 			for try := 0; try < 3; try++ {
 				lctx, lcancel := context.WithTimeout(cctx, 30*time.Second)
-				resp, err = tc.ListWorkflow(lctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", PageSize: 100, NextPageToken: token})
+				resp, err = tc.ListWorkflow(lctx, &workflowservice.ListWorkflowExecutionsRequest{
+					Namespace: "default", PageSize: 100, NextPageToken: token})
 				lcancel()
 				if err == nil {
 					break
@@ -247,7 +251,10 @@ func (h *harness) summary(r results) int {
 	line("duplicate visa numbers", r.dupVisas, r.dupVisas == 0)
 	line("unexpected process exits", len(r.crashes), len(r.crashes) == 0)
 	info("DB rows never acknowledged with 202", r.extraRows)
-	info("approvals 200 / 409 / errors", fmt.Sprintf("%d/%d/%d", h.approvedOK.Load(), h.approve409.Load(), h.approveErr.Load()))
+	info(
+		"approvals 200 / 409 / errors",
+		fmt.Sprintf("%d/%d/%d", h.approvedOK.Load(), h.approve409.Load(), h.approveErr.Load()),
+	)
 	info("HTTP attempts / retries", fmt.Sprintf("%d/%d", h.api.attempts.Load(), h.api.retries.Load()))
 	if len(r.notIssued) > 0 {
 		info("not issued, by DB status", fmt.Sprint(r.notIssued))

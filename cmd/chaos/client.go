@@ -116,7 +116,10 @@ func (c *apiClient) once(ctx context.Context, base string, r request) (int, []by
 }
 
 func (c *apiClient) getJSON(ctx context.Context, path, token string, out any) error {
-	res := c.do(ctx, request{method: http.MethodGet, path: path, token: token, startAt: -1, maxAttempts: 5, maxTime: time.Minute})
+	res := c.do(
+		ctx,
+		request{method: http.MethodGet, path: path, token: token, startAt: -1, maxAttempts: 5, maxTime: time.Minute},
+	)
 	if res.err != nil {
 		return res.err
 	}

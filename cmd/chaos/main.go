@@ -67,8 +67,18 @@ func main() {
 	flag.IntVar(&o.batchRows, "batch-rows", 200, "applications in the chamber batch")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent single submissions")
 	flag.Float64Var(&o.rate, "rate", 10, "single submissions started per second (spreads the load over the disruptions)")
-	flag.StringVar(&o.pgAdminURL, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL admin URL (the chaos database is created next to it)")
-	flag.DurationVar(&o.issueWait, "issue-wait", 10*time.Minute, "how long to wait for every accepted application to be issued")
+	flag.StringVar(
+		&o.pgAdminURL,
+		"pg",
+		"postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+		"PostgreSQL admin URL (the chaos database is created next to it)",
+	)
+	flag.DurationVar(
+		&o.issueWait,
+		"issue-wait",
+		10*time.Minute,
+		"how long to wait for every accepted application to be issued",
+	)
 	flag.DurationVar(&o.maxRun, "max-run", 30*time.Minute, "hard limit on the whole run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs, Temporal file) even when every check passes")
 	flag.Parse()
@@ -89,7 +99,13 @@ var t0 = time.Now()
 func logf(format string, args ...any) {
 	logMu.Lock()
 	defer logMu.Unlock()
-	fmt.Fprintf(os.Stderr, "[chaos %s +%5.1fs] %s\n", time.Now().Format(time.TimeOnly), time.Since(t0).Seconds(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(
+		os.Stderr,
+		"[chaos %s +%5.1fs] %s\n",
+		time.Now().Format(time.TimeOnly),
+		time.Since(t0).Seconds(),
+		fmt.Sprintf(format, args...),
+	)
 }
 
 // disruption is one of R1, R2, R3 as it actually ran.
@@ -231,8 +247,15 @@ func (h *harness) setup(ctx context.Context) error {
 	withEnv := func(extra ...string) []string { return append(append([]string(nil), h.env...), extra...) }
 
 	h.temporal = h.ps.add(&proc{name: "temporal", bin: h.o.bin,
-		args: []string{"dev", "--temporal-only", "--data-dir", filepath.Join(h.dir, "temporal"), "--temporal-address", h.tAddr},
-		env:  withEnv("VISA_TEMPORAL_LOG_LEVEL=warn"), log: filepath.Join(h.dir, "temporal.out")})
+		args: []string{
+			"dev",
+			"--temporal-only",
+			"--data-dir",
+			filepath.Join(h.dir, "temporal"),
+			"--temporal-address",
+			h.tAddr,
+		},
+		env: withEnv("VISA_TEMPORAL_LOG_LEVEL=warn"), log: filepath.Join(h.dir, "temporal.out")})
 	if err := h.temporal.start(); err != nil {
 		return err
 	}
@@ -272,11 +295,16 @@ func (h *harness) setup(ctx context.Context) error {
 
 	for i := 1; i <= 2; i++ {
 		w := h.ps.add(&proc{name: fmt.Sprintf("worker-%d", i), bin: h.o.bin, args: []string{"worker"},
-			env: withEnv(fmt.Sprintf("VISA_DATA_DIR=%s/worker-%d", h.dir, i)), log: filepath.Join(h.dir, fmt.Sprintf("worker-%d.log", i))})
+			env: withEnv(
+				fmt.Sprintf("VISA_DATA_DIR=%s/worker-%d", h.dir, i),
+			), log: filepath.Join(h.dir, fmt.Sprintf("worker-%d.log", i))})
 		h.workers = append(h.workers, w)
 		addr := fmt.Sprintf("127.0.0.1:%d", ports[i])
 		a := h.ps.add(&proc{name: fmt.Sprintf("api-%d", i), bin: h.o.bin, args: []string{"api"},
-			env: withEnv("VISA_HTTP_ADDR="+addr, fmt.Sprintf("VISA_DATA_DIR=%s/api-%d", h.dir, i)), log: filepath.Join(h.dir, fmt.Sprintf("api-%d.log", i))})
+			env: withEnv(
+				"VISA_HTTP_ADDR="+addr,
+				fmt.Sprintf("VISA_DATA_DIR=%s/api-%d", h.dir, i),
+			), log: filepath.Join(h.dir, fmt.Sprintf("api-%d.log", i))})
 		h.apis = append(h.apis, a)
 		h.bases = append(h.bases, "http://"+addr)
 	}
@@ -285,7 +313,10 @@ func (h *harness) setup(ctx context.Context) error {
 			return err
 		}
 	}
-	h.api = &apiClient{bases: h.bases, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}}}
+	h.api = &apiClient{
+		bases: h.bases,
+		http:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}},
+	}
 	for _, b := range h.bases {
 		if err := waitReady(ctx, b, 60*time.Second); err != nil {
 			return err
@@ -327,7 +358,11 @@ func (h *harness) exercise(ctx context.Context) int {
 	}()
 	load.Wait()
 	disruptDone.Wait()
-	logf("load and disruptions done: %d accepted; waiting up to %s for every one to be issued", h.acceptedCount(), h.o.issueWait)
+	logf(
+		"load and disruptions done: %d accepted; waiting up to %s for every one to be issued",
+		h.acceptedCount(),
+		h.o.issueWait,
+	)
 
 	issued := h.waitIssued(ctx, h.o.issueWait)
 	logf("%d of %d accepted applications issued", issued, h.acceptedCount())
@@ -453,8 +488,11 @@ func (h *harness) submitBatch(ctx context.Context) {
 		return
 	}
 	ref := "chaos-batch-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	res := h.api.do(ctx, request{method: http.MethodPost, path: "/v1/chambers/" + h.chamberID + "/batches", contentType: "text/csv",
-		token: h.chamberToken, idemKey: ref, body: buf.Bytes(), startAt: -1})
+	res := h.api.do(
+		ctx,
+		request{method: http.MethodPost, path: "/v1/chambers/" + h.chamberID + "/batches", contentType: "text/csv",
+			token: h.chamberToken, idemKey: ref, body: buf.Bytes(), startAt: -1},
+	)
 	if res.err != nil || res.status != http.StatusAccepted {
 		h.batchNote = fmt.Sprintf("batch not accepted: HTTP %d %v %s", res.status, res.err, truncate(string(res.body), 200))
 		logf("%s", h.batchNote)
@@ -539,9 +577,12 @@ func (h *harness) officerLoop(ctx context.Context) {
 				}
 				go func(id string) {
 					defer func() { <-sem; inflight.Delete(id) }()
-					res := h.api.do(ctx, request{method: http.MethodPost, path: "/v1/cases/" + id + "/decision", contentType: "application/json",
-						token: h.officer, idemKey: "chaos-approve-" + id, body: []byte(`{"decision":"approve"}`), startAt: -1,
-						maxAttempts: 10, maxTime: 2 * time.Minute})
+					res := h.api.do(
+						ctx,
+						request{method: http.MethodPost, path: "/v1/cases/" + id + "/decision", contentType: "application/json",
+							token: h.officer, idemKey: "chaos-approve-" + id, body: []byte(`{"decision":"approve"}`), startAt: -1,
+							maxAttempts: 10, maxTime: 2 * time.Minute},
+					)
 					switch {
 					case res.err == nil && res.status == http.StatusOK:
 						h.approvedOK.Add(1)
@@ -603,8 +644,15 @@ func (h *harness) progress(ctx context.Context) {
 			return
 		case <-time.After(15 * time.Second):
 		}
-		logf("progress: accepted %d, approved %d (+%d already decided, %d decision errors), HTTP attempts %d, retries %d",
-			h.acceptedCount(), h.approvedOK.Load(), h.approve409.Load(), h.approveErr.Load(), h.api.attempts.Load(), h.api.retries.Load())
+		logf(
+			"progress: accepted %d, approved %d (+%d already decided, %d decision errors), HTTP attempts %d, retries %d",
+			h.acceptedCount(),
+			h.approvedOK.Load(),
+			h.approve409.Load(),
+			h.approveErr.Load(),
+			h.api.attempts.Load(),
+			h.api.retries.Load(),
+		)
 	}
 }
 

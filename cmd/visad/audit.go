@@ -43,6 +43,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// The head is worth keeping elsewhere: the chain alone cannot show that
 	// entries were cut off its end.
-	fmt.Fprintf(stdout, "audit chain intact: %d entries (head: entry %d, hash %s)\n", report.Entries, report.LastSeq, report.LastHash)
+	fmt.Fprintf(
+		stdout,
+		"audit chain intact: %d entries (head: entry %d, hash %s)\n",
+		report.Entries,
+		report.LastSeq,
+		report.LastHash,
+	)
 	return nil
 }

@@ -57,7 +57,9 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 	defer store.Close()
 	recs, err := store.ListAudit(ctx, 0, 10)
-	if err != nil || len(recs) != 4 || recs[0].Action != "user.created" || recs[0].Actor != "cli" || recs[3].Action != "user.revoked" || recs[3].Subject != ids[1] {
+	if err != nil || len(recs) != 4 || recs[0].Action != "user.created" || recs[0].Actor != "cli" ||
+		recs[3].Action != "user.revoked" ||
+		recs[3].Subject != ids[1] {
 		t.Fatalf("audit log %+v, %v", recs, err)
 	}
 	exec := func(q string) {

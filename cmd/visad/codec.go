@@ -90,8 +90,11 @@ func codecServerKeys(cfg config.Config) (*codec.Codec, error) {
 		var err error
 		spec, err = codec.LoadKeyFile(cfg.PayloadKeysFile())
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("VISA_PAYLOAD_KEYS is required (the same keys as the api and worker), or --data-dir of a visad dev setup (no %s there)",
-				cfg.PayloadKeysFile())
+			return nil, fmt.Errorf(
+				"VISA_PAYLOAD_KEYS is required (the same keys as the api and worker), "+
+					"or --data-dir of a visad dev setup (no %s there)",
+				cfg.PayloadKeysFile(),
+			)
 		}
 		if err != nil {
 			return nil, err
@@ -113,7 +116,12 @@ func newCodecHandler(store *db.Store, pc *codec.Codec, origins []string, log *sl
 		h.Add("Vary", "Origin")
 		if origin := r.Header.Get("Origin"); origin != "" {
 			if !slices.Contains(origins, origin) {
-				codecProblem(w, http.StatusForbidden, "origin not allowed", "set VISA_CODEC_CORS_ORIGIN to the Temporal Web UI's origin")
+				codecProblem(
+					w,
+					http.StatusForbidden,
+					"origin not allowed",
+					"set VISA_CODEC_CORS_ORIGIN to the Temporal Web UI's origin",
+				)
 				return
 			}
 			h.Set("Access-Control-Allow-Origin", origin)
@@ -134,7 +142,12 @@ func newCodecHandler(store *db.Store, pc *codec.Codec, origins []string, log *sl
 		token, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok {
 			h.Set("WWW-Authenticate", `Bearer realm="visad-codec"`)
-			codecProblem(w, http.StatusUnauthorized, "unauthorized", "send a supervisor's or admin's visad token as Authorization: Bearer …")
+			codecProblem(
+				w,
+				http.StatusUnauthorized,
+				"unauthorized",
+				"send a supervisor's or admin's visad token as Authorization: Bearer …",
+			)
 			return
 		}
 		user, err := store.UserByTokenHash(r.Context(), keys.HashToken(token))
@@ -180,7 +193,8 @@ func bearerToken(header string) (string, bool) {
 func codecProblem(w http.ResponseWriter, status int, title, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
+	_ = json.NewEncoder(w).
+		Encode(map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
 }
 
 func clip(s string, n int) string {

@@ -41,7 +41,13 @@ func TestCodecServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u := db.User{ID: "usr_" + role + "_" + tok[4:12], Name: role, Role: role, TokenHash: keys.HashToken(tok), CreatedAtMS: time.Now().UnixMilli()}
+		u := db.User{
+			ID:          "usr_" + role + "_" + tok[4:12],
+			Name:        role,
+			Role:        role,
+			TokenHash:   keys.HashToken(tok),
+			CreatedAtMS: time.Now().UnixMilli(),
+		}
 		if role == "expired" {
 			u.Role = "supervisor"
 			u.ExpiresAtMS = sql.NullInt64{Int64: time.Now().Add(-time.Minute).UnixMilli(), Valid: true}
@@ -68,7 +74,8 @@ func TestCodecServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(body, []byte("Zqxcanary")) || !bytes.Contains(body, []byte("YmluYXJ5L2VuY3J5cHRlZA==")) { // base64 of "binary/encrypted"
+	if bytes.Contains(body, []byte("Zqxcanary")) ||
+		!bytes.Contains(body, []byte("YmluYXJ5L2VuY3J5cHRlZA==")) { // base64 of "binary/encrypted"
 		t.Fatalf("test payload is not encrypted: %s", body)
 	}
 
@@ -105,12 +112,14 @@ func TestCodecServer(t *testing.T) {
 			t.Fatalf("decode response %s: %v", out, err)
 		}
 		p := decoded.GetPayloads()
-		if len(p) != 1 || string(p[0].Metadata["encoding"]) != "json/plain" || !strings.Contains(string(p[0].Data), `"Zqxcanary"`) {
+		if len(p) != 1 || string(p[0].Metadata["encoding"]) != "json/plain" ||
+			!strings.Contains(string(p[0].Data), `"Zqxcanary"`) {
 			t.Fatalf("%s decode: %v", name, p)
 		}
 	}
 	// The Web UI can also encode (e.g. a signal's input).
-	if status, _, out := post("/encode", supervisor, []byte(`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"MQ=="}]}`)); status != 200 ||
+	plainPayload := []byte(`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"MQ=="}]}`)
+	if status, _, out := post("/encode", supervisor, plainPayload); status != 200 ||
 		!strings.Contains(string(out), "YmluYXJ5L2VuY3J5cHRlZA==") {
 		t.Fatalf("encode: %d %s", status, out)
 	}
@@ -155,7 +164,8 @@ func TestCodecServer(t *testing.T) {
 		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "X-Namespace") {
 		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
 	}
-	if status, hdr, _ := post("/decode", supervisor, body, "Origin", "http://evil.example"); status != http.StatusForbidden || hdr.Get("Access-Control-Allow-Origin") != "" {
+	status, hdr, _ := post("/decode", supervisor, body, "Origin", "http://evil.example")
+	if status != http.StatusForbidden || hdr.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("foreign origin: %d %v", status, hdr)
 	}
 
@@ -163,12 +173,15 @@ func TestCodecServer(t *testing.T) {
 	other, _ := codec.Parse("retired:" + strings.Repeat("33", 32))
 	foreign, _ := codec.DataConverter(other).ToPayloads("Zqxcanary")
 	fb, _ := protojson.Marshal(foreign)
-	if status, _, out := post("/decode", supervisor, fb); status != http.StatusBadRequest || !strings.Contains(string(out), `"retired"`) || strings.Contains(string(out), "Zqxcanary") {
+	if status, _, out := post("/decode", supervisor, fb); status != http.StatusBadRequest ||
+		!strings.Contains(string(out), `"retired"`) ||
+		strings.Contains(string(out), "Zqxcanary") {
 		t.Fatalf("unknown key: %d %s", status, out)
 	}
 
 	// The access log names who decoded, never what.
-	if l := logs.String(); !strings.Contains(l, `"op":"decode"`) || !strings.Contains(l, `"role":"supervisor"`) || strings.Contains(l, "Zqxcanary") {
+	if l := logs.String(); !strings.Contains(l, `"op":"decode"`) || !strings.Contains(l, `"role":"supervisor"`) ||
+		strings.Contains(l, "Zqxcanary") {
 		t.Fatalf("codec log: %s", l)
 	}
 	var probe map[string]any

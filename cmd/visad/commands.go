@@ -27,7 +27,13 @@ import (
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var temporalOnly bool
 	cfg, fs, err := config.Load("dev", args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&temporalOnly, "temporal-only", false, "run only the embedded Temporal server (SQLite file in the data dir) until interrupted; for api and worker processes elsewhere")
+		fs.BoolVar(
+			&temporalOnly,
+			"temporal-only",
+			false,
+			"run only the embedded Temporal server (SQLite file in the data dir) until interrupted; "+
+				"for api and worker processes elsewhere",
+		)
 	})
 	if err != nil {
 		return err
@@ -99,17 +105,25 @@ func payloadKeysSource(cfg config.Config) string {
 	if cfg.PayloadKeys != "" {
 		return "from VISA_PAYLOAD_KEYS"
 	}
-	return cfg.PayloadKeysFile() + " (generated; set VISA_PAYLOAD_KEYS in production; visad codec-server decrypts for the Web UI)"
+	return cfg.PayloadKeysFile() +
+		" (generated; set VISA_PAYLOAD_KEYS in production; visad codec-server decrypts for the Web UI)"
 }
 
 // requireProductionKeys: api and worker processes share their keys, so
 // neither may fall back to a file generated in its own data directory.
 func requireProductionKeys(cfg config.Config) error {
 	if cfg.SecretKey == "" {
-		return errors.New("VISA_SECRET_KEY is required (hex or base64, at least 32 bytes, the same on every api and worker process); visad dev generates one for you")
+		return errors.New(
+			"VISA_SECRET_KEY is required (hex or base64, at least 32 bytes, the same on every api and worker process); " +
+				"visad dev generates one for you",
+		)
 	}
 	if cfg.PayloadKeys == "" {
-		return errors.New("VISA_PAYLOAD_KEYS is required (id:key[,id:key…], each key 32 bytes hex or base64, e.g. k1:$(openssl rand -hex 32); the same on every api and worker process; the first key encrypts); visad dev generates one for you")
+		return errors.New(
+			"VISA_PAYLOAD_KEYS is required (id:key[,id:key…], each key 32 bytes hex or base64, " +
+				"e.g. k1:$(openssl rand -hex 32); the same on every api and worker process; the first key encrypts); " +
+				"visad dev generates one for you",
+		)
 	}
 	return nil
 }
@@ -232,7 +246,13 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		enc := json.NewEncoder(stdout)
 		for _, u := range users {
-			rec := map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "created_at": time.UnixMilli(u.CreatedAtMS).UTC(), "active": u.Active(time.Now())}
+			rec := map[string]any{
+				"id":         u.ID,
+				"name":       u.Name,
+				"role":       u.Role,
+				"created_at": time.UnixMilli(u.CreatedAtMS).UTC(),
+				"active":     u.Active(time.Now()),
+			}
 			if err := enc.Encode(rec); err != nil {
 				return err
 			}

@@ -146,7 +146,8 @@ func TestDevRestartKeepsCasesMoving(t *testing.T) {
 	base := "http://" + dev.api
 
 	var tokenOut bytes.Buffer
-	if err := run(context.Background(), []string{"users", "create", "--role", "officer", "--name", "Officer Bilal", "--data-dir", dir}, &tokenOut, io.Discard); err != nil {
+	args := []string{"users", "create", "--role", "officer", "--name", "Officer Bilal", "--data-dir", dir}
+	if err := run(context.Background(), args, &tokenOut, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	officer := strings.TrimSpace(tokenOut.String())

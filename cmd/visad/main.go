@@ -30,7 +30,8 @@ Commands:
   users revoke        revoke a staff account: --id usr_…
   chambers create     create a chamber account: --name "…"; prints {"chamber_id": …, "token": …}
   sample-batch        write a realistic valid batch CSV: --rows N --chamber ID [--product] [--roster FILE]
-  codec-server        decrypt Temporal payloads for the Temporal Web UI (supervisor/admin bearer token) on VISA_CODEC_ADDR
+  codec-server        decrypt Temporal payloads for the Temporal Web UI on VISA_CODEC_ADDR
+                      (supervisor/admin bearer token)
   audit verify        check the audit trail's hash chain; fails naming the first edited or deleted entry
   seal decode         print an e-visa seal's fields as JSON, without verifying it
   seal verify         verify an e-visa seal offline: --certs FILE (the published set) [--revocations FILE]

@@ -141,7 +141,8 @@ func TestSealDecodeCommandPublishedVector(t *testing.T) {
 	if mrz[0] != "VCD<<DENT<<ARTHUR<PHILIP<<<<<<<<<<<<" || visa["passport_number"] != "47110815P" {
 		t.Errorf("visa = %v", visa)
 	}
-	if h := out["header"].(map[string]any); h["signer_identifier"] != "UTTS" || h["signature_creation_date"] != "2025-12-07" {
+	if h := out["header"].(map[string]any); h["signer_identifier"] != "UTTS" ||
+		h["signature_creation_date"] != "2025-12-07" {
 		t.Errorf("header = %v", h)
 	}
 }

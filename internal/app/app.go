@@ -78,7 +78,12 @@ func PayloadCodec(cfg config.Config) (*codec.Codec, error) {
 // metrics receives the SDK's own metrics (nil: none). Every payload the client
 // (and a worker on it) sends is encrypted with the payload codec, failure
 // messages and stack traces included.
-func DialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
+func DialTemporal(
+	ctx context.Context,
+	cfg config.Config,
+	log *slog.Logger,
+	metrics client.MetricsHandler,
+) (client.Client, error) {
 	pc, err := PayloadCodec(cfg)
 	if err != nil {
 		return nil, err

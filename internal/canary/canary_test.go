@@ -87,7 +87,8 @@ func TestPIICanary(t *testing.T) {
 	post("/v1/applications/"+approved.ID+"/information", approved.AccessToken, map[string]string{
 		"message": "Confirmed, " + givenNames + " " + surname + ", " + passports[0] + ". Write to " + email}, http.StatusOK)
 	post("/v1/cases/"+approved.ID+"/decision", officer, map[string]string{"decision": "approve",
-		"note": "Identity of " + givenNames + " " + surname + " (" + passports[0] + ", " + email + ") checked"}, http.StatusOK)
+		"note": "Identity of " + givenNames + " " + surname + " (" + passports[0] + ", " + email + ") checked"},
+		http.StatusOK)
 	env.WaitForStatus(approved.ID, approved.AccessToken, "issued")
 
 	// 2. Refused; then a refused withdrawal, so an update failure travels
@@ -95,7 +96,8 @@ func TestPIICanary(t *testing.T) {
 	refused := submit(passports[1])
 	env.WaitForStatus(refused.ID, refused.AccessToken, "awaiting_review")
 	post("/v1/cases/"+refused.ID+"/decision", officer, map[string]string{"decision": "refuse",
-		"reason_code": "insufficient_evidence", "note": "Passport " + passports[1] + " of " + surname + " looks altered"}, http.StatusOK)
+		"reason_code": "insufficient_evidence", "note": "Passport " + passports[1] + " of " + surname + " looks altered"},
+		http.StatusOK)
 	r := post("/v1/applications/"+refused.ID+"/withdraw", refused.AccessToken, nil, http.StatusConflict)
 	if strings.Contains(string(r.Body), "Encoded failure") {
 		t.Fatalf("the API relayed an encrypted failure message instead of decoding it: %s", r.Body)
@@ -122,7 +124,11 @@ func TestPIICanary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer withCodec.Close()
-	wantStatus := map[string]domain.Status{approved.ID: domain.StatusIssued, refused.ID: domain.StatusRefused, withdrawn.ID: domain.StatusWithdrawn}
+	wantStatus := map[string]domain.Status{
+		approved.ID:  domain.StatusIssued,
+		refused.ID:   domain.StatusRefused,
+		withdrawn.ID: domain.StatusWithdrawn,
+	}
 	var wids []string
 	for id, want := range wantStatus {
 		wid := workflows.WorkflowID(id)

@@ -189,7 +189,10 @@ type StatusSummary struct {
 // LookupStatus finds a case by its reference, the passport number and the
 // birth date. Every mismatch looks the same (NotFound), and the comparison
 // takes the same time whether or not the reference exists.
-func (s *Service) LookupStatus(ctx context.Context, reference, passportNumber, dateOfBirth string) (StatusSummary, error) {
+func (s *Service) LookupStatus(
+	ctx context.Context,
+	reference, passportNumber, dateOfBirth string,
+) (StatusSummary, error) {
 	ref := strings.ToUpper(strings.TrimSpace(reference))
 	given := domain.NormalizePassportNumber(passportNumber) + "|" + dateOfBirth
 	app, err := s.Store.GetApplicationByReference(ctx, ref)

@@ -145,7 +145,12 @@ type BulkStarter struct{ s *Service }
 // bulk lane, its first step held for startDelay. It does not mark the row
 // started: the batch activity marks a whole page at once (MarkStarted), which
 // keeps the database out of each start.
-func (b BulkStarter) StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time, startDelay time.Duration) error {
+func (b BulkStarter) StartApplicationWorkflow(
+	ctx context.Context,
+	applicationID, product string,
+	submittedAt time.Time,
+	startDelay time.Duration,
+) error {
 	return b.s.start(ctx, b.s.BulkQueue(), applicationID, product, submittedAt, startDelay)
 }
 
@@ -156,7 +161,11 @@ func (b BulkStarter) MarkStarted(ctx context.Context, applicationIDs []string) e
 
 // StartApplicationWorkflow starts one application's workflow by id (the batch
 // activity's starter) and records that it started.
-func (s *Service) StartApplicationWorkflow(ctx context.Context, applicationID, product string, submittedAt time.Time) error {
+func (s *Service) StartApplicationWorkflow(
+	ctx context.Context,
+	applicationID, product string,
+	submittedAt time.Time,
+) error {
 	return s.startOn(ctx, s.TaskQueue, applicationID, product, submittedAt)
 }
 
@@ -170,7 +179,12 @@ func (s *Service) startOn(ctx context.Context, queue, applicationID, product str
 // start starts (or finds) the workflow, without touching the database. A
 // start delay holds the workflow's first step; the decision clock still runs
 // from submittedAt.
-func (s *Service) start(ctx context.Context, queue, applicationID, product string, submittedAt time.Time, startDelay time.Duration) error {
+func (s *Service) start(
+	ctx context.Context,
+	queue, applicationID, product string,
+	submittedAt time.Time,
+	startDelay time.Duration,
+) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{

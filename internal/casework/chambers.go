@@ -52,7 +52,11 @@ func (s *Service) NewChamber(ctx context.Context, by, name string) (chamberID, t
 // UpsertRoster validates every member and, only if all are valid, upserts
 // them. An invalid roster is an Invalid error whose fields point into its
 // rows (/rows/<n>/<field>) and whose message counts the invalid rows.
-func (s *Service) UpsertRoster(ctx context.Context, chamberID string, members []domain.Member) (inserted, updated int, err error) {
+func (s *Service) UpsertRoster(
+	ctx context.Context,
+	chamberID string,
+	members []domain.Member,
+) (inserted, updated int, err error) {
 	var bad domain.FieldErrors
 	badRows := 0
 	rows := make([]db.Member, 0, len(members))
@@ -81,7 +85,11 @@ func (s *Service) UpsertRoster(ctx context.Context, chamberID string, members []
 		})
 	}
 	if badRows > 0 {
-		return 0, 0, &Error{Kind: Invalid, Fields: bad, Message: plural(badRows, "row is", "rows are") + " invalid; nothing was stored"}
+		return 0, 0, &Error{
+			Kind:    Invalid,
+			Fields:  bad,
+			Message: plural(badRows, "row is", "rows are") + " invalid; nothing was stored",
+		}
 	}
 	return s.Store.UpsertMembers(ctx, chamberID, rows, s.now())
 }

@@ -123,7 +123,12 @@ func ParseKeys(spec string) ([]Key, error) {
 				return nil, fmt.Errorf("payload key %q: %w", id, err)
 			}
 			if len(b) != KeySize {
-				return nil, fmt.Errorf("payload key %q: want %d bytes (64 hex digits or 44 base64 characters), got %d", id, KeySize, len(b))
+				return nil, fmt.Errorf(
+					"payload key %q: want %d bytes (64 hex digits or 44 base64 characters), got %d",
+					id,
+					KeySize,
+					len(b),
+				)
 			}
 			out = append(out, Key{ID: id, Key: b})
 		}
@@ -185,8 +190,11 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		id := string(p.GetMetadata()[MetadataKeyID])
 		aead, ok := c.aeads[id]
 		if !ok {
-			return payloads, fmt.Errorf("payload encrypted with unknown key id %q (known: %s); add that key to VISA_PAYLOAD_KEYS",
-				printable(id), strings.Join(c.ids, ", "))
+			return payloads, fmt.Errorf(
+				"payload encrypted with unknown key id %q (known: %s); add that key to VISA_PAYLOAD_KEYS",
+				printable(id),
+				strings.Join(c.ids, ", "),
+			)
 		}
 		data := p.GetData()
 		if len(data) < aead.NonceSize()+aead.Overhead() {
@@ -194,7 +202,10 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		}
 		plain, err := aead.Open(nil, data[:aead.NonceSize()], data[aead.NonceSize():], []byte(id))
 		if err != nil {
-			return payloads, fmt.Errorf("payload encrypted with key id %q does not authenticate (altered, or a different key under that id)", id)
+			return payloads, fmt.Errorf(
+				"payload encrypted with key id %q does not authenticate (altered, or a different key under that id)",
+				id,
+			)
 		}
 		var orig commonpb.Payload
 		if err := proto.Unmarshal(plain, &orig); err != nil {
@@ -221,7 +232,9 @@ func DataConverter(c *Codec) converter.DataConverter {
 // FailureConverter encodes failure messages and stack traces with dc, so they
 // are encrypted too (the server sees "Encoded failure").
 func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
+	return temporal.NewDefaultFailureConverter(
+		temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true},
+	)
 }
 
 // GenerateKeys returns a fresh key list "id:hex" with one random key.
@@ -271,7 +284,8 @@ func LoadOrCreateKeyFile(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	content := "# visad dev payload keys (id:key, first encrypts); generated, keep it with the Temporal state\n" + spec + "\n"
+	content := "# visad dev payload keys (id:key, first encrypts); generated, keep it with the Temporal state\n" +
+		spec + "\n"
 	if _, err := f.WriteString(content); err != nil {
 		return "", err
 	}

@@ -105,7 +105,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 	fc := FailureConverter(dc)
 	f := fc.ErrorToFailure(temporal.NewApplicationError("passport ZQ1234567 is on file", "Conflict"))
-	if strings.Contains(f.Message, "ZQ1234567") || strings.Contains(f.StackTrace, "ZQ1234567") || f.EncodedAttributes == nil {
+	if strings.Contains(f.Message, "ZQ1234567") || strings.Contains(f.StackTrace, "ZQ1234567") ||
+		f.EncodedAttributes == nil {
 		t.Fatalf("failure message not encoded: %q", f.Message)
 	}
 	if string(f.EncodedAttributes.Metadata[MetadataEncoding]) != EncodingEncrypted {
@@ -231,7 +232,9 @@ func TestParseKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ks) != 3 || ks[0].ID != "a" || ks[2].ID != "c" || !bytes.Equal(ks[0].Key, raw) || !bytes.Equal(ks[1].Key, raw) || !bytes.Equal(ks[2].Key, raw) {
+	if len(ks) != 3 || ks[0].ID != "a" || ks[2].ID != "c" || !bytes.Equal(ks[0].Key, raw) ||
+		!bytes.Equal(ks[1].Key, raw) ||
+		!bytes.Equal(ks[2].Key, raw) {
 		t.Fatalf("parsed %+v", ks)
 	}
 	for spec, want := range map[string]string{

@@ -216,7 +216,12 @@ const (
 	visibilityStore = "sqlite-visibility"
 )
 
-func buildConfig(sqlCfg, visCfg *config.SQL, host string, frontendPort int, ports servicePorts) (*config.Config, error) {
+func buildConfig(
+	sqlCfg, visCfg *config.SQL,
+	host string,
+	frontendPort int,
+	ports servicePorts,
+) (*config.Config, error) {
 	stores := map[string]config.DataStore{defaultStore: {SQL: sqlCfg}}
 	visStore := defaultStore
 	if visCfg != sqlCfg {

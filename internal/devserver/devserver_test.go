@@ -42,7 +42,10 @@ func startAndCount(t *testing.T, file string, want int64) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: "ExecutionStatus = 'Running'"})
+		resp, err := c.CountWorkflow(
+			ctx,
+			&workflowservice.CountWorkflowExecutionsRequest{Query: "ExecutionStatus = 'Running'"},
+		)
 		if err == nil && resp.GetCount() == want {
 			return
 		}

@@ -37,7 +37,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal(okRevoke, err)
 	}
 	expired, _ := env.StaffToken(domain.RoleOfficer, "Expired")
-	if _, err := env.Store.DB().Exec(env.Store.DB().Rebind(`UPDATE users SET expires_at = ? WHERE name = 'Expired'`), time.Now().Add(-time.Hour).UnixMilli()); err != nil {
+	expire := env.Store.DB().Rebind(`UPDATE users SET expires_at = ? WHERE name = 'Expired'`)
+	if _, err := env.Store.DB().Exec(expire, time.Now().Add(-time.Hour).UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
 	chamberID, chamberTok := env.Chamber("Own Chamber")
@@ -71,14 +72,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 	appRoute := func(method, suffix string, body any, let ...string) route {
 		want := map[string]int{"other applicant": 404}
 		for _, p := range principals {
-			if _, set := want[p.name]; !set && p.name != "anonymous" && p.name != "malformed" && p.name != "revoked" && p.name != "expired" {
+			if _, set := want[p.name]; !set && p.name != "anonymous" && p.name != "malformed" && p.name != "revoked" &&
+				p.name != "expired" {
 				want[p.name] = 403
 			}
 		}
 		for _, p := range let {
 			want[p] = ok
 		}
-		return route{method: method, pattern: "/v1/applications/:id" + suffix, path: "/v1/applications/" + a.ID + suffix, body: body, want: want}
+		return route{
+			method:  method,
+			pattern: "/v1/applications/:id" + suffix,
+			path:    "/v1/applications/" + a.ID + suffix,
+			body:    body,
+			want:    want,
+		}
 	}
 	staffRoute := func(method, pattern, path string, body any, let ...string) route {
 		want := map[string]int{}
@@ -113,19 +121,44 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "GET", pattern: "/readyz", path: "/readyz", public: true},
 		{method: "GET", pattern: "/metrics", path: "/metrics", public: true},
 		{method: "GET", pattern: "/openapi.yaml", path: "/openapi.yaml", public: true},
-		{method: "POST", pattern: "/v1/applications", path: "/v1/applications", body: map[string]string{"product": "tourist"}, public: true},
-		{method: "POST", pattern: "/v1/status-lookup", path: "/v1/status-lookup", body: map[string]string{"reference": "x", "passport_number": "y", "date_of_birth": "bad"}, public: true},
+		{
+			method:  "POST",
+			pattern: "/v1/applications",
+			path:    "/v1/applications",
+			body:    map[string]string{"product": "tourist"},
+			public:  true,
+		},
+		{
+			method:  "POST",
+			pattern: "/v1/status-lookup",
+			path:    "/v1/status-lookup",
+			body:    map[string]string{"reference": "x", "passport_number": "y", "date_of_birth": "bad"},
+			public:  true,
+		},
 		getApp,
 		appRoute("POST", "/withdraw", nil, "applicant"),
 		appRoute("POST", "/information", map[string]string{"message": "answer"}, "applicant"),
 		staffRoute("GET", "/v1/cases", "/v1/cases", nil, "officer", "supervisor"),
-		staffRoute("POST", "/v1/cases/:id/decision", "/v1/cases/"+b.ID+"/decision", map[string]string{"decision": "maybe"}, "officer", "supervisor"),
+		staffRoute(
+			"POST",
+			"/v1/cases/:id/decision",
+			"/v1/cases/"+b.ID+"/decision",
+			map[string]string{"decision": "maybe"},
+			"officer",
+			"supervisor",
+		),
 		staffRoute("POST", "/v1/cases/:id/claim", "/v1/cases/"+b.ID+"/claim", nil, "officer", "supervisor"),
 		release,
 		staffRoute("POST", "/v1/chambers", "/v1/chambers", map[string]string{"name": ""}, "admin"),
 		chamberRoute("PUT", "/v1/chambers/:id/members", "/v1/chambers/"+chamberID+"/members", []byte(roster), "text/csv"),
 		chamberRoute("GET", "/v1/chambers/:id/members", "/v1/chambers/"+chamberID+"/members", nil, ""),
-		chamberRoute("POST", "/v1/chambers/:id/batches", "/v1/chambers/"+chamberID+"/batches", []byte("product\n"), "text/csv"),
+		chamberRoute(
+			"POST",
+			"/v1/chambers/:id/batches",
+			"/v1/chambers/"+chamberID+"/batches",
+			[]byte("product\n"),
+			"text/csv",
+		),
 		chamberRoute("GET", "/v1/batches/:id", "/v1/batches/"+batch.BatchID, nil, ""),
 		chamberRoute("GET", "/v1/batches/:id/report", "/v1/batches/"+batch.BatchID+"/report", nil, ""),
 		// The e-visa: the PDF as the case view; revocation for supervisors; seals and certificates public.

@@ -54,7 +54,8 @@ func TestFourEyesForFiveYearVisas(t *testing.T) {
 	dec := "/v1/cases/" + s.ID + "/decision"
 
 	st := action(t, env, dec, officer, map[string]string{"decision": "approve"}, 200)
-	if st.Status != "awaiting_second_approval" || st.FirstDecision == nil || st.FirstDecision.DecidedBy != "officer:"+officerID {
+	if st.Status != "awaiting_second_approval" || st.FirstDecision == nil ||
+		st.FirstDecision.DecidedBy != "officer:"+officerID {
 		t.Fatalf("after first approval: %+v", st)
 	}
 	// The same person cannot give the second approval, and an officer cannot give it at all.
@@ -76,7 +77,14 @@ func TestFourEyesForFiveYearVisas(t *testing.T) {
 	if st.Status != "awaiting_second_approval" {
 		t.Fatalf("first refusal: %+v", st)
 	}
-	action(t, env, dec2, sup1, map[string]string{"decision": "refuse", "reason_code": "insufficient_evidence"}, http.StatusConflict)
+	action(
+		t,
+		env,
+		dec2,
+		sup1,
+		map[string]string{"decision": "refuse", "reason_code": "insufficient_evidence"},
+		http.StatusConflict,
+	)
 	st = action(t, env, dec2, sup2, map[string]string{"decision": "refuse", "reason_code": "insufficient_evidence"}, 200)
 	if st.Status != "refused" {
 		t.Fatalf("second refusal: %+v", st)
@@ -90,11 +98,23 @@ func TestRequestForInformationRoundTrip(t *testing.T) {
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 
 	// Answering before anything was asked is a conflict.
-	action(t, env, "/v1/applications/"+s.ID+"/information", s.AccessToken, map[string]string{"message": "hello"}, http.StatusConflict)
-	decodeProblem(t, env.Do("POST", "/v1/cases/"+s.ID+"/decision", officer, map[string]any{"decision": "request_information"}), 422)
+	action(
+		t,
+		env,
+		"/v1/applications/"+s.ID+"/information",
+		s.AccessToken,
+		map[string]string{"message": "hello"},
+		http.StatusConflict,
+	)
+	decodeProblem(
+		t,
+		env.Do("POST", "/v1/cases/"+s.ID+"/decision", officer, map[string]any{"decision": "request_information"}),
+		422,
+	)
 
 	st := action(t, env, "/v1/cases/"+s.ID+"/decision", officer, map[string]any{
-		"decision": "request_information", "message": "Please upload the invitation letter from your host.", "due_in_days": 10}, 200)
+		"decision": "request_information", "message": "Please upload the invitation letter from your host.",
+		"due_in_days": 10}, 200)
 	if st.Status != "information_requested" {
 		t.Fatalf("rfi: %+v", st)
 	}
@@ -117,7 +137,14 @@ func TestRequestForInformationRoundTrip(t *testing.T) {
 	// Officers cannot decide while the applicant holds the case.
 	action(t, env, "/v1/cases/"+s.ID+"/decision", officer, map[string]string{"decision": "approve"}, http.StatusConflict)
 
-	st = action(t, env, "/v1/applications/"+s.ID+"/information", s.AccessToken, map[string]string{"message": "Attached the letter from Lahore Textiles."}, 200)
+	st = action(
+		t,
+		env,
+		"/v1/applications/"+s.ID+"/information",
+		s.AccessToken,
+		map[string]string{"message": "Attached the letter from Lahore Textiles."},
+		200,
+	)
 	if st.Status != "awaiting_review" {
 		t.Fatalf("after answer: %+v", st)
 	}
@@ -148,7 +175,14 @@ func TestWithdrawWhileInformationRequested(t *testing.T) {
 	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
-	action(t, env, "/v1/cases/"+s.ID+"/decision", officer, map[string]any{"decision": "request_information", "message": "Your host's address, please."}, 200)
+	action(
+		t,
+		env,
+		"/v1/cases/"+s.ID+"/decision",
+		officer,
+		map[string]any{"decision": "request_information", "message": "Your host's address, please."},
+		200,
+	)
 	st := action(t, env, "/v1/applications/"+s.ID+"/withdraw", s.AccessToken, nil, 200)
 	if st.Status != "withdrawn" {
 		t.Fatalf("%+v", st)
@@ -216,7 +250,14 @@ func TestStraightThroughProcessing(t *testing.T) {
 	prior = testenv.WithMRZ(prior)
 	ps := submit(t, env, prior)
 	env.WaitForStatus(ps.ID, ps.AccessToken, "awaiting_review")
-	action(t, env, "/v1/cases/"+ps.ID+"/decision", officer, map[string]string{"decision": "refuse", "reason_code": "insufficient_evidence"}, 200)
+	action(
+		t,
+		env,
+		"/v1/cases/"+ps.ID+"/decision",
+		officer,
+		map[string]string{"decision": "refuse", "reason_code": "insufficient_evidence"},
+		200,
+	)
 
 	b := postBatch(t, env, chamberID, chamberToken, "stp-1", batchCSV(t, people))
 	waitBatch(t, env, b.BatchID, chamberToken)
@@ -262,7 +303,8 @@ func TestQueueShowsSLAAndEscalatedFirst(t *testing.T) {
 	env.WaitForStatus(first.ID, first.AccessToken, "awaiting_review")
 	env.WaitForStatus(second.ID, second.AccessToken, "awaiting_review")
 	// Escalate the later case in the read model, as the workflow's timer does at 75 %.
-	if _, err := env.Store.DB().Exec(env.Store.DB().Rebind(`UPDATE applications SET escalated = TRUE, queue_rank = 0 WHERE id = ?`), second.ID); err != nil {
+	escalate := env.Store.DB().Rebind(`UPDATE applications SET escalated = TRUE, queue_rank = 0 WHERE id = ?`)
+	if _, err := env.Store.DB().Exec(escalate, second.ID); err != nil {
 		t.Fatal(err)
 	}
 	var list struct {

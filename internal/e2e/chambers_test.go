@@ -60,7 +60,16 @@ func batchCSV(t *testing.T, people []sample.Person) []byte {
 
 func postBatch(t *testing.T, env *testenv.Env, chamberID, token, reference string, body []byte) batchAccepted {
 	t.Helper()
-	r := env.Do("POST", "/v1/chambers/"+chamberID+"/batches", token, body, "Content-Type", "text/csv", "Idempotency-Key", reference)
+	r := env.Do(
+		"POST",
+		"/v1/chambers/"+chamberID+"/batches",
+		token,
+		body,
+		"Content-Type",
+		"text/csv",
+		"Idempotency-Key",
+		reference,
+	)
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("post batch: %d %s", r.Status, r.Body)
 	}
@@ -175,7 +184,8 @@ func TestBatchReportResubmitAndFix(t *testing.T) {
 	// The CSV form of the report says the same.
 	r := env.Do("GET", "/v1/batches/"+first.BatchID+"/report", token, nil, "Accept", "text/csv")
 	records, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
-	if err != nil || len(records) != 1001 || records[0][0] != "row" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+	if err != nil || len(records) != 1001 || records[0][0] != "row" ||
+		!strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv report: %v, %d records", err, len(records))
 	}
 	if records[7][1] != "invalid" || !strings.Contains(records[7][5], "passport_expiry_date") {
@@ -194,12 +204,19 @@ func TestBatchReportResubmitAndFix(t *testing.T) {
 			break
 		}
 	}
-	hist := env.Services.Temporal.GetWorkflowHistory(context.Background(), workflows.WorkflowID(firstRow), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	hist := env.Services.Temporal.GetWorkflowHistory(
+		context.Background(),
+		workflows.WorkflowID(firstRow),
+		"",
+		false,
+		enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT,
+	)
 	ev, err := hist.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hold := ev.GetWorkflowExecutionStartedEventAttributes().GetFirstWorkflowTaskBackoff().AsDuration(); hold < time.Second || hold > activities.MaxWorkDelay {
+	hold := ev.GetWorkflowExecutionStartedEventAttributes().GetFirstWorkflowTaskBackoff().AsDuration()
+	if hold < time.Second || hold > activities.MaxWorkDelay {
 		t.Fatalf("first row's workflow held its first step %v, want 1 s to %v", hold, activities.MaxWorkDelay)
 	}
 	// While held it is still tracked like any case.
@@ -210,7 +227,8 @@ func TestBatchReportResubmitAndFix(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var status string
-		if err := env.Store.DB().Get(&status, env.Store.DB().Rebind("SELECT status FROM applications WHERE id = ?"), firstRow); err != nil {
+		query := env.Store.DB().Rebind("SELECT status FROM applications WHERE id = ?")
+		if err := env.Store.DB().Get(&status, query, firstRow); err != nil {
 			t.Fatal(err)
 		}
 		if status != "received" {
@@ -245,7 +263,8 @@ func TestBatchReportResubmitAndFix(t *testing.T) {
 	}
 	// Every application's workflow exists exactly once (started once each).
 	var unstarted int
-	if err := env.Store.DB().Get(&unstarted, "SELECT COUNT(*) FROM applications WHERE workflow_started = FALSE"); err != nil || unstarted != 0 {
+	err = env.Store.DB().Get(&unstarted, "SELECT COUNT(*) FROM applications WHERE workflow_started = FALSE")
+	if err != nil || unstarted != 0 {
 		t.Fatalf("unstarted %d (%v)", unstarted, err)
 	}
 	var ids []string
@@ -312,7 +331,12 @@ func TestBatchJSONEndorsedTwoYear(t *testing.T) {
 		}
 		rows = append(rows, v)
 	}
-	r := env.Do("POST", "/v1/chambers/"+chamberID+"/batches", token, map[string]any{"batch_reference": "astana-1", "rows": rows})
+	r := env.Do(
+		"POST",
+		"/v1/chambers/"+chamberID+"/batches",
+		token,
+		map[string]any{"batch_reference": "astana-1", "rows": rows},
+	)
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
@@ -359,9 +383,12 @@ func TestFiveYearNeedsAnActiveRosterMember(t *testing.T) {
 		if c.dob != "" {
 			dob = c.dob
 		}
-		roster = append(roster, domain.Member{MembershipNumber: no, Surname: c.form.Applicant.Surname, GivenNames: c.form.Applicant.GivenNames,
-			DateOfBirth: dob, Nationality: "KAZ", PassportNumber: c.form.Passport.Number, Status: c.status,
-			ValidUntil: time.Now().AddDate(1, 0, 0).Format(time.DateOnly)})
+		roster = append(
+			roster,
+			domain.Member{MembershipNumber: no, Surname: c.form.Applicant.Surname, GivenNames: c.form.Applicant.GivenNames,
+				DateOfBirth: dob, Nationality: "KAZ", PassportNumber: c.form.Passport.Number, Status: c.status,
+				ValidUntil: time.Now().AddDate(1, 0, 0).Format(time.DateOnly)},
+		)
 	}
 	stranger.Chamber = &domain.Chamber{ChamberID: chamberID, MembershipNumber: "M-404"}
 	r := env.Do("PUT", "/v1/chambers/"+chamberID+"/members", token, roster)
@@ -401,7 +428,8 @@ func TestFiveYearNeedsAnActiveRosterMember(t *testing.T) {
 
 	// The roster lists members without passport numbers.
 	list := env.Do("GET", "/v1/chambers/"+chamberID+"/members?limit=2", token, nil)
-	if list.Status != 200 || strings.Contains(string(list.Body), member.Passport.Number) || !strings.Contains(string(list.Body), "next_cursor") {
+	if list.Status != 200 || strings.Contains(string(list.Body), member.Passport.Number) ||
+		!strings.Contains(string(list.Body), "next_cursor") {
 		t.Fatalf("roster list %d %s", list.Status, list.Body)
 	}
 }
@@ -503,7 +531,16 @@ func TestMalformedBatchesGetClearProblems(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.DoRaw("POST", "/v1/chambers/"+chamberID+"/batches", token, []byte(tc.body), "Content-Type", tc.ctype, "Idempotency-Key", "bad-"+tc.name)
+			r := env.DoRaw(
+				"POST",
+				"/v1/chambers/"+chamberID+"/batches",
+				token,
+				[]byte(tc.body),
+				"Content-Type",
+				tc.ctype,
+				"Idempotency-Key",
+				"bad-"+tc.name,
+			)
 			p := decodeProblem(t, r, tc.status)
 			if tc.code != "" && (len(p.Errors) == 0 || p.Errors[0].Code != tc.code) {
 				t.Fatalf("want code %s, got %+v", tc.code, p)
@@ -513,17 +550,34 @@ func TestMalformedBatchesGetClearProblems(t *testing.T) {
 	// BOM, CRLF line ends and quoted fields with commas are fine.
 	crlf := "\ufeff" + strings.ReplaceAll(good, "\n", "\r\n")
 	crlf = strings.Replace(crlf, "Steppe Grain LLP", `"Steppe Grain, LLP"`, 1)
-	r := env.Do("POST", "/v1/chambers/"+chamberID+"/batches", token, []byte(crlf), "Content-Type", "text/csv", "Idempotency-Key", "bom-crlf")
+	r := env.Do(
+		"POST",
+		"/v1/chambers/"+chamberID+"/batches",
+		token,
+		[]byte(crlf),
+		"Content-Type",
+		"text/csv",
+		"Idempotency-Key",
+		"bom-crlf",
+	)
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("BOM/CRLF batch: %d %s", r.Status, r.Body)
 	}
 	// A batch needs a reference.
-	decodeProblem(t, env.Do("POST", "/v1/chambers/"+chamberID+"/batches", token, []byte(good), "Content-Type", "text/csv"), 422)
+	decodeProblem(
+		t,
+		env.Do("POST", "/v1/chambers/"+chamberID+"/batches", token, []byte(good), "Content-Type", "text/csv"),
+		422,
+	)
 	// A roster with a bad row stores nothing and names the row.
 	roster := "membership_number,surname,given_names,date_of_birth,nationality,passport_number,status,valid_until\n" +
 		"M-1,Abenov,Nurlan,1985-03-14,KAZ,N1234567,active,2030-01-01\n" +
 		"M-2,Seitkali,Dana,1985-13-14,KAZ,N7654321,sleeping,2030-01-01\n"
-	p := decodeProblem(t, env.Do("PUT", "/v1/chambers/"+chamberID+"/members", token, []byte(roster), "Content-Type", "text/csv"), 422)
+	p := decodeProblem(
+		t,
+		env.Do("PUT", "/v1/chambers/"+chamberID+"/members", token, []byte(roster), "Content-Type", "text/csv"),
+		422,
+	)
 	if !hasError(p, "/rows/2/date_of_birth", "") || !hasError(p, "/rows/2/status", "") {
 		t.Fatalf("roster problem %+v", p)
 	}

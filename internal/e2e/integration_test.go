@@ -174,7 +174,9 @@ func TestBusiness2YFromSubmissionToIssued(t *testing.T) {
 	issued := issuedOn(t, v)
 	wantUntil := yearsLater(issued, 2) // passport expires in 8 years: not capped
 	if v.Status != "issued" || v.Visa == nil || v.Visa.ValidUntil != wantUntil ||
-		v.Visa.ValidFrom != issued.Format(time.DateOnly) || v.Visa.Entries != "multiple" || v.Visa.MaxStayDays != 90 || v.Visa.VisaNumber != st.Visa.VisaNumber {
+		v.Visa.ValidFrom != issued.Format(
+			time.DateOnly,
+		) || v.Visa.Entries != "multiple" || v.Visa.MaxStayDays != 90 || v.Visa.VisaNumber != st.Visa.VisaNumber {
 		t.Fatalf("applicant view %+v visa %+v", v, v.Visa)
 	}
 	events := []string{}
@@ -242,11 +244,24 @@ func TestRefusalNeedsReasonAndIsFinal(t *testing.T) {
 	if !hasError(p, "/reason_code", "required") {
 		t.Fatalf("missing reason: %+v", p)
 	}
-	p = decodeProblem(t, env.DoRaw("POST", "/v1/cases/"+s.ID+"/decision", officer, map[string]string{"decision": "refuse", "reason_code": "vibes"}), 422)
+	p = decodeProblem(
+		t,
+		env.DoRaw(
+			"POST",
+			"/v1/cases/"+s.ID+"/decision",
+			officer,
+			map[string]string{"decision": "refuse", "reason_code": "vibes"},
+		),
+		422,
+	)
 	if !hasError(p, "/reason_code", "one_of") {
 		t.Fatalf("bad reason: %+v", p)
 	}
-	p = decodeProblem(t, env.DoRaw("POST", "/v1/cases/"+s.ID+"/decision", officer, map[string]string{"decision": "maybe"}), 422)
+	p = decodeProblem(
+		t,
+		env.DoRaw("POST", "/v1/cases/"+s.ID+"/decision", officer, map[string]string{"decision": "maybe"}),
+		422,
+	)
 	if !hasError(p, "/decision", "one_of") {
 		t.Fatalf("bad decision: %+v", p)
 	}
@@ -255,7 +270,9 @@ func TestRefusalNeedsReasonAndIsFinal(t *testing.T) {
 		t.Fatalf("refuse: %d %s", r.Status, r.Body)
 	}
 	v := getView(t, env, s.ID, s.AccessToken)
-	if v.Status != "refused" || v.Decision == nil || v.Decision.Outcome != "refuse" || v.Decision.ReasonCode != "insufficient_evidence" || v.Visa != nil {
+	if v.Status != "refused" || v.Decision == nil || v.Decision.Outcome != "refuse" ||
+		v.Decision.ReasonCode != "insufficient_evidence" ||
+		v.Visa != nil {
 		t.Fatalf("refused view %+v", v)
 	}
 	// Deciding again: 409.
@@ -408,9 +425,24 @@ func TestEveryRuleHasAFieldError(t *testing.T) {
 		{"missing surname", func(a *domain.Application) { a.Applicant.Surname = "" }, "/applicant/surname", "required"},
 		{"bad sex", func(a *domain.Application) { a.Applicant.Sex = "Q" }, "/applicant/sex", ""},
 		{"bad email", func(a *domain.Application) { a.Applicant.Email = "not-an-email" }, "/applicant/email", ""},
-		{"ineligible nationality", func(a *domain.Application) { a.Applicant.Nationality = "FRA" }, "/applicant/nationality", "not_eligible_nationality"},
-		{"not a country", func(a *domain.Application) { a.Passport.IssuingCountry = "ZZZ" }, "/passport/issuing_country", "invalid_country"},
-		{"bad date", func(a *domain.Application) { a.Applicant.DateOfBirth = "1985-02-30" }, "/applicant/date_of_birth", "invalid_date"},
+		{
+			"ineligible nationality",
+			func(a *domain.Application) { a.Applicant.Nationality = "FRA" },
+			"/applicant/nationality",
+			"not_eligible_nationality",
+		},
+		{
+			"not a country",
+			func(a *domain.Application) { a.Passport.IssuingCountry = "ZZZ" },
+			"/passport/issuing_country",
+			"invalid_country",
+		},
+		{
+			"bad date",
+			func(a *domain.Application) { a.Applicant.DateOfBirth = "1985-02-30" },
+			"/applicant/date_of_birth",
+			"invalid_date",
+		},
 		{"expiry too soon", func(a *domain.Application) {
 			a.Passport.ExpiryDate = date(today.AddDate(0, 3, 0))
 		}, "/passport/expiry_date", "passport_validity"},
@@ -430,7 +462,12 @@ func TestEveryRuleHasAFieldError(t *testing.T) {
 			a.Visit.IntendedArrival = date(today.AddDate(1, 0, 2))
 		}, "/visit/intended_arrival", "arrival_out_of_range"},
 		{"bad purpose", func(a *domain.Application) { a.Visit.Purpose = "tourism" }, "/visit/purpose", ""},
-		{"no evidence for 2y", func(a *domain.Application) { a.Visit.Host = nil; a.Chamber = nil }, "/visit/host", "evidence_required"},
+		{
+			"no evidence for 2y",
+			func(a *domain.Application) { a.Visit.Host = nil; a.Chamber = nil },
+			"/visit/host",
+			"evidence_required",
+		},
 		{"5y without chamber", func(a *domain.Application) {
 			a.Product = domain.ProductBusiness5YMulti
 			a.Chamber = nil
@@ -454,7 +491,8 @@ func TestEveryRuleHasAFieldError(t *testing.T) {
 				t.Fatalf("want %s (%s), got %+v", tc.pointer, tc.code, p.Errors)
 			}
 			// No field error may echo what the applicant typed.
-			if strings.Contains(string(mustJSON(p)), form.Passport.Number) || strings.Contains(string(mustJSON(p)), form.Applicant.Email) {
+			if strings.Contains(string(mustJSON(p)), form.Passport.Number) ||
+				strings.Contains(string(mustJSON(p)), form.Applicant.Email) {
 				t.Fatalf("problem echoes applicant data: %+v", p)
 			}
 		})
@@ -470,7 +508,10 @@ func TestICAOSpecimenMRZThroughAPI(t *testing.T) {
 	form.Applicant.Nationality, form.Passport.IssuingCountry = "UTO", "UTO"
 	form.Applicant.DateOfBirth = "1974-08-12"
 	form.Passport.Number = "L898902C3"
-	form.Passport.MRZ = []string{"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"}
+	form.Passport.MRZ = []string{
+		"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+		"L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+	}
 	form.Passport.IssueDate, form.Passport.ExpiryDate = "2002-04-16", "2012-04-15"
 	p := decodeProblem(t, env.Do("POST", "/v1/applications", "", form), 422)
 	for _, e := range p.Errors {
@@ -540,7 +581,13 @@ func TestMalformedRequestsNeverFail500(t *testing.T) {
 		{"wrong type", `{"product": 42}`, "application/json", 422, "/product"},
 		{"nested wrong type", `{"applicant": {"surname": ["a"]}}`, "application/json", 422, "/applicant/surname"},
 		{"unknown field", `{"product":"business_2y","status":"issued"}`, "application/json", 422, "/status"},
-		{"unknown nested field", `{"applicant":{"surname":"A","is_admin":true}}`, "application/json", 422, "/applicant/is_admin"},
+		{
+			"unknown nested field",
+			`{"applicant":{"surname":"A","is_admin":true}}`,
+			"application/json",
+			422,
+			"/applicant/is_admin",
+		},
 		{"case-folded field", `{"Product":"business_2y"}`, "application/json", 422, "/Product"},
 		{"huge", huge, "application/json", 413, ""},
 		{"form encoded", "product=business_2y", "application/x-www-form-urlencoded", 415, ""},
@@ -599,7 +646,8 @@ func TestApplicantsCannotSeeEachOther(t *testing.T) {
 	decodeProblem(t, env.Do("POST", "/v1/applications/"+b.ID+"/withdraw", a.AccessToken, nil), 404)
 	// A's own view contains nothing of B's.
 	own := env.Do("GET", "/v1/applications/"+a.ID, a.AccessToken, nil)
-	for _, secret := range []string{b.ID, b.Reference, formB.Passport.Number, formB.Applicant.Surname, formB.Applicant.Email} {
+	secrets := []string{b.ID, b.Reference, formB.Passport.Number, formB.Applicant.Surname, formB.Applicant.Email}
+	for _, secret := range secrets {
 		if strings.Contains(string(own.Body), secret) || strings.Contains(string(r.Body), secret) {
 			t.Fatalf("B's data %q appears in A's responses", secret)
 		}

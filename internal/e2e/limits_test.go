@@ -17,7 +17,12 @@ func TestStatusLookupSaysStatusOnly(t *testing.T) {
 	env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 
 	lookup := func(ref, passport, dob string) testenv.Response {
-		return env.Do("POST", "/v1/status-lookup", "", map[string]string{"reference": ref, "passport_number": passport, "date_of_birth": dob})
+		return env.Do(
+			"POST",
+			"/v1/status-lookup",
+			"",
+			map[string]string{"reference": ref, "passport_number": passport, "date_of_birth": dob},
+		)
 	}
 	r := lookup(strings.ToLower(s.Reference), " "+form.Passport.Number+" ", form.Applicant.DateOfBirth)
 	if r.Status != 200 {
@@ -41,7 +46,16 @@ func TestStatusLookupSaysStatusOnly(t *testing.T) {
 	if details[0] != details[1] || details[1] != details[2] {
 		t.Fatalf("mismatches are distinguishable: %q", details)
 	}
-	decodeProblem(t, env.DoRaw("POST", "/v1/status-lookup", "", map[string]string{"reference": "", "passport_number": "", "date_of_birth": "yesterday"}), 422)
+	decodeProblem(
+		t,
+		env.DoRaw(
+			"POST",
+			"/v1/status-lookup",
+			"",
+			map[string]string{"reference": "", "passport_number": "", "date_of_birth": "yesterday"},
+		),
+		422,
+	)
 	// Guessing is rate limited: 10 a minute per client.
 	var last testenv.Response
 	for i := 0; i < 10; i++ {

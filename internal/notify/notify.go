@@ -108,7 +108,8 @@ func (d *Dispatcher) deliver(ctx context.Context, n db.Notification) error {
 	if n.Kind == string(domain.EventEscalated) {
 		to = d.SupervisorEmail
 		subject = "Escalated: case " + app.Reference + " is at 75% of its decision deadline"
-		body = "Case " + app.Reference + " (" + app.ID + ") has used 75% of its decision deadline and is now at the top of the queue.\r\n"
+		body = "Case " + app.Reference + " (" + app.ID + ") has used 75% of its decision deadline " +
+			"and is now at the top of the queue.\r\n"
 		if to == "" {
 			d.Log.Info("escalation (no VISA_SUPERVISOR_EMAIL set; not e-mailed)", "application_id", app.ID)
 			return nil

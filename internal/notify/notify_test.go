@@ -82,8 +82,14 @@ func TestEmailsArriveExactlyOncePerEvent(t *testing.T) {
 	smtpURL := startSMTP(t, box)
 	env := testenv.Start(t, testenv.Options{SMTPURL: smtpURL})
 	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
-	d := &notify.Dispatcher{Store: env.Store, Keys: env.Services.Keys, SMTPURL: smtpURL, From: "visad <no-reply@visad.test>",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryBase: 10 * time.Millisecond}
+	d := &notify.Dispatcher{
+		Store:     env.Store,
+		Keys:      env.Services.Keys,
+		SMTPURL:   smtpURL,
+		From:      "visad <no-reply@visad.test>",
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		RetryBase: 10 * time.Millisecond,
+	}
 
 	form := testenv.ValidApplication(domain.ProductBusiness2Y)
 	form.Applicant.Email = "recipient.test@example.kz"
@@ -95,13 +101,16 @@ func TestEmailsArriveExactlyOncePerEvent(t *testing.T) {
 	}
 	r.JSON(t, &sub)
 	env.WaitForStatus(sub.ID, sub.AccessToken, "awaiting_review")
-	if r := env.Do("POST", "/v1/cases/"+sub.ID+"/decision", officer, map[string]any{"decision": "request_information", "message": "Host letter, please."}); r.Status != 200 {
+	rfi := map[string]any{"decision": "request_information", "message": "Host letter, please."}
+	if r := env.Do("POST", "/v1/cases/"+sub.ID+"/decision", officer, rfi); r.Status != 200 {
 		t.Fatalf("rfi %d %s", r.Status, r.Body)
 	}
-	if r := env.Do("POST", "/v1/applications/"+sub.ID+"/information", sub.AccessToken, map[string]string{"message": "Attached."}); r.Status != 200 {
+	answer := map[string]string{"message": "Attached."}
+	if r := env.Do("POST", "/v1/applications/"+sub.ID+"/information", sub.AccessToken, answer); r.Status != 200 {
 		t.Fatalf("answer %d %s", r.Status, r.Body)
 	}
-	if r := env.Do("POST", "/v1/cases/"+sub.ID+"/decision", officer, map[string]string{"decision": "approve"}); r.Status != 200 {
+	approve := map[string]string{"decision": "approve"}
+	if r := env.Do("POST", "/v1/cases/"+sub.ID+"/decision", officer, approve); r.Status != 200 {
 		t.Fatalf("approve %d %s", r.Status, r.Body)
 	}
 
@@ -144,7 +153,8 @@ func TestEmailsArriveExactlyOncePerEvent(t *testing.T) {
 	for _, s := range subjects {
 		got[s[strings.LastIndex(s, ": ")+2:]]++
 	}
-	if len(subjects) != 3 || got["received"] != want["received"] || got["information requested"] != 1 || got["issued"] != 1 {
+	if len(subjects) != 3 || got["received"] != want["received"] || got["information requested"] != 1 ||
+		got["issued"] != 1 {
 		t.Fatalf("e-mails %v, want exactly one of each of %v", subjects, want)
 	}
 	notes, _ := env.Store.Notifications(ctx, sub.ID)

@@ -13,14 +13,76 @@ import (
 )
 
 var (
-	maleGiven   = []string{"Nurlan", "Yerlan", "Askar", "Daniyar", "Timur", "Arman", "Serik", "Bauyrzhan", "Marat", "Azamat", "Ruslan", "Yerzhan"}
-	femaleGiven = []string{"Aigerim", "Dana", "Saule", "Aliya", "Gulnara", "Madina", "Zhanar", "Assel", "Dinara", "Kamila", "Ainur", "Laura"}
-	surnames    = []string{"Abenov", "Seitkali", "Zhaksybekov", "Nurpeisov", "Tokayev", "Kassymov", "Ospanov", "Bekturov", "Sarsenbayev", "Iskakov", "Dzhumabayev", "Mukhametov"}
+	maleGiven = []string{
+		"Nurlan",
+		"Yerlan",
+		"Askar",
+		"Daniyar",
+		"Timur",
+		"Arman",
+		"Serik",
+		"Bauyrzhan",
+		"Marat",
+		"Azamat",
+		"Ruslan",
+		"Yerzhan",
+	}
+	femaleGiven = []string{
+		"Aigerim",
+		"Dana",
+		"Saule",
+		"Aliya",
+		"Gulnara",
+		"Madina",
+		"Zhanar",
+		"Assel",
+		"Dinara",
+		"Kamila",
+		"Ainur",
+		"Laura",
+	}
+	surnames = []string{
+		"Abenov",
+		"Seitkali",
+		"Zhaksybekov",
+		"Nurpeisov",
+		"Tokayev",
+		"Kassymov",
+		"Ospanov",
+		"Bekturov",
+		"Sarsenbayev",
+		"Iskakov",
+		"Dzhumabayev",
+		"Mukhametov",
+	}
 	birthplaces = []string{"Almaty", "Astana", "Shymkent", "Karaganda", "Aktobe", "Pavlodar", "Atyrau", "Kostanay"}
-	companies   = []string{"Steppe Grain LLP", "KazAgro Export JSC", "Caspian Logistics LLP", "Altyn Textiles LLP", "Tengri Pharma JSC", "Irtysh Metals LLP", "Baikonur Tech LLP", "Saryarka Foods LLP"}
-	positions   = []string{"Export Director", "Chief Executive Officer", "Commercial Manager", "Head of Procurement", "Founder", "Regional Sales Lead"}
-	hostCities  = []string{"Karachi", "Lahore", "Islamabad", "Faisalabad"}
-	hosts       = []string{"Indus Textiles Ltd", "Punjab Rice Mills", "Karachi Chamber Logistics", "Faisalabad Knitwear Co", "Islamabad Software House", "Sialkot Surgical Exports"}
+	companies   = []string{
+		"Steppe Grain LLP",
+		"KazAgro Export JSC",
+		"Caspian Logistics LLP",
+		"Altyn Textiles LLP",
+		"Tengri Pharma JSC",
+		"Irtysh Metals LLP",
+		"Baikonur Tech LLP",
+		"Saryarka Foods LLP",
+	}
+	positions = []string{
+		"Export Director",
+		"Chief Executive Officer",
+		"Commercial Manager",
+		"Head of Procurement",
+		"Founder",
+		"Regional Sales Lead",
+	}
+	hostCities = []string{"Karachi", "Lahore", "Islamabad", "Faisalabad"}
+	hosts      = []string{
+		"Indus Textiles Ltd",
+		"Punjab Rice Mills",
+		"Karachi Chamber Logistics",
+		"Faisalabad Knitwear Co",
+		"Islamabad Software House",
+		"Sialkot Surgical Exports",
+	}
 )
 
 // Options shape a generated batch.
@@ -122,7 +184,8 @@ func WriteRosterCSV(w io.Writer, people []Person) error {
 	}
 	for _, p := range people {
 		m := p.Member
-		if err := cw.Write([]string{m.MembershipNumber, m.Surname, m.GivenNames, m.DateOfBirth, m.Nationality, m.PassportNumber, m.Status, m.ValidUntil}); err != nil {
+		if err := cw.Write([]string{m.MembershipNumber, m.Surname, m.GivenNames, m.DateOfBirth, m.Nationality,
+			m.PassportNumber, m.Status, m.ValidUntil}); err != nil {
 			return err
 		}
 	}

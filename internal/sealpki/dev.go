@@ -55,7 +55,8 @@ func ensureDev(dataDir string, now time.Time, rotate bool) (*PKI, error) {
 	var active *x509.Certificate
 	var key crypto.Signer
 	for i, c := range signers { // newest usable signer with a key
-		if keys[i] != nil && now.Before(c.NotBefore.Add(KeyUsagePeriod)) && (active == nil || c.NotBefore.After(active.NotBefore)) {
+		if keys[i] != nil && now.Before(c.NotBefore.Add(KeyUsagePeriod)) &&
+			(active == nil || c.NotBefore.After(active.NotBefore)) {
 			active, key = c, keys[i]
 		}
 	}

@@ -38,7 +38,12 @@ func ValidApplication(product domain.Product) domain.Application {
 		Employment: domain.Employment{Company: "Steppe Grain LLP", Position: "Export Director"},
 		Visit: domain.Visit{
 			Purpose: "business_forum", IntendedArrival: arrival.Format(time.DateOnly),
-			Host: &domain.Host{Company: "Lahore Textiles Ltd", City: "Lahore", Address: "12 Mall Road", Phone: "+92 42 555 0101"},
+			Host: &domain.Host{
+				Company: "Lahore Textiles Ltd",
+				City:    "Lahore",
+				Address: "12 Mall Road",
+				Phone:   "+92 42 555 0101",
+			},
 		},
 	}
 	if product == domain.ProductBusiness5YMulti {

@@ -94,7 +94,14 @@ func (e *Env) checkOpenAPI(req *http.Request, reqBody []byte, resp Response, val
 			return
 		}
 		if resp.Status != want {
-			e.T.Errorf("openapi: %s is not in the spec (%v), so it must answer %d, not %d: %s", where, err, want, resp.Status, resp.Body)
+			e.T.Errorf(
+				"openapi: %s is not in the spec (%v), so it must answer %d, not %d: %s",
+				where,
+				err,
+				want,
+				resp.Status,
+				resp.Body,
+			)
 			return
 		}
 		e.checkProblem(doc, where, resp)
@@ -117,7 +124,13 @@ func (e *Env) checkOpenAPI(req *http.Request, reqBody []byte, resp Response, val
 		Options:                filterOptions,
 	})
 	if err != nil {
-		e.T.Errorf("openapi: response %d to %s does not match the spec:\n%v\nbody: %s", resp.Status, where, err, truncate(resp.Body))
+		e.T.Errorf(
+			"openapi: response %d to %s does not match the spec:\n%v\nbody: %s",
+			resp.Status,
+			where,
+			err,
+			truncate(resp.Body),
+		)
 	}
 }
 
@@ -125,7 +138,13 @@ func (e *Env) checkOpenAPI(req *http.Request, reqBody []byte, resp Response, val
 func (e *Env) checkProblem(doc *openapi3.T, where string, resp Response) {
 	e.T.Helper()
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != api.ProblemContentType {
-		e.T.Errorf("openapi: %d to %s has content type %q, want %s", resp.Status, where, resp.Header.Get("Content-Type"), api.ProblemContentType)
+		e.T.Errorf(
+			"openapi: %d to %s has content type %q, want %s",
+			resp.Status,
+			where,
+			resp.Header.Get("Content-Type"),
+			api.ProblemContentType,
+		)
 		return
 	}
 	if resp.Header.Get("X-Request-ID") == "" {

@@ -38,7 +38,10 @@ var (
 func Temporal(t testing.TB) *devserver.Server {
 	t.Helper()
 	sharedOnce.Do(func() {
-		sharedServer, sharedErr = devserver.Start(context.Background(), devserver.Config{Namespaces: []string{"default"}, LogLevel: "off"})
+		sharedServer, sharedErr = devserver.Start(
+			context.Background(),
+			devserver.Config{Namespaces: []string{"default"}, LogLevel: "off"},
+		)
 	})
 	if sharedErr != nil {
 		t.Fatalf("start temporal: %v", sharedErr)

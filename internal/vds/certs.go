@@ -227,7 +227,12 @@ func (v *Verifier) Verify(raw []byte) (*Result, error) {
 		}
 	}
 	if len(candidates) == 0 {
-		return res, fmt.Errorf("%w: signer %q, certificate reference %q", ErrUnknownSigner, s.Header.SignerID, s.Header.CertRef)
+		return res, fmt.Errorf(
+			"%w: signer %q, certificate reference %q",
+			ErrUnknownSigner,
+			s.Header.SignerID,
+			s.Header.CertRef,
+		)
 	}
 	var errs []error
 	for _, c := range candidates {

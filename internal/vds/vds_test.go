@@ -236,16 +236,27 @@ func newTestPKI(t testing.TB, curve elliptic.Curve) testPKI {
 	var p testPKI
 	p.caKey, _ = ecdsa.GenerateKey(curve, rand.Reader)
 	p.signerKey, _ = ecdsa.GenerateKey(curve, rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"PK"}, CommonName: "CSCA"},
-		NotBefore: date("2025-01-01"), NotAfter: date("2040-01-01"), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{Country: []string{"PK"}, CommonName: "CSCA"},
+		NotBefore:             date("2025-01-01"),
+		NotAfter:              date("2040-01-01"),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &p.caKey.PublicKey, p.caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.caCert, _ = x509.ParseCertificate(caDER)
-	dsTmpl := &x509.Certificate{SerialNumber: big.NewInt(0x1A2B), Subject: pkix.Name{Country: []string{"PK"}, CommonName: "VD"},
-		NotBefore: date("2026-01-01"), NotAfter: date("2029-01-01"), KeyUsage: x509.KeyUsageDigitalSignature}
+	dsTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(0x1A2B),
+		Subject:      pkix.Name{Country: []string{"PK"}, CommonName: "VD"},
+		NotBefore:    date("2026-01-01"),
+		NotAfter:     date("2029-01-01"),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
 	dsDER, err := x509.CreateCertificate(rand.Reader, dsTmpl, p.caCert, &p.signerKey.PublicKey, p.caKey)
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +334,9 @@ func TestVerifyRejects(t *testing.T) {
 	other := newTestPKI(t, elliptic.P256())
 	foreignCA, _ := NewVerifier(append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.caCert.Raw}),
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.signerCert.Raw})...))
-	signerOnly, _ := NewVerifier(other.pem[len(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.caCert.Raw})):])
+	signerOnly, _ := NewVerifier(
+		other.pem[len(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.caCert.Raw})):],
+	)
 	lateHeader := sampleHeader()
 	lateHeader.SignatureDate = date("2030-01-01")
 	late, _ := SignVisa(p.signerKey, nil, lateHeader, sampleVisa())
