@@ -130,7 +130,12 @@ func requireProductionKeys(cfg config.Config) error {
 
 // productionServices loads the configuration of `visad api` or `visad worker`,
 // checks the keys every production process must share, and connects.
-func productionServices(ctx context.Context, name string, args []string, stderr io.Writer) (*app.Services, *slog.Logger, error) {
+func productionServices(
+	ctx context.Context,
+	name string,
+	args []string,
+	stderr io.Writer,
+) (*app.Services, *slog.Logger, error) {
 	cfg, fs, err := config.Load(name, args)
 	if err != nil {
 		return nil, nil, err

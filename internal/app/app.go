@@ -238,7 +238,11 @@ func (s *Services) Dispatcher() *notify.Dispatcher {
 // Handler builds the HTTP API handler.
 func (s *Services) Handler() http.Handler {
 	return api.New(api.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log, Metrics: s.Metrics,
-		Limits:         api.RateLimit{Rate: s.Config.RateLimitRPS, Burst: s.Config.RateLimitBurst, LookupPerMinute: s.Config.LookupsPerMinute},
+		Limits: api.RateLimit{
+			Rate:            s.Config.RateLimitRPS,
+			Burst:           s.Config.RateLimitBurst,
+			LookupPerMinute: s.Config.LookupsPerMinute,
+		},
 		TrustedProxies: s.Config.TrustedProxies})
 }
 
