@@ -58,7 +58,6 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 				)
 			}
 			reply := *w.reply
-			w.reply = nil
 			w.state.InformationRequest = nil
 			if err := w.resumeClock(ctx); err != nil {
 				return err
@@ -67,6 +66,9 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 				domain.ApplicantActor.Name(), truncate(reply.Message, domain.MaxMessageLength)); err != nil {
 				return err
 			}
+			// Cleared only now that the status has left information_requested: while the
+			// activities above ran, the kept reply made validateInform refuse a second answer.
+			w.reply = nil
 			continue
 		}
 

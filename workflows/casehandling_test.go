@@ -269,6 +269,47 @@ func TestRequestForInformationPausesSLA(t *testing.T) {
 	h.assertSeq()
 }
 
+// Two answers sent at once: the first answers the request; the second is
+// refused, is not kept, and cannot answer the next request by itself.
+func TestDoubleAnswerAnswersOnlyOneRequest(t *testing.T) {
+	h := newHarness(t, scenario{})
+	ask := h.update(time.Hour, workflows.UpdateDecide, "rfi", requestInformation(0))
+	first := h.update(2*time.Hour, workflows.UpdateInform, "answer-1",
+		workflows.InformationReply{Message: "first answer", Actor: applicant})
+	second := h.update(2*time.Hour, workflows.UpdateInform, "answer-2",
+		workflows.InformationReply{Message: "second answer", Actor: applicant})
+	askAgain := h.update(3*time.Hour, workflows.UpdateDecide, "rfi-2", requestInformation(0))
+	var waiting workflows.CaseState
+	h.queryAt(4*time.Hour, &waiting)
+	answerAgain := h.update(5*time.Hour, workflows.UpdateInform, "answer-3",
+		workflows.InformationReply{Message: "new answer", Actor: applicant})
+	dec := h.update(6*time.Hour, workflows.UpdateDecide, "decide", approve)
+	h.runCase(domain.ProductBusiness2Y)
+
+	mustAccept(t, "request for information", ask)
+	mustAccept(t, "first answer", first)
+	mustReject(t, "second answer to the same request", second, workflows.IsInvalidTransition, "InvalidTransition")
+	mustAccept(t, "second request for information", askAgain)
+	if waiting.Status != domain.StatusInformationRequested || waiting.InformationRequest == nil {
+		t.Errorf("state after the second request %+v, want information_requested waiting for an answer", waiting)
+	}
+	mustAccept(t, "answer to the second request", answerAgain)
+	mustAccept(t, "approve", dec)
+	var answers []string
+	for _, s := range h.statusLog() {
+		if s.Event == domain.EventInformationProvided {
+			answers = append(answers, s.Detail)
+		}
+	}
+	if want := []string{"first answer", "new answer"}; !slices.Equal(answers, want) {
+		t.Errorf("recorded answers %q, want %q", answers, want)
+	}
+	if final := h.finalState(); final.Status != domain.StatusIssued {
+		t.Errorf("final state %+v", final)
+	}
+	h.assertSeq()
+}
+
 func TestUnansweredRequestLapses(t *testing.T) {
 	h := newHarness(t, scenario{})
 	start := h.env.Now()
