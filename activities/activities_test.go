@@ -401,3 +401,60 @@ func TestProcessBatchPageReportsAnOpenDuplicate(t *testing.T) {
 		t.Fatalf("duplicate row errors %s (%v)", report[0].Errors, err)
 	}
 }
+
+// A row that repeats an earlier row's passport in the same batch, on another
+// page and with another person's details, is reported as a duplicate of that
+// row and creates nothing; counts are per distinct application.
+func TestProcessBatchPageReportsADuplicateInTheBatch(t *testing.T) {
+	h := newHarness(t)
+	ppl := people(4)
+	for _, col := range []string{"passport_number", "passport_issuing_country"} {
+		ppl[3].Row.Values[col] = ppl[2].Row.Values[col]
+	}
+	// Without the MRZ, which would contradict the borrowed passport number.
+	ppl[3].Row.Values["passport_mrz_line1"], ppl[3].Row.Values["passport_mrz_line2"] = "", ""
+	batch := h.createBatch("chb_astana", "forum-dup", ppl)
+
+	var ids []string
+	for from := 0; from < 4; from += 2 {
+		var res activities.BatchPageResult
+		if err := h.run(&res, h.acts.ProcessBatchPage,
+			activities.BatchPageInput{BatchID: batch.ID, FromRow: from, Rows: 2}); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.ToStart {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) != 3 || h.countApplications() != 3 {
+		t.Fatalf("to start %v, %d applications; want 3 of each", ids, h.countApplications())
+	}
+	ctx := context.Background()
+	report, err := h.store.GetBatchReport(ctx, batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report) != 4 || report[3].Outcome != db.RowDuplicate || report[3].ApplicationID.Valid {
+		t.Fatalf("report %+v, want row 4 a duplicate without an application", report)
+	}
+	var errs []domain.FieldError
+	if err := json.Unmarshal([]byte(report[3].Errors), &errs); err != nil || len(errs) != 1 ||
+		errs[0].Code != domain.CodeDuplicateInBatch || errs[0].Pointer != "/passport_number" ||
+		!strings.Contains(errs[0].Detail, "row 3") {
+		t.Fatalf("duplicate row errors %s (%v)", report[3].Errors, err)
+	}
+	if err := h.store.MarkWorkflowsStarted(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	b, err := h.store.GetBatch(ctx, batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.store.GetBatchProgress(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Created != 3 || p.Existing != 0 || p.Duplicate != 1 || p.Started != 3 {
+		t.Fatalf("progress %+v, want 3 created, 1 duplicate, 3 started", p)
+	}
+}

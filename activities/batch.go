@@ -79,7 +79,14 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 	}
 	inputs := make([]db.BatchRowInput, 0, end-in.FromRow)
 	invalid := 0
+	// Over the whole batch, so a row repeating one on an earlier page is found too.
+	duplicates := domain.BatchDuplicates(rows)
 	for _, row := range rows[in.FromRow:end] {
+		if dup, ok := duplicates[row.Number]; ok {
+			raw, _ := json.Marshal(domain.FieldErrors{dup})
+			inputs = append(inputs, db.BatchRowInput{RowNumber: row.Number, Errors: string(raw), Duplicate: true})
+			continue
+		}
 		form := domain.Normalize(domain.ApplicationFromRow(row, batch.ChamberID))
 		if errs := domain.Validate(form, policy); len(errs) > 0 {
 			invalid++

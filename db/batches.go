@@ -87,7 +87,7 @@ const (
 	RowCreated   = "created"   // a new application
 	RowExisting  = "existing"  // the application from an earlier post of this batch
 	RowInvalid   = "invalid"   // field errors; nothing created
-	RowDuplicate = "duplicate" // the passport already has another open application for the product
+	RowDuplicate = "duplicate" // an open application or an earlier row of the batch holds the passport
 )
 
 // BatchRowInput is one row's outcome to record, with the application to create for a valid row.
@@ -95,6 +95,7 @@ type BatchRowInput struct {
 	RowNumber   int
 	Errors      string          // JSON field errors, for invalid rows
 	Application *NewApplication // nil for invalid rows
+	Duplicate   bool            // repeats an earlier row of the batch; Errors says which
 }
 
 // BatchRowResult is what happened to a row.
@@ -118,6 +119,9 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 		for _, r := range rows {
 			res := BatchRowResult{RowNumber: r.RowNumber, Outcome: RowInvalid}
 			errorsJSON := r.Errors
+			if r.Duplicate {
+				res.Outcome = RowDuplicate
+			}
 			if n := r.Application; n != nil {
 				ins, err := insertApplication(ctx, tx, *n, nil)
 				if err != nil {

@@ -336,3 +336,30 @@ func BatchRowErrors(errs FieldErrors) FieldErrors {
 	}
 	return out
 }
+
+// CodeDuplicateInBatch marks a batch row that repeats an earlier row's passport.
+const CodeDuplicateInBatch = "duplicate_in_batch"
+
+// BatchDuplicates finds the rows that repeat the passport (issuing country and
+// number, normalised as for an application) of an earlier row of the same
+// batch, whatever their other fields: one passport is one person, and merging
+// two rows would silently drop one of them. The first row keeps the passport;
+// each later one gets an error, by row number, naming the first.
+func BatchDuplicates(rows []BatchRow) map[int]FieldError {
+	out := map[int]FieldError{}
+	first := make(map[[2]string]int, len(rows))
+	for _, row := range rows {
+		p := Normalize(ApplicationFromRow(row, "")).Passport
+		if p.Number == "" {
+			continue
+		}
+		key := [2]string{p.IssuingCountry, p.Number}
+		if n, seen := first[key]; seen {
+			out[row.Number] = FieldError{Pointer: "/passport_number", Column: "passport_number",
+				Code: CodeDuplicateInBatch, Detail: fmt.Sprintf("repeats the passport of row %d of this batch", n)}
+			continue
+		}
+		first[key] = row.Number
+	}
+	return out
+}
