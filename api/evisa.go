@@ -32,9 +32,11 @@ const MaxSealBody = 64 << 10
 
 func (s *Server) routeEVisa(r *gin.Engine, v1 *gin.RouterGroup) {
 	r.GET("/.well-known/visad/seal-certificates", s.sealCertificates)
-	r.GET("/check", s.checkPage)
 	// Anonymous and public: limited by address whatever the request carries.
 	public := ipLimited(newLimiter(s.deps.Limits.Rate, s.deps.Limits.Burst))
+	r.GET("/check", s.checkPage)
+	r.GET("/check.css", s.checkStyles)
+	r.POST("/check", public, s.checkSeal)
 	v1.POST("/seals/verify", public, s.verifySeal)
 	v1.GET("/seals/revocations", public, s.revocationList)
 	v1.GET("/applications/:id/evisa.pdf",
@@ -161,10 +163,20 @@ func (s *Server) verifySeal(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res, err := s.deps.EVisas.Verify(c.Request.Context(), raw)
+	out, err := s.sealVerification(c, raw)
 	if err != nil {
 		s.serverError(c, "verify seal", err)
 		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+// sealVerification verifies a seal and shapes the answer for JSON and for the check page.
+func (s *Server) sealVerification(c *gin.Context, raw []byte) (SealVerificationView, error) {
+	res, err := s.deps.EVisas.Verify(c.Request.Context(), raw)
+	if err != nil {
+		return SealVerificationView{}, err
 	}
 	out := SealVerificationView{Valid: res.Valid, ErrorCode: res.ErrorCode, Error: res.Error,
 		Revoked: res.Revocation != nil, Revocation: revocationView(res.Revocation)}
@@ -181,8 +193,7 @@ func (s *Server) verifySeal(c *gin.Context) {
 	if v := res.Visa; v != nil {
 		out.Visa = sealVisaView(*v)
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 func sealVisaView(v vds.Visa) *SealVisaView {
@@ -319,33 +330,3 @@ func (s *Server) revokeVisa(c *gin.Context) {
 
 // checkPage is the public check page the e-visa's QR code opens: it names no
 // visa and no person, and verifies a seal the reader pastes.
-func (s *Server) checkPage(c *gin.Context) {
-	c.Header("Cache-Control", "public, max-age=300")
-	c.Header("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
-	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(checkPageHTML))
-}
-
-const checkPageHTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Check a visad e-visa</title>
-<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}textarea{width:100%;height:6em}
-pre{background:#f4f4f4;padding:1em;overflow:auto}</style></head>
-<body>
-<h1>Check an e-visa / Проверка электронной визы</h1>
-<p>The DataMatrix code on the e-visa is a visible digital seal (ICAO Doc 9303 Part 13), signed by the issuing
-state's document signer. Read it with any VDS reader, or paste its content (base64) here.</p>
-<p>Offline: load the <a href="/.well-known/visad/seal-certificates">published certificates</a> and the
-<a href="/v1/seals/revocations">signed revocation list</a> into your reader, or run
-<code>visad seal verify --certs seal-certificates.pem --revocations revocations.http seal.bin</code>.</p>
-<form id="f"><textarea id="seal" placeholder="seal, base64"></textarea><button>Check</button></form>
-<pre id="out"></pre>
-<script>
-document.getElementById('f').onsubmit = async (e) => {
-  e.preventDefault();
-  const r = await fetch('/v1/seals/verify', {method: 'POST', headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({seal: document.getElementById('seal').value.trim()})});
-  document.getElementById('out').textContent = JSON.stringify(await r.json(), null, 2);
-};
-</script>
-</body></html>
-`

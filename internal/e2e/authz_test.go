@@ -171,6 +171,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "GET", pattern: "/.well-known/visad/seal-certificates",
 			path: "/.well-known/visad/seal-certificates", public: true},
 		{method: "GET", pattern: "/check", path: "/check", public: true},
+		{method: "GET", pattern: "/check.css", path: "/check.css", public: true},
+		{method: "POST", pattern: "/check", path: "/check", body: "seal=3A%3D%3D",
+			ctype: "application/x-www-form-urlencoded", public: true},
 	}
 
 	// Every route the server has must be in the matrix.

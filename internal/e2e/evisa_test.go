@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,6 +156,13 @@ func TestEVisaEndToEnd(t *testing.T) {
 		t.Errorf("verify as text/plain: %d", r.Status)
 	}
 
+	// The check page answers its plain HTML form, with no script allowed.
+	evisaCheckPage(t, env, base64.StdEncoding.EncodeToString(seal), 200, "The seal is genuine", form.Passport.Number)
+	evisaCheckPage(t, env, base64.StdEncoding.EncodeToString(flipped), 200, "The seal is not valid",
+		"altered or forged")
+	evisaCheckPage(t, env, "", 200, "<title>Error:", "There is a problem", "Enter the seal")
+	evisaCheckPage(t, env, "not base64!", 200, "<title>Error:", "There is a problem", "as base64")
+
 	// Revocation: supervisors only, a known reason, idempotent, audited.
 	revokePath := "/v1/visas/" + view.VisaNumber + "/revoke"
 	reason := map[string]string{"reason_code": "fraud_or_misrepresentation"}
@@ -198,6 +206,8 @@ func TestEVisaEndToEnd(t *testing.T) {
 	if r := env.Do("GET", "/v1/applications/"+id+"/evisa.pdf", token, nil); r.Status != 409 {
 		t.Fatalf("PDF of a revoked visa: %d", r.Status)
 	}
+	evisaCheckPage(t, env, base64.StdEncoding.EncodeToString(seal), 200, "This visa has been revoked",
+		"not valid for travel")
 	evisaRun(t, work, "bash", "-c", `curl -si "$0/v1/seals/revocations" > revocations.http`, env.HTTP.URL)
 	cmd := exec.Command(visad, "seal", "verify", "--certs", "seal-certificates.pem", "--revocations",
 		"revocations.http", "seal.bin")
@@ -404,4 +414,27 @@ func evisaRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// evisaCheckPage posts the check page's form and expects the status and each text in the page.
+func evisaCheckPage(t *testing.T, env *testenv.Env, seal string, status int, want ...string) {
+	t.Helper()
+	body := url.Values{"seal": {seal}}.Encode()
+	r := env.Do("POST", "/check", "", body, "Content-Type", "application/x-www-form-urlencoded")
+	if r.Status != status {
+		t.Fatalf("check page with %q: %d %s", seal, r.Status, r.Body)
+	}
+	csp := r.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("check page CSP %q: want default-src 'none' and no script source", csp)
+	}
+	page := string(r.Body)
+	for _, w := range append(want, `<label for="seal">`) {
+		if !strings.Contains(page, w) {
+			t.Errorf("check page (%d) lacks %q", r.Status, w)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("check page has a script")
+	}
 }
