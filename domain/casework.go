@@ -113,9 +113,13 @@ func joinReasons() string {
 
 // CheckAnswer checks the applicant's answer to a request for information.
 func CheckAnswer(message string) FieldErrors {
-	if strings.TrimSpace(message) == "" || utf8.RuneCountInString(message) > MaxAnswerLength {
+	if strings.TrimSpace(message) == "" {
 		return FieldErrors{{Pointer: "/message", Code: CodeRequired,
 			Detail: fmt.Sprintf("is required (at most %d characters)", MaxAnswerLength)}}
+	}
+	if utf8.RuneCountInString(message) > MaxAnswerLength {
+		return FieldErrors{{Pointer: "/message", Code: CodeTooLong,
+			Detail: fmt.Sprintf("must be at most %d characters", MaxAnswerLength)}}
 	}
 	return nil
 }
