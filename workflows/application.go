@@ -328,7 +328,7 @@ func (w *applicationWorkflow) validateWithdraw(ctx workflow.Context, r WithdrawR
 		return ruleError(err)
 	}
 	if w.decision != nil || w.withdrawal != nil {
-		return invalidTransition("withdraw", w.state.Status)
+		return busy("withdraw", w.state.Status)
 	}
 	return nil
 }
@@ -366,6 +366,31 @@ func invalidRequest(message string) error {
 		ErrTypeInvalidRequest,
 		temporal.ApplicationErrorOptions{NonRetryable: true},
 	)
+}
+
+// busyDetail marks an invalid transition refused only because another decision
+// or withdrawal is being carried out.
+const busyDetail = "busy"
+
+// busy refuses an action while another decision or withdrawal is carried out: an
+// invalid transition whose status (its first detail) is about to change, so the
+// service layer waits and names the new one (IsBusy).
+func busy(action string, status domain.Status) error {
+	return temporal.NewApplicationErrorWithOptions(
+		fmt.Sprintf("cannot %s: another decision on this case is being carried out", action),
+		ErrTypeInvalidTransition,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{status, busyDetail}})
+}
+
+// IsBusy reports whether err is an update refused while another decision was carried out.
+func IsBusy(err error) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeInvalidTransition {
+		return false
+	}
+	var status domain.Status
+	var marker string
+	return appErr.Details(&status, &marker) == nil && marker == busyDetail
 }
 
 // IsNotAllowed reports whether err is an update this person may not make.

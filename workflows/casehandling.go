@@ -144,7 +144,7 @@ func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d domain.Deci
 		return invalidRequest(errs[0].Pointer[1:] + ": " + errs[0].Detail)
 	}
 	if w.decision != nil || w.withdrawal != nil {
-		return invalidTransition("decide", w.state.Status)
+		return busy("decide", w.state.Status)
 	}
 	return ruleError(domain.MayDecide(w.hold(), d))
 }
