@@ -84,3 +84,19 @@ func TestLosersOfConcurrentDecisionsHearTheCurrentStatus(t *testing.T) {
 		}
 	}
 }
+
+// Issue 12, defect 8: an answer one character too long is too_long, not required.
+func TestTooLongAnswerSaysTooLong(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
+	s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
+	env.WaitForStatus(s.ID, s.AccessToken, domain.StatusAwaitingReview)
+	action(t, env, "/v1/cases/"+s.ID+"/decision", officer, map[string]any{
+		"decision": string(domain.OutcomeRequestInformation), "message": "Please send the letter."}, 200)
+	long := strings.Repeat("a", domain.MaxAnswerLength+1)
+	p := decodeProblem(t, env.DoRaw("POST", "/v1/applications/"+s.ID+"/information", s.AccessToken,
+		map[string]string{"message": long}), http.StatusUnprocessableEntity)
+	if !hasError(p, "/message", domain.CodeTooLong) {
+		t.Errorf("answer of %d characters: %+v, want /message %s", len(long), p.Errors, domain.CodeTooLong)
+	}
+}

@@ -29,7 +29,7 @@ import (
 // its size. The defaults keep it well under a minute on two cores.
 const (
 	propSeedEnv    = "VISA_PROP_SEED"
-	propRoundsEnv  = "VISA_PROP_ROUNDS"  // rounds, each with a worker restart (default 3)
+	propRoundsEnv  = "VISA_PROP_ROUNDS"  // rounds, each with a worker restart (default 2)
 	propCasesEnv   = "VISA_PROP_CASES"   // cases per round, worked at the same time (default 3)
 	propActionsEnv = "VISA_PROP_ACTIONS" // actions per case (default 12)
 )
@@ -132,7 +132,7 @@ func TestCaseHandlingProperty(t *testing.T) {
 			t.Fatalf("%s=%q: want an integer", propSeedEnv, v)
 		}
 	}
-	rounds, cases := propInt(t, propRoundsEnv, 3), propInt(t, propCasesEnv, 3)
+	rounds, cases := propInt(t, propRoundsEnv, 2), propInt(t, propCasesEnv, 3)
 	actions := propInt(t, propActionsEnv, 12)
 	t.Logf("seed %d (replay: %s=%d); %d rounds of %d cases, %d actions each", seed, propSeedEnv, seed, rounds,
 		cases, actions)
