@@ -29,8 +29,13 @@ type Route struct {
 
 // Routes lists the routes of a handler built by New; nil for any other handler.
 func Routes(h http.Handler) []Route {
-	engine, ok := h.(*gin.Engine)
-	if !ok {
+	var engine *gin.Engine
+	switch e := h.(type) {
+	case headAsGet:
+		engine = e.Engine
+	case *gin.Engine:
+		engine = e
+	default:
 		return nil
 	}
 	var out []Route

@@ -98,7 +98,21 @@ func New(deps Deps) http.Handler {
 	v1.GET("/batches/:id", s.authenticate(noApplicant, chamber), s.getBatch)
 	v1.GET("/batches/:id/report", s.authenticate(noApplicant, chamber), s.getBatchReport)
 	s.routeEVisa(r, v1)
-	return r
+	return headAsGet{r}
+}
+
+// headAsGet answers HEAD on every GET route, as HTTP asks (RFC 9110 9.3.2):
+// Gin routes HEAD apart from GET, so HEAD /healthz was a 405. The request
+// goes through as a GET; net/http sends the headers and drops the body of a
+// response to HEAD. A path without GET still answers 405.
+type headAsGet struct{ *gin.Engine }
+
+func (h headAsGet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		r = r.Clone(r.Context())
+		r.Method = http.MethodGet
+	}
+	h.Engine.ServeHTTP(w, r)
 }
 
 // NewHTTPServer wraps the handler with timeouts fit for the public internet.

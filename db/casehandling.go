@@ -81,9 +81,12 @@ func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 		if e.Escalated || e.Breached {
 			rank = 0
 		}
+		// Only a newer SLA write moves the fields (sla_seq); a closed case stays where closing put it in the queue.
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE applications SET sla_due_at = ?, sla_paused = ?, sla_remaining_ms = ?,
-			escalated = ?, breached = ?, queue_rank = ? WHERE id = ?`),
-			ms(e.DueAt), e.Paused, e.RemainingMS, e.Escalated, e.Breached, rank, e.ApplicationID)
+			escalated = ?, breached = ?, sla_seq = ?,
+			queue_rank = CASE WHEN status IN (`+closedList()+`) THEN queue_rank ELSE ? END
+			WHERE id = ? AND sla_seq < ?`),
+			ms(e.DueAt), e.Paused, e.RemainingMS, e.Escalated, e.Breached, e.Seq, rank, e.ApplicationID, e.Seq)
 		if err != nil {
 			return err
 		}
@@ -154,11 +157,14 @@ func (s *Store) RecordAssignment(ctx context.Context, a Assignment) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
+		// Only a newer assignment moves the assignee: a claim recorded after the release that followed it is stale.
 		_, err = tx.ExecContext(
 			ctx,
-			tx.Rebind(`UPDATE applications SET assignee = ? WHERE id = ?`),
+			tx.Rebind(`UPDATE applications SET assignee = ?, assignee_seq = ? WHERE id = ? AND assignee_seq < ?`),
 			nullable(a.Assignee),
+			a.Seq,
 			a.ApplicationID,
+			a.Seq,
 		)
 		if err != nil {
 			return err

@@ -61,14 +61,15 @@ var knownColumns = func() map[string]bool {
 // maxRows data rows. A UTF-8 byte-order mark, CRLF line ends and quoted fields
 // are handled; blank lines are skipped.
 func ParseBatchCSV(data []byte, maxRows int) ([]BatchRow, error) {
-	return parseCSVTable(data, BatchColumns, RequiredBatchColumns, maxRows)
+	return parseCSVTable("batch", data, BatchColumns, RequiredBatchColumns, maxRows)
 }
 
 // parseCSVTable reads a header row of known columns (the required ones must
-// be present), then up to maxRows rows as wide as the header.
-func parseCSVTable(data []byte, known, required []string, maxRows int) ([]BatchRow, error) {
+// be present), then up to maxRows rows as wide as the header. noun names the
+// upload in messages: "batch" or "roster".
+func parseCSVTable(noun string, data []byte, known, required []string, maxRows int) ([]BatchRow, error) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	if err := checkText(data); err != nil {
+	if err := checkText(noun, data); err != nil {
 		return nil, err
 	}
 	r := csv.NewReader(bytes.NewReader(data))
@@ -76,10 +77,11 @@ func parseCSVTable(data []byte, known, required []string, maxRows int) ([]BatchR
 	r.ReuseRecord = false
 	header, err := r.Read()
 	if err == io.EOF {
-		return nil, &BatchFormatError{Code: "empty", Message: "the batch is empty; the first row must name the columns"}
+		return nil, &BatchFormatError{Code: "empty",
+			Message: "the " + noun + " is empty; the first row must name the columns"}
 	}
 	if err != nil {
-		return nil, csvError(err)
+		return nil, csvError(err, 0)
 	}
 	columns, err := readHeader(header, known, required)
 	if err != nil {
@@ -92,12 +94,12 @@ func parseCSVTable(data []byte, known, required []string, maxRows int) ([]BatchR
 			break
 		}
 		if err != nil {
-			return nil, csvError(err)
+			return nil, csvError(err, n)
 		}
 		if len(rows) >= maxRows {
 			return nil, &BatchFormatError{
 				Code:    "too_many_rows",
-				Message: fmt.Sprintf("a batch may carry at most %d rows", maxRows),
+				Message: fmt.Sprintf("a %s may carry at most %d rows", noun, maxRows),
 			}
 		}
 		values := make(map[string]string, len(columns))
@@ -107,7 +109,7 @@ func parseCSVTable(data []byte, known, required []string, maxRows int) ([]BatchR
 		rows = append(rows, BatchRow{Number: n, Values: values})
 	}
 	if len(rows) == 0 {
-		return nil, &BatchFormatError{Code: "empty", Message: "the batch has a header but no rows"}
+		return nil, &BatchFormatError{Code: "empty", Message: "the " + noun + " has a header but no rows"}
 	}
 	return rows, nil
 }
@@ -115,7 +117,7 @@ func parseCSVTable(data []byte, known, required []string, maxRows int) ([]BatchR
 // ParseBatchJSON reads a JSON batch: an array of objects whose members are the
 // batch columns, each a string.
 func ParseBatchJSON(data []byte, maxRows int) ([]BatchRow, error) {
-	if err := checkText(data); err != nil {
+	if err := checkText("batch", data); err != nil {
 		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -173,12 +175,12 @@ func ParseBatchJSON(data []byte, maxRows int) ([]BatchRow, error) {
 	return rows, nil
 }
 
-func checkText(data []byte) error {
+func checkText(noun string, data []byte) error {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return &BatchFormatError{Code: "empty", Message: "the batch is empty"}
+		return &BatchFormatError{Code: "empty", Message: "the " + noun + " is empty"}
 	}
 	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
-		return &BatchFormatError{Code: "not_text", Message: "the batch is not UTF-8 text"}
+		return &BatchFormatError{Code: "not_text", Message: "the " + noun + " is not UTF-8 text"}
 	}
 	return nil
 }
@@ -223,9 +225,10 @@ func readHeader(header, known, required []string) ([]string, error) {
 	return columns, nil
 }
 
-// csvError turns the csv package's error into a format error naming the line
-// and column, never the content.
-func csvError(err error) error {
+// csvError turns the csv package's error into a format error naming the row
+// (row is its record number, 0 for the header) and its line, never the
+// content. Rows are counted as records: a quoted field may span lines.
+func csvError(err error, row int) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		code := "bad_quoting"
@@ -233,8 +236,12 @@ func csvError(err error) error {
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
 			code, what = "ragged_row", "has a different number of fields than the header"
 		}
-		return &BatchFormatError{Code: code, Row: pe.StartLine - 1,
-			Message: fmt.Sprintf("line %d %s", pe.StartLine, what)}
+		where := "the header"
+		if row > 0 {
+			where = fmt.Sprintf("row %d", row)
+		}
+		return &BatchFormatError{Code: code, Row: row,
+			Message: fmt.Sprintf("%s (starting on line %d) %s", where, pe.StartLine, what)}
 	}
 	return &BatchFormatError{Code: "bad_quoting", Message: "the CSV cannot be read"}
 }

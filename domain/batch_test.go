@@ -16,7 +16,7 @@ func TestBatchDuplicates(t *testing.T) {
 		"KZ,,EMPTY,business_2y\n" + // no number: left to the required-field rule
 		"KZ,,EMPTY,business_2y\n" +
 		"KZ,N1000001,ABENOV,business_5y_multi\n" // row 1's passport again, another product
-	rows, err := parseCSVTable([]byte(csv), BatchColumns,
+	rows, err := parseCSVTable("batch", []byte(csv), BatchColumns,
 		[]string{"passport_issuing_country", "passport_number"}, 50)
 	if err != nil {
 		t.Fatal(err)

@@ -113,9 +113,13 @@ func joinReasons() string {
 
 // CheckAnswer checks the applicant's answer to a request for information.
 func CheckAnswer(message string) FieldErrors {
-	if strings.TrimSpace(message) == "" || utf8.RuneCountInString(message) > MaxAnswerLength {
+	if strings.TrimSpace(message) == "" {
 		return FieldErrors{{Pointer: "/message", Code: CodeRequired,
 			Detail: fmt.Sprintf("is required (at most %d characters)", MaxAnswerLength)}}
+	}
+	if utf8.RuneCountInString(message) > MaxAnswerLength {
+		return FieldErrors{{Pointer: "/message", Code: CodeTooLong,
+			Detail: fmt.Sprintf("must be at most %d characters", MaxAnswerLength)}}
 	}
 	return nil
 }
@@ -142,8 +146,20 @@ func (e *RuleError) Error() string { return e.Message }
 func notAllowed(message string) *RuleError { return &RuleError{Kind: NotAllowed, Message: message} }
 
 func invalidTransition(action string, status Status) *RuleError {
+	if status == StatusReceived {
+		// Said as it is: the case is not closed, it has not started (a chamber batch's
+		// cases are held until the whole batch is admitted).
+		return &RuleError{Kind: InvalidTransition, Status: status, Message: fmt.Sprintf(
+			"cannot %s the case yet: it has not begun processing (status %q); a case from a chamber's batch "+
+				"begins once the whole batch is admitted, within minutes", action, status)}
+	}
 	return &RuleError{Kind: InvalidTransition, Status: status,
 		Message: fmt.Sprintf("cannot %s a case in status %q", action, status)}
+}
+
+// TransitionRefused is the rule error of an action a case cannot take in its status.
+func TransitionRefused(action string, status Status) *RuleError {
+	return invalidTransition(action, status)
 }
 
 // CaseHold is what decides who may act on a case: its status, who holds it

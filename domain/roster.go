@@ -45,7 +45,7 @@ var membershipNumberPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9./-]{0,4
 
 // ParseRosterCSV reads a roster CSV (header row naming every roster column).
 func ParseRosterCSV(data []byte) ([]Member, error) {
-	rows, err := parseCSVTable(data, RosterColumns, RosterColumns, MaxRosterRows)
+	rows, err := parseCSVTable("roster", data, RosterColumns, RosterColumns, MaxRosterRows)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func ParseRosterCSV(data []byte) ([]Member, error) {
 
 // ParseRosterJSON reads a roster as a JSON array of members.
 func ParseRosterJSON(data []byte) ([]Member, error) {
-	if err := checkText(data); err != nil {
+	if err := checkText("roster", data); err != nil {
 		return nil, err
 	}
 	var members []Member

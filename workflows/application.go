@@ -104,7 +104,9 @@ type applicationWorkflow struct {
 	in    ApplicationInput
 	state CaseState
 	// seq numbers every event this workflow records; 0 is the API's "received".
-	seq        int64
+	seq int64
+	// recorded is the seq of the last read-model write that finished (see write).
+	recorded   int64
 	decision   *domain.DecisionRequest
 	withdrawal *WithdrawRequest
 	// decisionsTaken counts decisions the run loop has carried out, so each
@@ -231,17 +233,19 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d domain.DecisionRequ
 		w.state.Decision = info
 		return nil
 	}
-	w.seq++
 	status := activities.StatusInput{
-		ApplicationID: w.in.ApplicationID, Seq: w.seq, Status: domain.StatusIssued, Event: domain.EventIssued,
+		ApplicationID: w.in.ApplicationID, Status: domain.StatusIssued, Event: domain.EventIssued,
 		Actor: actor, At: now, Decision: info, Detail: d.Note,
 	}
 	if d.Actor.Role != domain.RoleSystem {
 		status.Detail = "" // officers' notes stay off the applicant's timeline
 	}
 	var visa domain.Visa
-	if err := workflow.ExecuteActivity(writeCtx(ctx), acts.IssueVisa,
-		activities.IssueInput{Status: status, IssuedOn: now}).Get(ctx, &visa); err != nil {
+	if err := w.write(ctx, func(seq int64) error {
+		status.Seq = seq
+		return workflow.ExecuteActivity(writeCtx(ctx), acts.IssueVisa,
+			activities.IssueInput{Status: status, IssuedOn: now}).Get(ctx, &visa)
+	}); err != nil {
 		return err
 	}
 	w.state.Decision = info
@@ -272,21 +276,38 @@ func (w *applicationWorkflow) setStatusWith(
 	actor, detail string,
 	extra func(*activities.StatusInput),
 ) error {
-	w.seq++
 	now := workflow.Now(ctx)
 	in := activities.StatusInput{
-		ApplicationID: w.in.ApplicationID, Seq: w.seq, Status: status, Event: event,
+		ApplicationID: w.in.ApplicationID, Status: status, Event: event,
 		Actor: actor, Detail: detail, At: now,
 	}
 	if extra != nil {
 		extra(&in)
 	}
-	if err := workflow.ExecuteActivity(writeCtx(ctx), acts.RecordStatus, in).Get(ctx, nil); err != nil {
+	if err := w.write(ctx, func(seq int64) error {
+		in.Seq = seq
+		return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordStatus, in).Get(ctx, nil)
+	}); err != nil {
 		return err
 	}
 	w.state.Status = status
 	w.state.UpdatedAt = now
 	return nil
+}
+
+// write makes one read-model write with the next sequence number, once every
+// earlier write has finished. Updates and the SLA watcher write while the run
+// loop does; one at a time, in seq order, the read model's fields and the
+// audit trail take the writes in the order of the timeline (issue 12).
+func (w *applicationWorkflow) write(ctx workflow.Context, do func(seq int64) error) error {
+	w.seq++
+	seq := w.seq
+	if err := workflow.Await(ctx, func() bool { return w.recorded == seq-1 }); err != nil {
+		return err
+	}
+	// Finished, failed or not: the next write may go.
+	defer func() { w.recorded = seq }()
+	return do(seq)
 }
 
 func (w *applicationWorkflow) query() (CaseState, error) { return w.state, nil }
@@ -307,7 +328,7 @@ func (w *applicationWorkflow) validateWithdraw(ctx workflow.Context, r WithdrawR
 		return ruleError(err)
 	}
 	if w.decision != nil || w.withdrawal != nil {
-		return invalidTransition("withdraw", w.state.Status)
+		return busy("withdraw", w.state.Status)
 	}
 	return nil
 }
@@ -345,6 +366,31 @@ func invalidRequest(message string) error {
 		ErrTypeInvalidRequest,
 		temporal.ApplicationErrorOptions{NonRetryable: true},
 	)
+}
+
+// busyDetail marks an invalid transition refused only because another decision
+// or withdrawal is being carried out.
+const busyDetail = "busy"
+
+// busy refuses an action while another decision or withdrawal is carried out: an
+// invalid transition whose status (its first detail) is about to change, so the
+// service layer waits and names the new one (IsBusy).
+func busy(action string, status domain.Status) error {
+	return temporal.NewApplicationErrorWithOptions(
+		fmt.Sprintf("cannot %s: another decision on this case is being carried out", action),
+		ErrTypeInvalidTransition,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{status, busyDetail}})
+}
+
+// IsBusy reports whether err is an update refused while another decision was carried out.
+func IsBusy(err error) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeInvalidTransition {
+		return false
+	}
+	var status domain.Status
+	var marker string
+	return appErr.Details(&status, &marker) == nil && marker == busyDetail
 }
 
 // IsNotAllowed reports whether err is an update this person may not make.

@@ -56,6 +56,9 @@ type scenario struct {
 	// stp is what CheckSTP answers; the zero value declines (Eligible=false),
 	// so by default every clean case goes to an officer.
 	stp activities.STPResult
+	// writeTime is the wall-clock time each read-model write takes, so that
+	// writes the workflow runs at the same time overlap (see writeOrder).
+	writeTime time.Duration
 }
 
 // harness runs ApplicationWorkflow with mocked activities and records, in
@@ -75,6 +78,10 @@ type harness struct {
 	stp         []activities.STPInput
 	slaEvents   []activities.SLAEventInput
 	assignments []activities.AssignmentInput
+	// Read-model writes: their seqs in the order they began, how many ran at
+	// once at most.
+	writeSeqs             []int64
+	inFlight, maxInFlight int
 }
 
 // unitDeadlockWindow widens the SDK's 1 s deadlock detection in unit tests: the
@@ -96,6 +103,7 @@ func newHarness(t *testing.T, sc scenario) *harness {
 
 	env.OnActivity(acts.RecordStatus, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.StatusInput) error {
+			defer h.write(in.Seq, sc.writeTime)()
 			h.record("RecordStatus:"+string(in.Status), func() { h.statuses = append(h.statuses, in) })
 			return nil
 		})
@@ -117,6 +125,7 @@ func newHarness(t *testing.T, sc scenario) *harness {
 		})
 	env.OnActivity(acts.IssueVisa, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.IssueInput) (domain.Visa, error) {
+			defer h.write(in.Status.Seq, sc.writeTime)()
 			h.record("IssueVisa:"+string(in.Status.Status), func() { h.issues = append(h.issues, in) })
 			if sc.issueErr != nil {
 				return domain.Visa{}, sc.issueErr
@@ -130,15 +139,33 @@ func newHarness(t *testing.T, sc scenario) *harness {
 		})
 	env.OnActivity(acts.RecordSLAEvent, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SLAEventInput) error {
+			defer h.write(in.Seq, sc.writeTime)()
 			h.record("RecordSLAEvent:"+string(in.Event), func() { h.slaEvents = append(h.slaEvents, in) })
 			return nil
 		})
 	env.OnActivity(acts.RecordAssignment, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.AssignmentInput) error {
+			defer h.write(in.Seq, sc.writeTime)()
 			h.record("RecordAssignment:"+in.Assignee, func() { h.assignments = append(h.assignments, in) })
 			return nil
 		})
 	return h
+}
+
+// write notes a read-model write beginning, takes d, and returns the
+// function that notes it ended.
+func (h *harness) write(seq int64, d time.Duration) func() {
+	h.mu.Lock()
+	h.writeSeqs = append(h.writeSeqs, seq)
+	h.inFlight++
+	h.maxInFlight = max(h.maxInFlight, h.inFlight)
+	h.mu.Unlock()
+	time.Sleep(d)
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.inFlight--
+	}
 }
 
 func (h *harness) record(call string, more func()) {

@@ -144,7 +144,7 @@ func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d domain.Deci
 		return invalidRequest(errs[0].Pointer[1:] + ": " + errs[0].Detail)
 	}
 	if w.decision != nil || w.withdrawal != nil {
-		return invalidTransition("decide", w.state.Status)
+		return busy("decide", w.state.Status)
 	}
 	return ruleError(domain.MayDecide(w.hold(), d))
 }
@@ -173,10 +173,13 @@ func (w *applicationWorkflow) handleRelease(ctx workflow.Context, r ClaimRequest
 }
 
 func (w *applicationWorkflow) recordAssignment(ctx workflow.Context, assignee string, actor domain.Actor) error {
-	w.seq++
-	return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordAssignment, activities.AssignmentInput{
-		ApplicationID: w.in.ApplicationID, Seq: w.seq, Assignee: assignee, Actor: actor.Name(), At: workflow.Now(ctx),
-	}).Get(ctx, nil)
+	in := activities.AssignmentInput{
+		ApplicationID: w.in.ApplicationID, Assignee: assignee, Actor: actor.Name(), At: workflow.Now(ctx),
+	}
+	return w.write(ctx, func(seq int64) error {
+		in.Seq = seq
+		return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordAssignment, in).Get(ctx, nil)
+	})
 }
 
 func (w *applicationWorkflow) validateInform(ctx workflow.Context, r InformationReply) error {
@@ -303,13 +306,15 @@ func (w *applicationWorkflow) resumeClock(ctx workflow.Context) error {
 func (w *applicationWorkflow) recordSLA(ctx workflow.Context, event domain.Event, detail string) error {
 	now := workflow.Now(ctx)
 	w.state.SLA = w.clock.state(now)
-	w.seq++
 	in := activities.SLAEventInput{
-		ApplicationID: w.in.ApplicationID, Seq: w.seq, Event: event, Detail: detail, At: now,
+		ApplicationID: w.in.ApplicationID, Event: event, Detail: detail, At: now,
 		DueAt: w.state.SLA.DueAt, Paused: w.state.SLA.Paused, RemainingMS: w.state.SLA.RemainingAtPause.Milliseconds(),
 		Escalated: w.state.SLA.Escalated, Breached: w.state.SLA.Breached,
 	}
-	return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordSLAEvent, in).Get(ctx, nil)
+	return w.write(ctx, func(seq int64) error {
+		in.Seq = seq
+		return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordSLAEvent, in).Get(ctx, nil)
+	})
 }
 
 // truncate keeps at most n characters.

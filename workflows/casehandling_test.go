@@ -583,3 +583,30 @@ func TestStraightThroughProcessing(t *testing.T) {
 		h.assertSeq()
 	})
 }
+
+// Claims, releases and a decision that arrive together: the workflow runs its
+// read-model writes one at a time, in sequence order, so the read model and
+// the audit trail take them in the order of the timeline (issue 12, defect 4).
+func TestReadModelWritesRunInSequenceOrder(t *testing.T) {
+	h := newHarness(t, scenario{writeTime: 20 * time.Millisecond})
+	claimA := h.update(time.Minute, workflows.UpdateClaim, "claim-a", workflows.ClaimRequest{Actor: officerA})
+	release := h.update(time.Minute, workflows.UpdateRelease, "release", workflows.ClaimRequest{Actor: supervisorB})
+	claimB := h.update(time.Minute, workflows.UpdateClaim, "claim-b", workflows.ClaimRequest{Actor: officerB})
+	decide := h.update(time.Minute, workflows.UpdateDecide, "decide", approveBy(supervisorB))
+	h.runCase(domain.ProductBusiness2Y)
+
+	for name, u := range map[string]*updateOutcome{"claim by A": claimA, "release": release, "claim by B": claimB,
+		"decide": decide} {
+		mustAccept(t, name, u)
+	}
+	h.mu.Lock()
+	seqs, most := slices.Clone(h.writeSeqs), h.maxInFlight
+	h.mu.Unlock()
+	if most != 1 {
+		t.Errorf("%d read-model writes ran at once, want one at a time", most)
+	}
+	if !slices.IsSorted(seqs) {
+		t.Errorf("read-model writes began in seq order %v, want ascending", seqs)
+	}
+	h.assertSeq()
+}

@@ -306,6 +306,8 @@ func (s *Service) update(ctx context.Context, id, name string, arg any, requestI
 	switch {
 	case err == nil:
 		return caseFromState(st), nil
+	case workflows.IsBusy(err):
+		return Case{}, &Error{Kind: Conflict, Message: s.lostRace(ctx, id, name, err)}
 	case workflows.IsInvalidTransition(err):
 		return Case{}, &Error{Kind: Conflict, Message: applicationMessage(err)}
 	case workflows.IsInvalidRequest(err):
@@ -315,13 +317,45 @@ func (s *Service) update(ctx context.Context, id, name string, arg any, requestI
 	}
 	var gone *serviceerror.NotFound
 	if errors.As(err, &gone) {
-		// The workflow closed between our read and the update.
-		return Case{}, &Error{Kind: Conflict, Message: "the case is already closed"}
+		// No workflow to take the update: it closed between our read and the update, or
+		// has not started yet. Say which, from the read model.
+		if now, err := s.Store.GetApplication(ctx, id); err == nil {
+			status := domain.Status(now.Status)
+			if status.IsClosed() {
+				return Case{}, &Error{Kind: Conflict, Message: fmt.Sprintf("the case is already closed (%q)", status)}
+			}
+			return Case{}, &Error{Kind: Conflict, Message: domain.TransitionRefused(name, status).Message}
+		}
+		return Case{}, &Error{Kind: Conflict, Message: "the case cannot take this action now"}
 	}
 	if ctx.Err() != nil {
 		return Case{}, ErrUnavailable
 	}
 	return Case{}, err
+}
+
+// lostRace is what the loser of two decisions (or a decision and a withdrawal)
+// sent at once hears: the status the winner left the case in, not the one it
+// had when the loser was refused. It waits for the winner to be recorded, a
+// few seconds at most.
+func (s *Service) lostRace(ctx context.Context, id, action string, refused error) string {
+	var was domain.Status
+	var appErr *temporal.ApplicationError
+	if errors.As(refused, &appErr) {
+		_ = appErr.Details(&was)
+	}
+	for range 50 {
+		if app, err := s.Store.GetApplication(ctx, id); err == nil && domain.Status(app.Status) != was {
+			return fmt.Sprintf("cannot %s: another decision on this case was carried out at the same time; "+
+				"the case is now %q", action, app.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return applicationMessage(refused)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return applicationMessage(refused)
 }
 
 func applicationMessage(err error) string {
