@@ -18,7 +18,7 @@ var base = time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
 // healthy fabricates the observations of a run in which everything went right.
 func healthy() observations {
 	o := observations{batchIDs: map[string]bool{"bat_1": true}, grace: 20 * time.Second,
-		approvals: [3]int64{4, 0, 0}}
+		approvals: [2]int64{4, 0}, gaveUp: []time.Time{base.Add(15 * time.Second)}} // gave up during R1
 	completed := enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	for i, id := range []string{"app_a", "app_b", "app_c", "app_d"} {
 		source := "single"
@@ -155,8 +155,10 @@ func TestEachCheckCanFail(t *testing.T) {
 		{"a 5xx outside every disruption", "HTTP failures outside disruptions", func(o *observations) {
 			o.attempts = append(o.attempts, attempt{at: base.Add(10 * time.Minute), what: "decide", fail: true})
 		}},
-		{"an approval gave up", "officer approvals", func(o *observations) { o.approvals[2] = 1 }},
-		{"fewer approvals than visas", "officer approvals", func(o *observations) { o.approvals = [3]int64{2, 1, 0} }},
+		{"an approval gave up outside disruptions", "officer approvals", func(o *observations) {
+			o.gaveUp = append(o.gaveUp, base.Add(10*time.Minute))
+		}},
+		{"fewer approvals than visas", "officer approvals", func(o *observations) { o.approvals = [2]int64{2, 1} }},
 		{"a check could not be made", "check could not be made", func(o *observations) {
 			o.errs = append(o.errs, "database: connection refused")
 		}},

@@ -185,7 +185,9 @@ type harness struct {
 	approvedOK  atomic.Int64
 	approve409  atomic.Int64
 	approveErr  atomic.Int64
-	disrupt     [3]*disruption
+	// When approvals gave up (guarded by mu).
+	approveGaveUp []time.Time
+	disrupt       [3]*disruption
 }
 
 func run(ctx context.Context, o options) (code int) {
@@ -659,6 +661,9 @@ func (h *harness) officerLoop(ctx context.Context) {
 						h.approve409.Add(1) // already decided: done
 					default:
 						h.approveErr.Add(1) // the next poll sees it again if it still awaits review
+						h.mu.Lock()
+						h.approveGaveUp = append(h.approveGaveUp, time.Now())
+						h.mu.Unlock()
 					}
 				}(it.ID)
 			}
