@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin/visad
 PKGS      := ./...
 
-.PHONY: run build test vet bench fuzz fuzz-brief clean chaos lines
+.PHONY: run build test vet bench fuzz fuzz-brief clean chaos chaos-short lines
 
 ## run: everything in one process — embedded Temporal (SQLite file), app DB, worker, API
 run: build
@@ -53,6 +53,11 @@ fuzz:
 ## processes are killed (R1), Temporal restarts (R2) and PostgreSQL stops for 30 s (R3); checks nothing is lost
 chaos: build
 	$(GO) run ./cmd/chaos -bin $(BIN) $(CHAOSFLAGS)
+
+## chaos-short: the same with -short, as .ci/run makes it after make test: 150 singles and a 30-row batch,
+## R1 and R2 as above and PostgreSQL stopped for 10 s; about three minutes
+chaos-short: build
+	$(GO) run ./cmd/chaos -bin $(BIN) -short $(CHAOSFLAGS)
 
 ## histories: re-record the workflow histories the replay tests read (docs/replay.md), then replay them
 .PHONY: histories

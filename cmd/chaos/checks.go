@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -20,23 +20,376 @@ import (
 	"github.com/visad/visad/workflows"
 )
 
-type results struct {
-	accepted, singles, batch int
-	inDBOnce                 int
-	inTemporalOnce           int
-	issued                   int
-	lost                     []string // accepted but missing from the database or Temporal
-	notIssued                map[string]int
-	dupApplications          int // passport+product groups with more than one row (every passport is unique here)
-	dupOpen                  int // … among open applications
-	extraRows                int // application rows whose client never saw a 202
-	dupVisas                 int
-	temporalMulti            int // accepted ids with more than one execution
-	temporalCompleted        int // accepted ids whose workflow has completed
-	temporalUnlisted         int // accepted ids that Describe finds but the execution list lacks
-	temporalNotCompleted     map[string]int
-	crashes                  []string
-	errs                     []string
+// The verdict is judged on observations only: what the clients were told,
+// what the database holds, what Temporal ran, and what each disruption was
+// seen to do. judge is a pure function of them, so its checks are tested with
+// fabricated observations (checks_test.go) and each can be shown to fail.
+
+// submission is one application a client tried to submit.
+type submission struct {
+	source       string // "single" or "batch"
+	passportHash string // the keyed hash the database stores for its passport
+	id           string // the application id the client was given (202, or the batch report); "" if none
+	why          string // why it was not acknowledged
+}
+
+// dbRow is one row of applications, with what the database holds of its outcome.
+type dbRow struct {
+	id, status, product, passportHash, decision string
+	visas                                       int // visa rows of the application
+	closingEvents                               int // timeline events that close a case
+}
+
+// execution is one workflow execution in Temporal (all runs, open and closed).
+type execution struct {
+	workflowID string
+	status     enumspb.WorkflowExecutionStatus
+}
+
+// attempt is one HTTP attempt of a client.
+type attempt struct {
+	start, at time.Time // when it was made and when it ended
+	what      string    // submit, batch, decide, read, ready
+	status    int       // 0: no HTTP answer
+	fail      bool      // no HTTP answer, 429 or 5xx
+	retry     bool      // made because an earlier attempt of the request failed
+}
+
+// during reports whether the attempt overlaps d or the grace after it: an
+// attempt made just before a kill fails when the kill lands.
+func (a attempt) during(d *disruption, grace time.Duration) bool {
+	start := a.start
+	if start.IsZero() {
+		start = a.at
+	}
+	return d.ran && !a.at.Before(d.start) && !start.After(d.end.Add(grace))
+}
+
+type observations struct {
+	submissions []submission
+	rows        []dbRow
+	batchIDs    map[string]bool
+	executions  []execution
+	approvals   [2]int64    // answered 200, answered 409 (already decided)
+	gaveUp      []time.Time // approvals that gave up after their retries (the next poll tries again)
+	attempts    []attempt
+	disruptions []*disruption
+	grace       time.Duration // how long after a disruption its errors may still show
+	crashes     []crash
+	errs        []string // a check could not be made: always a failure
+}
+
+// verdict is one line of the summary.
+type verdict struct {
+	label, value string
+	ok           bool
+	details      []string
+}
+
+// startLimit is how long a process may take to give up starting.
+const startLimit = 60 * time.Second
+
+// closingEvents are the timeline events that end a case; a closed case has exactly one.
+var closingEvents = []domain.Event{domain.EventIssued, domain.EventRefused, domain.EventWithdrawn,
+	domain.EventLapsed, domain.EventValidationFailed}
+
+func firstFew(items []string, n int) []string {
+	sort.Strings(items)
+	if len(items) > n {
+		return append(items[:n:n], fmt.Sprintf("… %d more", len(items)-n))
+	}
+	return items
+}
+
+// inWindow reports whether t falls in a disruption or the grace after it.
+func (o observations) inWindow(t time.Time) (*disruption, bool) {
+	for _, d := range o.disruptions {
+		if d.ran && !t.Before(d.start) && !t.After(d.end.Add(o.grace)) {
+			return d, true
+		}
+	}
+	return nil, false
+}
+
+func judge(o observations) []verdict {
+	var out []verdict
+	add := func(label string, ok bool, value string, details ...string) {
+		out = append(out, verdict{label: label, value: value, ok: ok, details: details})
+	}
+	rowsByID := map[string]dbRow{}
+	rowsByPassport := map[string][]dbRow{}
+	for _, r := range o.rows {
+		rowsByID[r.id] = r
+		rowsByPassport[r.passportHash+"/"+r.product] = append(rowsByPassport[r.passportHash+"/"+r.product], r)
+	}
+	runs := map[string][]execution{}
+	for _, e := range o.executions {
+		runs[e.workflowID] = append(runs[e.workflowID], e)
+	}
+
+	// What the clients were told.
+	acked := map[string]submission{}
+	unackedPassports := map[string]bool{}
+	singles, batch := 0, 0
+	var notAcked []string
+	for _, s := range o.submissions {
+		if s.id == "" {
+			unackedPassports[s.passportHash] = true
+			notAcked = append(notAcked, s.source+": "+s.why)
+			continue
+		}
+		acked[s.id] = s
+		if s.source == "batch" {
+			batch++
+		} else {
+			singles++
+		}
+	}
+	add("every submission acknowledged", len(acked) == len(o.submissions) && len(o.submissions) > 0,
+		fmt.Sprintf("%d of %d (%d single + %d batch)", len(acked), len(o.submissions), singles, batch),
+		firstFew(notAcked, 5)...)
+
+	// Every acknowledged application is in the database exactly once: its id is
+	// there, and no other row holds the same passport (a second row under another
+	// id would be the same application accepted twice).
+	var missing, doubled []string
+	for id, s := range acked {
+		r, ok := rowsByID[id]
+		if !ok {
+			missing = append(missing, "no row for acknowledged "+id)
+			continue
+		}
+		if n := len(rowsByPassport[s.passportHash+"/"+r.product]); n != 1 {
+			doubled = append(doubled, fmt.Sprintf("%s: %d rows for its passport", id, n))
+		}
+	}
+	add("acknowledged applications in DB exactly once", len(missing)+len(doubled) == 0,
+		fmt.Sprintf("%d of %d", len(acked)-len(missing)-len(doubled), len(acked)),
+		firstFew(append(missing, doubled...), 8)...)
+
+	// Every row was acknowledged, or is explained: a submission whose client gave
+	// up may have been committed before its answer was lost.
+	explained := 0
+	var unexplained []string
+	for _, r := range o.rows {
+		if _, ok := acked[r.id]; ok {
+			continue
+		}
+		if unackedPassports[r.passportHash] {
+			explained++
+			continue
+		}
+		unexplained = append(unexplained, r.id+" ("+r.status+")")
+	}
+	add("DB rows never acknowledged with 202", len(unexplained) == 0,
+		fmt.Sprintf("%d unexplained, %d of a client that gave up", len(unexplained), explained),
+		firstFew(unexplained, 8)...)
+
+	// Every acknowledged application was issued (the scripted officer approves them all).
+	issued, byStatus := 0, map[string]int{}
+	for id := range acked {
+		if r, ok := rowsByID[id]; ok && r.status == string(domain.StatusIssued) {
+			issued++
+		} else if ok {
+			byStatus[r.status]++
+		}
+	}
+	var notIssued []string
+	for st, n := range byStatus {
+		notIssued = append(notIssued, fmt.Sprintf("%d %s", n, st))
+	}
+	add("acknowledged applications issued", issued == len(acked) && len(acked) > 0,
+		fmt.Sprintf("%d of %d", issued, len(acked)), firstFew(notIssued, 8)...)
+
+	// Temporal: one completed execution per acknowledged application.
+	var badRuns []string
+	for id := range acked {
+		rs := runs[workflows.WorkflowID(id)]
+		switch {
+		case len(rs) == 0:
+			badRuns = append(badRuns, id+": no workflow")
+		case len(rs) > 1:
+			badRuns = append(badRuns, fmt.Sprintf("%s: %d executions", id, len(rs)))
+		case rs[0].status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+			badRuns = append(badRuns, id+": "+rs[0].status.String())
+		}
+	}
+	add("one completed workflow per acknowledged", len(badRuns) == 0,
+		fmt.Sprintf("%d of %d", len(acked)-len(badRuns), len(acked)), firstFew(badRuns, 8)...)
+
+	// Every workflow belongs to a row: nothing runs for an application or batch
+	// the database does not know.
+	var orphans []string
+	for wid := range runs {
+		switch {
+		case strings.HasPrefix(wid, workflows.WorkflowID("")):
+			if _, ok := rowsByID[strings.TrimPrefix(wid, workflows.WorkflowID(""))]; !ok {
+				orphans = append(orphans, wid)
+			}
+		case strings.HasPrefix(wid, workflows.BatchWorkflowID("")):
+			if !o.batchIDs[strings.TrimPrefix(wid, workflows.BatchWorkflowID(""))] {
+				orphans = append(orphans, wid)
+			}
+		default:
+			orphans = append(orphans, wid+" (unknown kind)")
+		}
+	}
+	add("every workflow has a DB row", len(orphans) == 0 && len(runs) > 0,
+		fmt.Sprintf("%d orphans of %d", len(orphans), len(runs)), firstFew(orphans, 8)...)
+
+	// One outcome per case: a closed case has exactly one closing event, an
+	// issued one exactly one visa and an approval; no other case has either.
+	var outcomes []string
+	closed := 0
+	for _, r := range o.rows {
+		st := domain.Status(r.status)
+		if st.IsClosed() {
+			closed++
+		}
+		switch {
+		case st.IsClosed() && r.closingEvents != 1:
+			outcomes = append(outcomes, fmt.Sprintf("%s %s: %d closing events", r.id, st, r.closingEvents))
+		case !st.IsClosed() && r.closingEvents != 0:
+			outcomes = append(outcomes, fmt.Sprintf("%s open (%s) with %d closing events", r.id, st, r.closingEvents))
+		case st == domain.StatusIssued && (r.visas != 1 || r.decision != string(domain.OutcomeApprove)):
+			outcomes = append(outcomes, fmt.Sprintf("%s issued: %d visas, decision %q", r.id, r.visas, r.decision))
+		case st != domain.StatusIssued && r.visas != 0:
+			outcomes = append(outcomes, fmt.Sprintf("%s %s with %d visas", r.id, st, r.visas))
+		}
+	}
+	add("every closed case has one outcome", len(outcomes) == 0 && closed > 0,
+		fmt.Sprintf("%d of %d closed", closed-len(outcomes), closed), firstFew(outcomes, 8)...)
+
+	dupGroups := 0
+	for _, rs := range rowsByPassport {
+		if len(rs) > 1 {
+			dupGroups++
+		}
+	}
+	add("passport+product with >1 row", dupGroups == 0, fmt.Sprint(dupGroups))
+
+	// A process that cannot reach a dependency while it starts exits, and is
+	// restarted as systemd would: expected for a start during a disruption (or
+	// its grace) that ends within startLimit. Any other exit is a failure.
+	var failedStarts, exits []string
+	for _, c := range o.crashes {
+		if _, in := o.inWindow(c.at); in && c.at.Sub(c.started) <= startLimit {
+			failedStarts = append(failedStarts, c.String())
+		} else {
+			exits = append(exits, c.String())
+		}
+	}
+	add("unexpected process exits", len(exits) == 0,
+		fmt.Sprintf("%d (+%d failed starts during disruptions)", len(exits), len(failedStarts)),
+		append(exits, failedStarts...)...)
+
+	// Each disruption took effect: what it did was checked (process gone, port
+	// or database unreachable), and clients saw errors and retried meanwhile.
+	for _, d := range o.disruptions {
+		errs, retries := 0, 0
+		byWhat := map[string]int{}
+		for _, a := range o.attempts {
+			if a.during(d, o.grace) {
+				if a.fail {
+					errs++
+					byWhat[a.what]++
+				}
+				if a.retry {
+					retries++
+				}
+			}
+		}
+		var details []string
+		for _, c := range d.confirmed {
+			details = append(details, "confirmed: "+c)
+		}
+		for _, c := range d.unconfirmed {
+			details = append(details, "NOT confirmed: "+c)
+		}
+		if d.err != nil {
+			details = append(details, "error: "+d.err.Error())
+		}
+		if !d.ran {
+			details = append(details, "did not run")
+		}
+		var split []string
+		for w, n := range byWhat {
+			split = append(split, fmt.Sprintf("%s %d", w, n))
+		}
+		sort.Strings(split)
+		details = append(details, "client errors by request: "+strings.Join(split, ", "))
+		ok := d.ran && d.err == nil && len(d.confirmed) > 0 && len(d.unconfirmed) == 0 && errs > 0 && retries > 0
+		add(d.name+" "+d.what, ok, fmt.Sprintf("%d errors, %d retries", errs, retries), details...)
+	}
+
+	// Clients fail only because of a disruption: no 5xx, 429 or lost connection
+	// outside the disruptions and their grace.
+	outside, total, retries := 0, 0, 0
+	var when []string
+	for _, a := range o.attempts {
+		if a.retry {
+			retries++
+		}
+		if !a.fail {
+			continue
+		}
+		total++
+		in := false
+		for _, d := range o.disruptions {
+			in = in || a.during(d, o.grace)
+		}
+		if !in {
+			outside++
+			when = append(when, fmt.Sprintf("%s %s: HTTP %d (%.1f s)", a.at.Format("15:04:05.000"), a.what, a.status,
+				a.at.Sub(a.start).Seconds()))
+		}
+	}
+	add(fmt.Sprintf("HTTP failures outside disruptions+%s", o.grace), outside == 0,
+		fmt.Sprintf("%d (of %d; %d retries)", outside, total, retries), firstFew(when, 8)...)
+
+	// The officer's approvals: at least one answered per issued case (straight-
+	// through processing is off, so every visa needed one). An approval gives up
+	// after 10 attempts, about 30 s, and the next poll tries the case again: that
+	// is expected during a disruption as long as the database outage, never outside one.
+	ok200, ok409 := o.approvals[0], o.approvals[1]
+	var gaveUpOutside []string
+	for _, at := range o.gaveUp {
+		if _, in := o.inWindow(at); !in {
+			gaveUpOutside = append(gaveUpOutside, "gave up at "+at.Format("15:04:05.000"))
+		}
+	}
+	add("officer approvals 200/409/gave up", len(gaveUpOutside) == 0 && ok200 > 0 && ok200+ok409 >= int64(issued),
+		fmt.Sprintf("%d/%d/%d (%d outside disruptions)", ok200, ok409, len(o.gaveUp), len(gaveUpOutside)),
+		gaveUpOutside...)
+
+	for _, e := range o.errs {
+		add("check could not be made", false, "", e)
+	}
+	return out
+}
+
+// printSummary writes the verdicts and returns the exit code: 1 if any failed.
+func printSummary(w io.Writer, vs []verdict) int {
+	code := 0
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "==================== visad chaos summary ====================")
+	for _, v := range vs {
+		mark := "PASS"
+		if !v.ok {
+			mark, code = "FAIL", 1
+		}
+		fmt.Fprintf(w, "  %-4s  %-46s %s\n", mark, v.label, v.value)
+		for _, d := range v.details {
+			fmt.Fprintf(w, "          %s\n", d)
+		}
+	}
+	result := "PASS"
+	if code != 0 {
+		result = "FAIL"
+	}
+	fmt.Fprintf(w, "  result: %s\n", result)
+	fmt.Fprintln(w, "=============================================================")
+	return code
 }
 
 func countIssued(ctx context.Context, url string, ids []string) (int, error) {
@@ -48,275 +401,147 @@ func countIssued(ctx context.Context, url string, ids []string) (int, error) {
 	}
 	defer conn.Close(context.Background())
 	var n int
-	err = conn.QueryRow(ctx, `SELECT COUNT(*) FROM applications WHERE id = ANY($1) AND status = 'issued'`, ids).Scan(&n)
+	err = conn.QueryRow(ctx, `SELECT COUNT(*) FROM applications WHERE id = ANY($1) AND status = $2`, ids,
+		string(domain.StatusIssued)).Scan(&n)
 	return n, err
 }
 
-func (h *harness) check(ctx context.Context) results {
-	ids := h.acceptedIDs()
-	r := results{accepted: len(ids), notIssued: map[string]int{}, temporalNotCompleted: map[string]int{}}
+// observe reads the database and Temporal and joins them with what the harness saw.
+func (h *harness) observe(ctx context.Context) observations {
 	h.mu.Lock()
-	for _, src := range h.accepted {
-		if src == "single" {
-			r.singles++
-		} else {
-			r.batch++
-		}
+	o := observations{
+		submissions: append([]submission(nil), h.submissions...),
+		batchIDs:    map[string]bool{},
+		approvals:   [2]int64{h.approvedOK.Load(), h.approve409.Load()},
+		gaveUp:      append([]time.Time(nil), h.approveGaveUp...),
+		disruptions: h.disrupt[:],
+		grace:       h.o.grace,
 	}
 	h.mu.Unlock()
-	lost := map[string]bool{}
+	o.attempts = h.api.log()
 
-	// The database.
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	conn, err := pgx.Connect(cctx, h.dbURL)
-	if err != nil {
-		r.errs = append(r.errs, "database: "+err.Error())
-	} else {
-		defer conn.Close(context.Background())
-		rows, err := conn.Query(cctx,
-			`SELECT id, COUNT(*), MIN(status) FROM applications WHERE id = ANY($1) GROUP BY id`, ids)
-		seen := map[string]bool{}
-		if err == nil {
-			for rows.Next() {
-				var id, status string
-				var n int
-				if err := rows.Scan(&id, &n, &status); err != nil {
-					r.errs = append(r.errs, err.Error())
-					break
-				}
-				seen[id] = true
-				if n == 1 {
-					r.inDBOnce++
-				}
-				if domain.Status(status) == domain.StatusIssued {
-					r.issued++
-				} else {
-					r.notIssued[status]++
-				}
-			}
-			rows.Close()
-			err = rows.Err()
-		}
-		if err != nil {
-			r.errs = append(r.errs, "applications query: "+err.Error())
-		}
-		for _, id := range ids {
-			if !seen[id] {
-				lost[id] = true
-			}
-		}
-		var quoted []string
-		for _, s := range domain.ClosedStatuses {
-			quoted = append(quoted, "'"+string(s)+"'")
-		}
-		closed := strings.Join(quoted, ",")
-		for _, q := range []struct {
-			sql string
-			dst *int
-		}{
-			{`SELECT COUNT(*) FROM (SELECT passport_hash, product FROM applications
-				GROUP BY 1, 2 HAVING COUNT(*) > 1) d`, &r.dupApplications},
-			{`SELECT COUNT(*) FROM (SELECT passport_hash, product FROM applications
-				WHERE status NOT IN (` + closed + `) GROUP BY 1, 2 HAVING COUNT(*) > 1) d`, &r.dupOpen},
-			{`SELECT COUNT(*) FROM applications WHERE NOT (id = ANY($1))`, &r.extraRows},
-			{`SELECT COUNT(*) FROM (SELECT visa_number, COUNT(*) FROM visas GROUP BY 1 HAVING COUNT(*) > 1) d`, &r.dupVisas},
-		} {
-			var args []any
-			if strings.Contains(q.sql, "$1") {
-				args = append(args, ids)
-			}
-			if err := conn.QueryRow(cctx, q.sql, args...).Scan(q.dst); err != nil {
-				r.errs = append(r.errs, fmt.Sprintf("%s: %v", q.sql, err))
-			}
-		}
+	if err := h.readDatabase(cctx, &o); err != nil {
+		o.errs = append(o.errs, "database: "+err.Error())
 	}
-
-	// Temporal, through an SDK client with the project's payload codec.
-	cfg := config.Config{TemporalAddress: h.tAddr, Namespace: "default", PayloadKeys: h.keySpec}
-	tc, err := app.DialTemporal(cctx, cfg, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		r.errs = append(r.errs, "temporal: "+err.Error())
-		for _, id := range ids {
-			lost[id] = true
-		}
-	} else {
-		defer tc.Close()
-		// How many executions each workflow id has (all of them, open and closed).
-		runs := map[string]int{}
-		var token []byte
-		listStart := time.Now()
-		for page := 0; page < 500; page++ {
-			var resp *workflowservice.ListWorkflowExecutionsResponse
-			var err error
-			for try := 0; try < 3; try++ {
-				lctx, lcancel := context.WithTimeout(cctx, 30*time.Second)
-				resp, err = tc.ListWorkflow(lctx, &workflowservice.ListWorkflowExecutionsRequest{
-					Namespace: "default", PageSize: 100, NextPageToken: token})
-				lcancel()
-				if err == nil {
-					break
-				}
-			}
-			if err != nil {
-				r.errs = append(r.errs, "list workflows: "+err.Error())
-				break
-			}
-			for _, e := range resp.Executions {
-				runs[e.Execution.WorkflowId]++
-			}
-			if token = resp.NextPageToken; len(token) == 0 {
-				break
-			}
-		}
-		logf("listed %d workflow executions in Temporal in %s", sum(runs), time.Since(listStart).Round(time.Millisecond))
-		var mu sync.Mutex
-		sem := make(chan struct{}, 8)
-		var wg sync.WaitGroup
-		for _, id := range ids {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func(id string) {
-				defer func() { <-sem; wg.Done() }()
-				wid := workflows.WorkflowID(id)
-				var d *workflowservice.DescribeWorkflowExecutionResponse
-				var err error
-				for try := 0; try < 3; try++ {
-					if d, err = tc.DescribeWorkflowExecution(cctx, wid, ""); err == nil {
-						break
-					}
-					time.Sleep(500 * time.Millisecond)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					lost[id] = true
-					return
-				}
-				if runs[wid] == 1 {
-					r.inTemporalOnce++
-				} else if runs[wid] > 1 {
-					r.temporalMulti++
-				} else {
-					r.temporalUnlisted++ // describe finds it, the visibility list does not
-				}
-				if st := d.WorkflowExecutionInfo.Status; st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-					r.temporalNotCompleted[st.String()]++
-				} else {
-					r.temporalCompleted++
-				}
-			}(id)
-		}
-		wg.Wait()
+	if err := h.readTemporal(cctx, &o); err != nil {
+		o.errs = append(o.errs, "temporal: "+err.Error())
 	}
-	for id := range lost {
-		r.lost = append(r.lost, id)
-	}
-	sort.Strings(r.lost)
 	for _, p := range append(append([]*proc{h.temporal}, h.workers...), h.apis...) {
 		for _, c := range p.crashList() {
-			r.crashes = append(r.crashes, p.name+": "+c)
+			o.crashes = append(o.crashes, c)
 		}
 	}
-	return r
+	return o
 }
 
-func (h *harness) summary(r results) int {
-	fail := false
-	w := os.Stdout
-	line := func(label string, v any, ok bool) {
-		mark := "ok"
-		if !ok {
-			mark, fail = "FAIL", true
+func (h *harness) readDatabase(ctx context.Context, o *observations) error {
+	conn, err := pgx.Connect(ctx, h.dbURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	closing := make([]string, len(closingEvents))
+	for i, e := range closingEvents {
+		closing[i] = string(e)
+	}
+	rows, err := conn.Query(ctx, `SELECT a.id, a.status, a.product, a.passport_hash, COALESCE(a.decision, ''),
+			(SELECT COUNT(*) FROM visas v WHERE v.application_id = a.id),
+			(SELECT COUNT(*) FROM timeline_events e WHERE e.application_id = a.id AND e.event = ANY($1))
+		FROM applications a`, closing)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r dbRow
+		if err := rows.Scan(&r.id, &r.status, &r.product, &r.passportHash, &r.decision, &r.visas,
+			&r.closingEvents); err != nil {
+			rows.Close()
+			return err
 		}
-		fmt.Fprintf(w, "  %-38s %8v   %s\n", label, v, mark)
+		o.rows = append(o.rows, r)
 	}
-	info := func(label string, v any) { fmt.Fprintf(w, "  %-38s %8v\n", label, v) }
-	want := h.o.singles + h.o.batchRows
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "==================== visad chaos summary ====================")
-	info("applications submitted", want)
-	line(fmt.Sprintf("accepted (%d single + %d batch)", r.singles, r.batch), r.accepted, r.accepted == want)
-	line("present once in DB", r.inDBOnce, r.inDBOnce == r.accepted)
-	line("present once in Temporal", r.inTemporalOnce, r.inTemporalOnce == r.accepted)
-	line(string(domain.StatusIssued), r.issued, r.issued == r.accepted)
-	line("lost", len(r.lost), len(r.lost) == 0)
-	line("duplicates (passport+product rows)", r.dupApplications, r.dupApplications == 0)
-	line("duplicates among open applications", r.dupOpen, r.dupOpen == 0)
-	line("ids with >1 Temporal execution", r.temporalMulti, r.temporalMulti == 0)
-	if r.temporalUnlisted > 0 {
-		info("described but not in Temporal's list", r.temporalUnlisted)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	line("Temporal workflows completed", r.temporalCompleted, r.temporalCompleted == r.accepted)
-	line("duplicate visa numbers", r.dupVisas, r.dupVisas == 0)
-	line("unexpected process exits", len(r.crashes), len(r.crashes) == 0)
-	info("DB rows never acknowledged with 202", r.extraRows)
-	info(
-		"approvals 200 / 409 / errors",
-		fmt.Sprintf("%d/%d/%d", h.approvedOK.Load(), h.approve409.Load(), h.approveErr.Load()),
-	)
-	info("HTTP attempts / retries", fmt.Sprintf("%d/%d", h.api.attempts.Load(), h.api.retries.Load()))
-	if len(r.notIssued) > 0 {
-		info("not issued, by DB status", fmt.Sprint(r.notIssued))
+	batches, err := conn.Query(ctx, `SELECT id FROM batches`)
+	if err != nil {
+		return err
 	}
-	if len(r.temporalNotCompleted) > 0 {
-		info("Temporal not completed, by status", fmt.Sprint(r.temporalNotCompleted))
+	defer batches.Close()
+	for batches.Next() {
+		var id string
+		if err := batches.Scan(&id); err != nil {
+			return err
+		}
+		o.batchIDs[id] = true
 	}
-	h.mu.Lock()
-	for why, n := range h.rejected {
-		info("not accepted: "+truncate(why, 60), n)
+	return batches.Err()
+}
+
+// readTemporal lists every execution in the namespace (open and closed) and
+// describes each acknowledged application's workflow, which also finds one the
+// visibility list has not caught up with.
+func (h *harness) readTemporal(ctx context.Context, o *observations) error {
+	cfg := config.Config{TemporalAddress: h.tAddr, Namespace: "default", PayloadKeys: h.keySpec}
+	tc, err := app.DialTemporal(ctx, cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		return err
 	}
-	h.mu.Unlock()
-	if h.batchNote != "" {
-		info("batch", h.batchNote)
-	}
-	for _, c := range r.crashes {
-		fmt.Fprintf(w, "  crash: %s\n", c)
-	}
-	for i, id := range r.lost {
-		if i == 10 {
-			fmt.Fprintf(w, "  … %d more lost\n", len(r.lost)-10)
+	defer tc.Close()
+	listed := map[string]bool{}
+	var token []byte
+	for page := 0; page < 500; page++ {
+		var resp *workflowservice.ListWorkflowExecutionsResponse
+		for try := 0; try < 3; try++ {
+			lctx, lcancel := context.WithTimeout(ctx, 30*time.Second)
+			resp, err = tc.ListWorkflow(lctx, &workflowservice.ListWorkflowExecutionsRequest{
+				Namespace: "default", PageSize: 100, NextPageToken: token})
+			lcancel()
+			if err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("list workflows: %w", err)
+		}
+		for _, e := range resp.Executions {
+			o.executions = append(o.executions, execution{workflowID: e.Execution.WorkflowId, status: e.Status})
+			listed[e.Execution.WorkflowId] = true
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
 			break
 		}
-		fmt.Fprintf(w, "  lost: %s\n", id)
 	}
-	for _, e := range r.errs {
-		fail = true
-		fmt.Fprintf(w, "  check error: %s\n", e)
-	}
-	fmt.Fprintln(w, "  disruptions:")
-	for _, d := range h.disrupt {
-		status := "ran"
-		if !d.ran {
-			status, fail = "DID NOT RUN", true
+	var mu sync.Mutex
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for _, s := range o.submissions {
+		wid := workflows.WorkflowID(s.id)
+		if s.id == "" || listed[wid] {
+			continue
 		}
-		when := ""
-		if d.ran {
-			when = fmt.Sprintf("%s → %s (+%.0fs → +%.0fs)", d.start.Format(time.TimeOnly), d.end.Format(time.TimeOnly),
-				d.start.Sub(t0).Seconds(), d.end.Sub(t0).Seconds())
-		}
-		errText := ""
-		if d.err != nil {
-			errText, fail = "  error: "+d.err.Error(), true
-		}
-		fmt.Fprintf(w, "    %s %-11s %-56s %s%s\n", d.name, status, d.what, when, errText)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var d *workflowservice.DescribeWorkflowExecutionResponse
+			var err error
+			for try := 0; try < 3; try++ {
+				if d, err = tc.DescribeWorkflowExecution(ctx, wid, ""); err == nil {
+					break
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			if err == nil {
+				mu.Lock()
+				o.executions = append(o.executions, execution{workflowID: wid, status: d.WorkflowExecutionInfo.Status})
+				mu.Unlock()
+			}
+		}()
 	}
-	result := "PASS"
-	if fail {
-		result = "FAIL"
-	}
-	fmt.Fprintf(w, "  result: %s\n", result)
-	fmt.Fprintln(w, "=============================================================")
-	if fail {
-		return 1
-	}
-	return 0
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
+	wg.Wait()
+	return nil
 }

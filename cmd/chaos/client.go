@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -20,10 +21,21 @@ type apiClient struct {
 	next     atomic.Uint64
 	attempts atomic.Int64 // every HTTP attempt
 	retries  atomic.Int64 // attempts after a retryable failure
+
+	mu        sync.Mutex
+	attempted []attempt // every attempt, for judging failures against the disruptions
+}
+
+// log returns every attempt so far.
+func (c *apiClient) log() []attempt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]attempt(nil), c.attempted...)
 }
 
 type request struct {
 	method, path, contentType, token, idemKey string
+	what                                      string // submit, batch, decide, read, ready: for the summary
 	body                                      []byte
 	maxAttempts                               int           // default 30
 	maxTime                                   time.Duration // default 4 minutes
@@ -55,8 +67,8 @@ func (c *apiClient) do(ctx context.Context, r request) response {
 	}
 	backoff := 200 * time.Millisecond
 	var last response
-	for attempt := 0; attempt < r.maxAttempts && time.Now().Before(deadline); attempt++ {
-		if attempt > 0 {
+	for try := 0; try < r.maxAttempts && time.Now().Before(deadline); try++ {
+		if try > 0 {
 			c.retries.Add(1)
 			select {
 			case <-ctx.Done():
@@ -67,9 +79,16 @@ func (c *apiClient) do(ctx context.Context, r request) response {
 			backoff = min(backoff*2, 5*time.Second)
 		}
 		c.attempts.Add(1)
-		base := c.bases[(first+attempt)%len(c.bases)]
+		base := c.bases[(first+try)%len(c.bases)]
+		at := time.Now()
 		status, body, err := c.once(ctx, base, r)
-		last = response{status: status, body: body, err: err, tries: attempt + 1}
+		last = response{status: status, body: body, err: err, tries: try + 1}
+		if ctx.Err() == nil { // an attempt cut short by the end of the run is not the server's failure
+			c.mu.Lock()
+			c.attempted = append(c.attempted, attempt{start: at, at: time.Now(), what: r.what, status: status,
+				fail: err != nil || retryable(status), retry: try > 0})
+			c.mu.Unlock()
+		}
 		if err == nil && !retryable(status) {
 			return last
 		}
@@ -118,7 +137,8 @@ func (c *apiClient) once(ctx context.Context, base string, r request) (int, []by
 func (c *apiClient) getJSON(ctx context.Context, path, token string, out any) error {
 	res := c.do(
 		ctx,
-		request{method: http.MethodGet, path: path, token: token, startAt: -1, maxAttempts: 5, maxTime: time.Minute},
+		request{method: http.MethodGet, path: path, token: token, startAt: -1, maxAttempts: 5, maxTime: time.Minute,
+			what: "read"},
 	)
 	if res.err != nil {
 		return res.err

@@ -12,9 +12,12 @@
 //	R2  stop (SIGTERM) and restart the Temporal server
 //	R3  stop PostgreSQL for 30 s (pg_ctlcluster), then start it again
 //
-// At the end it checks that every accepted application exists exactly once in
-// the database and in Temporal, was issued, and that no visa number appears
-// twice; it prints a summary table and exits non-zero if any check fails.
+// Each disruption is confirmed to have taken effect (the killed process is gone,
+// the port or the database really is unreachable) and clients must have seen
+// errors and retried while it lasted. At the end it compares what the clients
+// were told with the database and with Temporal (checks.go); every summary line
+// is PASS or FAIL, and any FAIL makes the exit code non-zero. -short is the
+// run CI makes (make chaos-short): fewer applications and shorter outages.
 // Every child process is killed on exit, Ctrl-C included.
 package main
 
@@ -24,9 +27,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -45,6 +50,7 @@ import (
 
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/codec"
+	"github.com/visad/visad/internal/keys"
 	"github.com/visad/visad/internal/sample"
 )
 
@@ -58,6 +64,11 @@ type options struct {
 	issueWait   time.Duration
 	maxRun      time.Duration
 	keep        bool
+	short       bool
+	grace       time.Duration // errors up to this long after a disruption are its own
+	batchAt     time.Duration
+	// When each disruption starts (from the start of the load) and how long it lasts.
+	r1At, r1Down, r2At, r2Down, r3At, r3Down time.Duration
 }
 
 func main() {
@@ -81,7 +92,30 @@ func main() {
 	)
 	flag.DurationVar(&o.maxRun, "max-run", 30*time.Minute, "hard limit on the whole run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs, Temporal file) even when every check passes")
+	flag.BoolVar(&o.short, "short", false,
+		"the CI run: 100 singles over 50 s, a 20-row batch, a 10 s database outage; about three minutes")
+	flag.DurationVar(&o.grace, "grace", 20*time.Second,
+		"client errors up to this long after a disruption ends are counted as the disruption's")
+	flag.DurationVar(&o.batchAt, "batch-at", 12*time.Second, "when the chamber batch is posted")
+	flag.DurationVar(&o.r1At, "r1-at", 8*time.Second, "R1 (kill -9 worker-1 and api-1) starts this long into the load")
+	flag.DurationVar(&o.r1Down, "r1-down", 5*time.Second, "R1: how long the killed processes stay down")
+	flag.DurationVar(&o.r2At, "r2-at", 25*time.Second, "R2 (Temporal restart) starts this long into the load")
+	flag.DurationVar(&o.r2Down, "r2-down", 3*time.Second, "R2: how long the Temporal server stays down")
+	flag.DurationVar(&o.r3At, "r3-at", 45*time.Second, "R3 (PostgreSQL stop) starts this long into the load")
+	flag.DurationVar(&o.r3Down, "r3-down", 30*time.Second, "R3: how long PostgreSQL stays down")
 	flag.Parse()
+	if o.short {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		// Flags given explicitly win over the short run's values.
+		for name, v := range map[string]string{"singles": "100", "batch-rows": "20", "rate": "2",
+			"concurrency": "8", "batch-at": "8s", "grace": "10s", "r1-at": "5s", "r1-down": "3s", "r2-at": "20s",
+			"r2-down": "3s", "r3-at": "35s", "r3-down": "10s", "issue-wait": "3m", "max-run": "10m"} {
+			if !set[name] {
+				_ = flag.Set(name, v)
+			}
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -114,6 +148,16 @@ type disruption struct {
 	start, end time.Time
 	err        error
 	ran        bool
+	// What was checked to show it took effect, and what did not hold.
+	confirmed, unconfirmed []string
+}
+
+func (d *disruption) check(ok bool, what string) {
+	if ok {
+		d.confirmed = append(d.confirmed, what)
+	} else {
+		d.unconfirmed = append(d.unconfirmed, what)
+	}
 }
 
 // harness is the state of one run.
@@ -128,6 +172,7 @@ type harness struct {
 	tAddr    string
 	dbURL    string
 	keySpec  string
+	keys     *keys.Keyring
 	api      *apiClient
 	bases    []string
 	pg       pgCluster
@@ -135,22 +180,22 @@ type harness struct {
 
 	officer, supervisor, chamberID, chamberToken string
 
-	mu         sync.Mutex
-	accepted   map[string]string // application id → "single" | "batch"
-	rejected   map[string]int    // why a submission was not accepted → count
-	approvedOK atomic.Int64
-	approve409 atomic.Int64
-	approveErr atomic.Int64
-	disrupt    [3]*disruption
-	batchNote  string
+	mu          sync.Mutex
+	submissions []submission // every application a client tried to submit, and what it was told
+	approvedOK  atomic.Int64
+	approve409  atomic.Int64
+	approveErr  atomic.Int64
+	// When approvals gave up (guarded by mu).
+	approveGaveUp []time.Time
+	disrupt       [3]*disruption
 }
 
 func run(ctx context.Context, o options) (code int) {
-	h := &harness{o: o, accepted: map[string]string{}, rejected: map[string]int{}}
+	h := &harness{o: o}
 	h.disrupt = [3]*disruption{
-		{name: "R1", what: "kill -9 worker-1 and api-1, restart after 5 s"},
-		{name: "R2", what: "SIGTERM the Temporal server, restart after 3 s"},
-		{name: "R3", what: "stop PostgreSQL for 30 s (pg_ctlcluster), start again"},
+		{name: "R1", what: fmt.Sprintf("kill -9 worker-1 and api-1 for %s", o.r1Down)},
+		{name: "R2", what: fmt.Sprintf("SIGTERM Temporal, restart after %s", o.r2Down)},
+		{name: "R3", what: fmt.Sprintf("stop PostgreSQL for %s", o.r3Down)},
 	}
 	var err error
 	if h.dir, err = os.MkdirTemp("", "visad-chaos-"); err != nil {
@@ -169,7 +214,7 @@ func run(ctx context.Context, o options) (code int) {
 		logf("visad binary: %v (run make build)", err)
 		return 2
 	}
-	if h.pg, h.pgErr = findPGCluster(); h.pgErr != nil {
+	if h.pg, h.pgErr = findPGCluster(o.pgAdminURL); h.pgErr != nil {
 		logf("R3 unavailable: %v", h.pgErr)
 	}
 	// Whatever happens, PostgreSQL is running again at the end. Deferred after
@@ -224,6 +269,10 @@ func (h *harness) setup(ctx context.Context) error {
 	h.tAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	// The harness hashes passports as the service does, to match rows to what clients submitted.
+	if h.keys, err = keys.New(secret); err != nil {
 		return err
 	}
 	if h.keySpec, err = codec.GenerateKeys("chaos1"); err != nil {
@@ -332,9 +381,10 @@ func (h *harness) exercise(ctx context.Context) int {
 	defer stopAux()
 	var aux sync.WaitGroup
 
-	// Scripted officer, restarts of crashed processes, progress lines.
-	aux.Add(3)
+	// Scripted officer, readiness probe, restarts of crashed processes, progress lines.
+	aux.Add(4)
 	go func() { defer aux.Done(); h.officerLoop(loadCtx) }()
+	go func() { defer aux.Done(); h.probeReadiness(loadCtx) }()
 	go func() { defer aux.Done(); h.supervise(loadCtx) }()
 	go func() { defer aux.Done(); h.progress(loadCtx) }()
 
@@ -352,7 +402,7 @@ func (h *harness) exercise(ctx context.Context) int {
 		select {
 		case <-loadCtx.Done():
 			return
-		case <-time.After(12 * time.Second):
+		case <-time.After(h.o.batchAt):
 		}
 		h.submitBatch(loadCtx)
 	}()
@@ -374,26 +424,28 @@ func (h *harness) exercise(ctx context.Context) int {
 		return 130
 	}
 
-	res := h.check(ctx)
-	return h.summary(res)
+	return printSummary(os.Stdout, judge(h.observe(ctx)))
 }
 
-func (h *harness) acceptedCount() int {
+func (h *harness) acceptedCount() int { return len(h.acceptedIDs()) }
+
+// submitted records what a client was told about one application: its id
+// (202 or the batch report), or why it has none.
+func (h *harness) submitted(source, passport, id, why string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.accepted)
+	h.submissions = append(h.submissions, submission{source: source,
+		passportHash: h.keys.PassportHash("KAZ", passport), id: id, why: why})
 }
 
-func (h *harness) accept(id, source string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.accepted[id] = source
-}
-
-func (h *harness) reject(why string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.rejected[why]++
+// probeReadiness asks for /readyz every second, as a load balancer would; it
+// sees a disruption of the database or Temporal as 503s, and retries them.
+func (h *harness) probeReadiness(ctx context.Context) {
+	for ctx.Err() == nil {
+		h.api.do(ctx, request{method: http.MethodGet, path: "/readyz", startAt: -1, maxAttempts: 5,
+			maxTime: 20 * time.Second, what: "ready"})
+		sleepCtx(ctx, time.Second)
+	}
 }
 
 // singleForm is a valid business_2y application with a host, for passport number.
@@ -428,22 +480,24 @@ func (h *harness) submitSingles(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				passport := fmt.Sprintf("ZC%07d", i)
 				res := h.api.do(ctx, request{method: http.MethodPost, path: "/v1/applications", contentType: "application/json",
-					idemKey: fmt.Sprintf("chaos-%s-%05d", run, i), body: singleForm(i, fmt.Sprintf("ZC%07d", i)), startAt: i % 2})
+					idemKey: fmt.Sprintf("chaos-%s-%05d", run, i), body: singleForm(i, passport), startAt: i % 2,
+					what: "submit"})
 				switch {
 				case res.err != nil:
-					h.reject("gave up: " + truncate(res.err.Error(), 80))
+					h.submitted("single", passport, "", "gave up: "+truncate(res.err.Error(), 80))
 				case res.status == http.StatusAccepted:
 					var a struct {
 						ID string `json:"id"`
 					}
 					if json.Unmarshal(res.body, &a) != nil || a.ID == "" {
-						h.reject("202 without id")
+						h.submitted("single", passport, "", "202 without id")
 					} else {
-						h.accept(a.ID, "single")
+						h.submitted("single", passport, a.ID, "")
 					}
 				default:
-					h.reject(fmt.Sprintf("HTTP %d %s", res.status, problemType(res.body)))
+					h.submitted("single", passport, "", fmt.Sprintf("HTTP %d %s", res.status, problemType(res.body)))
 				}
 			}
 		}()
@@ -482,20 +536,31 @@ func (h *harness) submitBatch(ctx context.Context) {
 	for i := range people {
 		people[i].Row.Values["membership_number"] = "" // a host for each row, no chamber endorsement
 	}
+	// Whatever happens below, each row is one submission: acknowledged by the report, or not.
+	ids, rowWhy := make([]string, len(people)), make([]string, len(people))
+	why := "batch not reported"
+	defer func() {
+		for i, p := range people {
+			if rowWhy[i] == "" {
+				rowWhy[i] = why
+			}
+			h.submitted("batch", p.Row.Values["passport_number"], ids[i], rowWhy[i])
+		}
+	}()
 	var buf bytes.Buffer
 	if err := sample.WriteBatchCSV(&buf, people); err != nil {
-		h.batchNote = "csv: " + err.Error()
+		why = "csv: " + err.Error()
 		return
 	}
 	ref := "chaos-batch-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	res := h.api.do(
 		ctx,
 		request{method: http.MethodPost, path: "/v1/chambers/" + h.chamberID + "/batches", contentType: "text/csv",
-			token: h.chamberToken, idemKey: ref, body: buf.Bytes(), startAt: -1},
+			token: h.chamberToken, idemKey: ref, body: buf.Bytes(), startAt: -1, what: "batch"},
 	)
 	if res.err != nil || res.status != http.StatusAccepted {
-		h.batchNote = fmt.Sprintf("batch not accepted: HTTP %d %v %s", res.status, res.err, truncate(string(res.body), 200))
-		logf("%s", h.batchNote)
+		why = fmt.Sprintf("batch not accepted: HTTP %d %v %s", res.status, res.err, truncate(string(res.body), 200))
+		logf("%s", why)
 		return
 	}
 	var b struct {
@@ -519,8 +584,8 @@ func (h *harness) submitBatch(ctx context.Context) {
 		}
 	}
 	if st.Status != "completed" {
-		h.batchNote = fmt.Sprintf("batch %s not completed in time: %+v", b.BatchID, st)
-		logf("%s", h.batchNote)
+		why = fmt.Sprintf("batch %s not completed in time: %+v", b.BatchID, st)
+		logf("%s", why)
 	}
 	var report struct {
 		Rows []struct {
@@ -530,17 +595,23 @@ func (h *harness) submitBatch(ctx context.Context) {
 		} `json:"rows"`
 	}
 	if err := h.api.getJSON(ctx, "/v1/batches/"+b.BatchID+"/report", h.chamberToken, &report); err != nil {
-		h.batchNote += " report: " + err.Error()
+		why += "; report: " + err.Error()
 		logf("batch report: %v", err)
 		return
 	}
+	// The report lists the rows in order; the i-th is people[i].
+	sort.Slice(report.Rows, func(i, j int) bool { return report.Rows[i].Row < report.Rows[j].Row })
 	created := 0
-	for _, r := range report.Rows {
+	why = "batch row not reported"
+	for i, r := range report.Rows {
+		if i >= len(ids) {
+			break
+		}
 		if (r.Outcome == "created" || r.Outcome == "existing") && r.ApplicationID != "" {
-			h.accept(r.ApplicationID, "batch")
+			ids[i] = r.ApplicationID
 			created++
 		} else {
-			h.reject("batch row " + r.Outcome)
+			rowWhy[i] = "batch row " + r.Outcome
 		}
 	}
 	logf("batch %s %s: %d of %d rows created", b.BatchID, st.Status, created, len(report.Rows))
@@ -581,7 +652,7 @@ func (h *harness) officerLoop(ctx context.Context) {
 						ctx,
 						request{method: http.MethodPost, path: "/v1/cases/" + id + "/decision", contentType: "application/json",
 							token: h.officer, idemKey: "chaos-approve-" + id, body: []byte(`{"decision":"approve"}`), startAt: -1,
-							maxAttempts: 10, maxTime: 2 * time.Minute},
+							maxAttempts: 10, maxTime: 2 * time.Minute, what: "decide"},
 					)
 					switch {
 					case res.err == nil && res.status == http.StatusOK:
@@ -590,6 +661,9 @@ func (h *harness) officerLoop(ctx context.Context) {
 						h.approve409.Add(1) // already decided: done
 					default:
 						h.approveErr.Add(1) // the next poll sees it again if it still awaits review
+						h.mu.Lock()
+						h.approveGaveUp = append(h.approveGaveUp, time.Now())
+						h.mu.Unlock()
 					}
 				}(it.ID)
 			}
@@ -666,50 +740,69 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 func (h *harness) disruptions(ctx context.Context, start time.Time) {
-	at := func(d time.Duration) bool { return sleepCtx(ctx, time.Until(start.Add(d))) }
+	// Each disruption starts on schedule, but never before the one before it has
+	// ended and the grace after it passed: the checks attribute errors to one disruption at a time.
+	var prevEnd time.Time
+	at := func(d time.Duration) bool {
+		when := start.Add(d)
+		if !prevEnd.IsZero() && prevEnd.Add(h.o.grace).After(when) {
+			when = prevEnd.Add(h.o.grace)
+		}
+		return sleepCtx(ctx, time.Until(when))
+	}
 
 	// R1: kill -9 one worker and one API, restart them after a few seconds.
-	if !at(8 * time.Second) {
+	if !at(h.o.r1At) {
 		return
 	}
 	r1 := h.disrupt[0]
 	r1.start, r1.ran = time.Now(), true
 	logf("R1: kill -9 worker-1 and api-1")
-	h.workers[0].kill9()
-	h.apis[0].kill9()
-	h.workers[0].wait(5 * time.Second)
-	h.apis[0].wait(5 * time.Second)
-	sleepCtx(ctx, 5*time.Second)
+	apiAddr := strings.TrimPrefix(h.bases[0], "http://")
+	for _, p := range []*proc{h.workers[0], h.apis[0]} {
+		pid := p.pid()
+		p.kill9()
+		r1.check(p.wait(5*time.Second) && processGone(pid), fmt.Sprintf("%s (pid %d) is gone", p.name, pid))
+	}
+	r1.check(!reachable(apiAddr), "api-1's port "+apiAddr+" refuses connections")
+	sleepCtx(ctx, h.o.r1Down)
 	if err := h.workers[0].start(); err != nil {
 		r1.err = err
 	}
 	if err := h.apis[0].start(); err != nil {
 		r1.err = err
 	}
+	r1.check(waitReady(ctx, h.bases[0], 60*time.Second) == nil, "api-1 ready again")
 	r1.end = time.Now()
+	prevEnd = r1.end
 	logf("R1: worker-1 and api-1 restarted")
 
 	// R2: stop the Temporal server (SIGTERM), restart it.
-	if !at(25 * time.Second) {
+	if !at(h.o.r2At) {
 		return
 	}
 	r2 := h.disrupt[1]
 	r2.start, r2.ran = time.Now(), true
 	logf("R2: SIGTERM the Temporal server")
+	pid := h.temporal.pid()
 	if !h.temporal.stop(30 * time.Second) {
 		r2.what += " (did not stop within 30 s: SIGKILLed)"
 	}
-	sleepCtx(ctx, 3*time.Second)
+	r2.check(processGone(pid), fmt.Sprintf("temporal (pid %d) is gone", pid))
+	r2.check(!reachable(h.tAddr), "Temporal's port "+h.tAddr+" refuses connections")
+	sleepCtx(ctx, h.o.r2Down)
+	r2.check(!reachable(h.tAddr), "Temporal's port still refuses connections at the end of the outage")
 	if err := h.temporal.start(); err != nil {
 		r2.err = err
 	} else if err := waitTemporal(ctx, h.tAddr, 90*time.Second); err != nil {
 		r2.err = err
 	}
 	r2.end = time.Now()
+	prevEnd = r2.end
 	logf("R2: Temporal server back (%v)", r2.err)
 
-	// R3: stop PostgreSQL for 30 s.
-	if !at(45 * time.Second) {
+	// R3: stop PostgreSQL.
+	if !at(h.o.r3At) {
 		return
 	}
 	r3 := h.disrupt[2]
@@ -719,26 +812,75 @@ func (h *harness) disruptions(ctx context.Context, start time.Time) {
 		return
 	}
 	r3.start, r3.ran = time.Now(), true
-	logf("R3: stopping PostgreSQL for 30 s")
+	logf("R3: stopping PostgreSQL (cluster %s) for %s", h.pg, h.o.r3Down)
 	if err := h.pg.run("stop"); err != nil {
 		r3.err = err
 		logf("R3: %v", err)
 	}
-	sleepCtx(ctx, 30*time.Second)
+	// pg_ctlcluster's exit code is not proof: the database must refuse the service's own URL.
+	err := pingDB(ctx, h.dbURL)
+	r3.check(err != nil, fmt.Sprintf("the database refuses connections (%v)", errText(err)))
+	sleepCtx(ctx, h.o.r3Down)
+	err = pingDB(ctx, h.dbURL)
+	r3.check(err != nil, "the database still refuses connections at the end of the outage")
 	if err := h.pg.run("start"); err != nil {
 		r3.err = err
 		logf("R3: %v", err)
 	}
+	back := false
+	for i := 0; i < 30 && !back && ctx.Err() == nil; i++ {
+		if back = pingDB(ctx, h.dbURL) == nil; !back {
+			sleepCtx(ctx, time.Second)
+		}
+	}
+	r3.check(back, "the database answers again after the start")
 	r3.end = time.Now()
 	logf("R3: PostgreSQL started again")
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "it answered"
+	}
+	return truncate(err.Error(), 60)
+}
+
+// processGone reports whether no process has the pid any more.
+func processGone(pid int) bool {
+	return pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+// reachable reports whether a TCP connection to addr succeeds.
+func reachable(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// pingDB connects to the database and runs a query.
+func pingDB(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	var one int
+	return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
 }
 
 func (h *harness) acceptedIDs() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ids := make([]string, 0, len(h.accepted))
-	for id := range h.accepted {
-		ids = append(ids, id)
+	ids := make([]string, 0, len(h.submissions))
+	for _, s := range h.submissions {
+		if s.id != "" {
+			ids = append(ids, s.id)
+		}
 	}
 	sort.Strings(ids)
 	return ids

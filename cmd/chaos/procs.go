@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,7 +28,7 @@ type proc struct {
 	done     chan struct{} // closed when the current run has exited
 	expected bool          // the current run is being stopped on purpose
 	starts   int
-	crashes  []string // unexpected exits: "12:00:01 exit status 1"
+	crashes  []crash // unexpected exits
 }
 
 // procs is every child, so that all of them are killed on exit.
@@ -83,6 +83,7 @@ func (p *proc) start() error {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
 	done := make(chan struct{})
+	started := time.Now()
 	p.cmd, p.done, p.expected = cmd, done, false
 	p.starts++
 	go func() {
@@ -94,13 +95,23 @@ func (p *proc) start() error {
 			if err != nil {
 				msg = err.Error()
 			}
-			p.crashes = append(p.crashes, time.Now().Format(time.TimeOnly)+" "+msg)
+			p.crashes = append(p.crashes, crash{name: p.name, msg: msg, started: started, at: time.Now()})
 			logf("UNEXPECTED EXIT of %s: %s (see %s)", p.name, msg, p.log)
 		}
 		p.mu.Unlock()
 		close(done)
 	}()
 	return nil
+}
+
+// pid is the current run's process id (0 if never started).
+func (p *proc) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 func (p *proc) running() bool {
@@ -165,10 +176,20 @@ func (p *proc) stop(grace time.Duration) (graceful bool) {
 	return false
 }
 
-func (p *proc) crashList() []string {
+// crash is an exit the harness did not cause.
+type crash struct {
+	name, msg   string
+	started, at time.Time
+}
+
+func (c crash) String() string {
+	return fmt.Sprintf("%s %s after %.0f s: %s", c.name, c.at.Format(time.TimeOnly), c.at.Sub(c.started).Seconds(), c.msg)
+}
+
+func (p *proc) crashList() []crash {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.crashes...)
+	return append([]crash(nil), p.crashes...)
 }
 
 // runOnce runs a visad command to completion (bounded) and returns its stdout.
@@ -213,34 +234,48 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// pgCluster runs pg_ctlcluster for the machine's one PostgreSQL cluster.
+// pgCluster runs pg_ctlcluster for the Debian cluster that serves the chaos database.
 type pgCluster struct {
-	version string
-	ctl     string // path of pg_ctlcluster, "" if unavailable
+	version, name string
+	ctl           string // path of pg_ctlcluster, "" if unavailable
 }
 
-func findPGCluster() (pgCluster, error) {
+func (c pgCluster) String() string { return c.version + "/" + c.name }
+
+// findPGCluster finds the cluster listening on the port of the admin URL, so R3
+// stops the server the chaos database lives on and no other.
+func findPGCluster(adminURL string) (pgCluster, error) {
 	ctl, err := exec.LookPath("pg_ctlcluster")
 	if err != nil {
 		return pgCluster{}, errors.New("pg_ctlcluster is not installed: R3 cannot stop PostgreSQL")
 	}
-	entries, err := os.ReadDir("/etc/postgresql")
-	if err != nil || len(entries) == 0 {
-		return pgCluster{}, errors.New("no cluster under /etc/postgresql: R3 cannot stop PostgreSQL")
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return pgCluster{}, fmt.Errorf("-pg: %w", err)
 	}
-	v := entries[0].Name()
-	if _, err := os.Stat(filepath.Join("/etc/postgresql", v, "main")); err != nil {
-		return pgCluster{}, fmt.Errorf("no cluster %s/main: R3 cannot stop PostgreSQL", v)
+	port := u.Port()
+	if port == "" {
+		port = "5432"
 	}
-	return pgCluster{version: v, ctl: ctl}, nil
+	out, err := exec.Command("pg_lsclusters", "--no-header").Output()
+	if err != nil {
+		return pgCluster{}, fmt.Errorf("pg_lsclusters: %w: R3 cannot stop PostgreSQL", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line) // version, cluster, port, status, owner, data directory, log file
+		if len(f) >= 3 && f[2] == port {
+			return pgCluster{version: f[0], name: f[1], ctl: ctl}, nil
+		}
+	}
+	return pgCluster{}, fmt.Errorf("no local cluster listens on port %s: R3 cannot stop PostgreSQL", port)
 }
 
 func (c pgCluster) run(action string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, c.ctl, "--skip-systemctl-redirect", c.version, "main", action).CombinedOutput()
+	out, err := exec.CommandContext(ctx, c.ctl, "--skip-systemctl-redirect", c.version, c.name, action).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("pg_ctlcluster %s main %s: %w: %s", c.version, action, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("pg_ctlcluster %s %s %s: %w: %s", c.version, c.name, action, err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
@@ -252,7 +287,7 @@ func (c pgCluster) ensureRunning() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if exec.CommandContext(ctx, c.ctl, "--skip-systemctl-redirect", c.version, "main", "status").Run() == nil {
+	if exec.CommandContext(ctx, c.ctl, "--skip-systemctl-redirect", c.version, c.name, "status").Run() == nil {
 		return nil
 	}
 	return c.run("start")

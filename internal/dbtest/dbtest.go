@@ -27,6 +27,15 @@ func SQLite(t testing.TB) *db.Store {
 // test. The test is skipped when no server URL is configured.
 func Postgres(t testing.TB) *db.Store {
 	t.Helper()
+	return open(t, PostgresURL(t))
+}
+
+// PostgresURL creates an empty schema of the test's own on the server named by
+// VISA_TEST_POSTGRES_URL, drops it after the test, and returns a URL whose
+// search_path points at it, so tests (and whole stacks) on one server never see
+// each other's rows. The test is skipped when no server URL is configured.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
 	base := os.Getenv(PostgresURLEnv)
 	if base == "" {
 		t.Skip(PostgresURLEnv + " is not set; skipping the PostgreSQL run")
@@ -50,7 +59,7 @@ func Postgres(t testing.TB) *db.Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return open(t, u.String())
+	return u.String()
 }
 
 func open(t testing.TB, dsn string) *db.Store {

@@ -23,6 +23,7 @@ import (
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/app"
 	"github.com/visad/visad/internal/config"
+	"github.com/visad/visad/internal/dbtest"
 	"github.com/visad/visad/internal/devserver"
 	"github.com/visad/visad/internal/keys"
 )
@@ -90,7 +91,7 @@ func Start(t testing.TB, opts Options) *Env {
 	cfg.DataDir = dir
 	cfg.DatabaseURL = opts.DatabaseURL
 	if cfg.DatabaseURL == "" {
-		cfg.DatabaseURL = filepath.Join(dir, "visad.db")
+		cfg.DatabaseURL = StackDatabase(t, dir)
 	}
 	cfg.TemporalAddress = ts.HostPort()
 	cfg.Namespace = "default"
@@ -133,6 +134,34 @@ func Start(t testing.TB, opts Options) *Env {
 		svc.Close()
 	})
 	return &Env{T: t, Services: svc, Worker: w, HTTP: srv, Store: svc.Store, LogBuf: buf}
+}
+
+// StackDBEnv chooses the application database of every stack that does not
+// name one: "sqlite" (the default) or "postgres", a fresh schema per stack on
+// the server of VISA_TEST_POSTGRES_URL. .ci/run runs the integration tests a
+// second time with "postgres": SQLite runs one transaction at a time, so only
+// PostgreSQL shows what concurrent requests do to each other.
+const StackDBEnv = "VISA_TEST_STACK_DB"
+
+// StackDatabase returns the database URL for a stack in dir, as StackDBEnv says.
+func StackDatabase(t testing.TB, dir string) string {
+	t.Helper()
+	switch v := os.Getenv(StackDBEnv); v {
+	case "", "sqlite":
+		return filepath.Join(dir, "visad.db")
+	case "postgres":
+		if os.Getenv(dbtest.PostgresURLEnv) == "" {
+			// Asked for PostgreSQL: running on SQLite instead would pass for the wrong reason.
+			t.Fatalf("%s=postgres needs %s", StackDBEnv, dbtest.PostgresURLEnv)
+		}
+		u := dbtest.PostgresURL(t)
+		// .ci/run counts this line to show the PostgreSQL runs happened.
+		t.Logf("testenv: stack database on PostgreSQL (own schema)")
+		return u
+	default:
+		t.Fatalf("%s=%q: want sqlite or postgres", StackDBEnv, v)
+		return ""
+	}
 }
 
 func sanitize(s string) string {
