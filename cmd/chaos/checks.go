@@ -134,7 +134,7 @@ func (h *harness) check(ctx context.Context) results {
 
 	// Temporal, through an SDK client with the project's payload codec.
 	cfg := config.Config{TemporalAddress: h.tAddr, Namespace: "default", PayloadKeys: h.keySpec}
-	tc, err := app.DialTemporal(cctx, cfg, slog.New(slog.DiscardHandler), nil)
+	tc, err := app.DialTemporal(cctx, cfg, slog.New(slog.DiscardHandler), nil, nil)
 	if err != nil {
 		r.errs = append(r.errs, "temporal: "+err.Error())
 		for _, id := range ids {
