@@ -51,7 +51,7 @@ func testCodec(t testing.TB) *codec.Codec {
 
 // testDataConverter is the data converter internal/app.DialTemporal gives
 // clients and workers, with the test key. It decrypts encrypted payloads and
-// passes unencrypted ones (histories recorded before encryption) through.
+// refuses unencrypted ones, as workers do (every recorded history is encrypted).
 func testDataConverter(t testing.TB) converter.DataConverter {
 	return codec.DataConverter(testCodec(t))
 }
