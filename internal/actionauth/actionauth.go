@@ -6,8 +6,9 @@
 // frontend (and holds the payload keys) could act in anybody's name: the
 // update validators trust the actor field they are given.
 //
-// The signature travels in the update's header (HeaderKey), beside the
-// encrypted arguments, and covers the actor, the workflow id, the update's
+// The signature travels in the update's header (HeaderKey), encrypted with
+// the payload codec like the arguments (Temporal sees no plaintext payload),
+// and covers the actor, the workflow id, the update's
 // name and id, and a digest of the arguments (keys.Action). The check runs
 // in a workflow inbound interceptor's ValidateUpdate, before the workflow's
 // own validators, so their policy code stays free of it. The SDK does not
@@ -40,8 +41,7 @@ const HeaderKey = "visad-action-signature"
 // because its signature is missing or wrong.
 const ErrTypeNotAuthenticated = "ActionNotAuthenticated"
 
-// signature is the header's content. The MAC is not secret; it is sent as
-// plain JSON so that no payload codec is needed to check it.
+// signature is the header's content.
 type signature struct {
 	KeyID string `json:"key_id"`
 	MAC   []byte `json:"mac"`
@@ -91,20 +91,22 @@ func canonical(v any) ([]byte, error) {
 	return json.Marshal(fresh.Elem().Interface())
 }
 
-// ClientInterceptor signs every update the client sends.
-func ClientInterceptor(k *keys.ActionKeys) interceptor.ClientInterceptor {
-	return &clientInterceptor{keys: k}
+// ClientInterceptor signs every update the client sends; dc encodes the
+// signature (the client's data converter, with the payload codec).
+func ClientInterceptor(k *keys.ActionKeys, dc converter.DataConverter) interceptor.ClientInterceptor {
+	return &clientInterceptor{keys: k, dc: dc}
 }
 
 type clientInterceptor struct {
 	interceptor.ClientInterceptorBase
 	keys *keys.ActionKeys
+	dc   converter.DataConverter
 }
 
 func (c *clientInterceptor) InterceptClient(
 	next interceptor.ClientOutboundInterceptor,
 ) interceptor.ClientOutboundInterceptor {
-	o := &clientOutbound{keys: c.keys}
+	o := &clientOutbound{keys: c.keys, dc: c.dc}
 	o.Next = next
 	return o
 }
@@ -112,6 +114,7 @@ func (c *clientInterceptor) InterceptClient(
 type clientOutbound struct {
 	interceptor.ClientOutboundInterceptorBase
 	keys *keys.ActionKeys
+	dc   converter.DataConverter
 }
 
 func (o *clientOutbound) UpdateWorkflow(
@@ -123,7 +126,7 @@ func (o *clientOutbound) UpdateWorkflow(
 		return nil, err
 	}
 	id, mac := o.keys.Sign(a)
-	p, err := converter.GetDefaultDataConverter().ToPayload(signature{KeyID: id, MAC: mac})
+	p, err := o.dc.ToPayload(signature{KeyID: id, MAC: mac})
 	if err != nil {
 		return nil, err
 	}
@@ -135,21 +138,23 @@ func (o *clientOutbound) UpdateWorkflow(
 	return o.Next.UpdateWorkflow(ctx, in)
 }
 
-// WorkerInterceptor refuses every update whose signature does not verify.
-func WorkerInterceptor(k *keys.ActionKeys) interceptor.WorkerInterceptor {
-	return &workerInterceptor{keys: k}
+// WorkerInterceptor refuses every update whose signature does not verify;
+// dc decodes the signature (the worker's data converter, with the codec).
+func WorkerInterceptor(k *keys.ActionKeys, dc converter.DataConverter) interceptor.WorkerInterceptor {
+	return &workerInterceptor{keys: k, dc: dc}
 }
 
 type workerInterceptor struct {
 	interceptor.WorkerInterceptorBase
 	keys *keys.ActionKeys
+	dc   converter.DataConverter
 }
 
 func (w *workerInterceptor) InterceptWorkflow(
 	ctx workflow.Context,
 	next interceptor.WorkflowInboundInterceptor,
 ) interceptor.WorkflowInboundInterceptor {
-	i := &workflowInbound{keys: w.keys}
+	i := &workflowInbound{keys: w.keys, dc: w.dc}
 	i.Next = next
 	return i
 }
@@ -157,6 +162,7 @@ func (w *workerInterceptor) InterceptWorkflow(
 type workflowInbound struct {
 	interceptor.WorkflowInboundInterceptorBase
 	keys *keys.ActionKeys
+	dc   converter.DataConverter
 }
 
 // ValidateUpdate checks the signature, then runs the workflow's validator.
@@ -174,7 +180,7 @@ func (i *workflowInbound) ValidateUpdate(ctx workflow.Context, in *interceptor.U
 func (i *workflowInbound) verify(ctx workflow.Context, in *interceptor.UpdateInput) error {
 	var sig signature
 	if p := interceptor.WorkflowHeader(ctx)[HeaderKey]; p != nil {
-		if err := converter.GetDefaultDataConverter().FromPayload(p, &sig); err != nil {
+		if err := i.dc.FromPayload(p, &sig); err != nil {
 			return keys.ErrActionSignature
 		}
 	}

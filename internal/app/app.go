@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -162,7 +163,7 @@ func ClientOptions(
 		ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
 	}
 	if actions != nil {
-		opts.Interceptors = []interceptor.ClientInterceptor{actionauth.ClientInterceptor(actions)}
+		opts.Interceptors = []interceptor.ClientInterceptor{actionauth.ClientInterceptor(actions, dc)}
 	}
 	if cfg.TemporalAPIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
@@ -206,8 +207,10 @@ type Services struct {
 	Log    *slog.Logger
 	Store  *db.Store
 	Keys   *keys.Keyring
-	// Actions sign the updates the API sends and verify them in the worker.
+	// Actions sign the updates the API sends and verify them in the worker;
+	// Payloads is the data converter with the payload codec.
 	Actions  *keys.ActionKeys
+	Payloads converter.DataConverter
 	Temporal client.Client
 	Cases    *casework.Service
 	// Metrics is the process's Prometheus registry (served by the API at /metrics),
@@ -239,6 +242,11 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		store.Close()
 		return nil, err
 	}
+	pc, err := PayloadCodec(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	metrics := api.NewMetrics(log)
 	tc, err := DialTemporal(ctx, cfg, log, metrics.TemporalHandler(), actions)
 	if err != nil {
@@ -252,7 +260,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 	}
 	metrics.WatchCounts(cases.Counts)
 	svc := &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases,
-		Seals: seals, Actions: actions}
+		Seals: seals, Actions: actions, Payloads: codec.DataConverter(pc)}
 	if svc.EVisas, err = casework.NewEVisas(cases, seals, cfg.PublicURL); err != nil {
 		svc.Close()
 		return nil, err
@@ -317,7 +325,7 @@ func (s *Services) NewWorker() (Workers, error) {
 	}{{s.Config.TaskQueue, worker.Options{}}, {s.Cases.BulkQueue(), BulkLaneOptions}} {
 		opts := lane.opts
 		// Every update must carry the API's signature (internal/actionauth).
-		opts.Interceptors = append(opts.Interceptors, actionauth.WorkerInterceptor(s.Actions))
+		opts.Interceptors = append(opts.Interceptors, actionauth.WorkerInterceptor(s.Actions, s.Payloads))
 		w := worker.New(s.Temporal, lane.queue, opts)
 		workflows.Register(w)
 		w.RegisterActivity(acts)
