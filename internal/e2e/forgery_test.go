@@ -2,12 +2,15 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/actionauth"
 	"github.com/visad/visad/internal/codec"
 	"github.com/visad/visad/internal/testenv"
 	"github.com/visad/visad/workflows"
@@ -28,12 +31,17 @@ func TestForgedDecisionsThroughTemporalAreRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dc := codec.DataConverter(pc)
 	for _, tc := range []struct {
 		name string
 		opts client.Options
+		// The rejection's type, when this client can read it (the worker encrypts failures too).
+		rejectedAs string
 	}{
-		{"plaintext, no codec", client.Options{}},
-		{"encrypted with the payload key, unsigned", client.Options{DataConverter: codec.DataConverter(pc)}},
+		{"plaintext, no codec", client.Options{}, ""},
+		{"encrypted with the payload key, unsigned",
+			client.Options{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)},
+			actionauth.ErrTypeNotAuthenticated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
@@ -60,6 +68,10 @@ func TestForgedDecisionsThroughTemporalAreRejected(t *testing.T) {
 				t.Fatal("the forged decide update was accepted")
 			}
 			t.Logf("rejected: %v", err)
+			var appErr *temporal.ApplicationError
+			if tc.rejectedAs != "" && (!errors.As(err, &appErr) || appErr.Type() != tc.rejectedAs) {
+				t.Fatalf("rejected with %v, want an application error of type %s", err, tc.rejectedAs)
+			}
 
 			r := env.Do("GET", "/v1/applications/"+s.ID, officer, nil)
 			var view struct {
