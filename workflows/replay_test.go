@@ -328,7 +328,8 @@ func payloads(hist *historypb.History) []*commonpb.Payload {
 // the codec cannot decrypt (unknown key id, altered), and on one whose
 // encoding the scan cannot read as text, rather than let it pass unread.
 func decodedPayloads(c *codec.Codec, hist *historypb.History) ([]*commonpb.Payload, error) {
-	decoded, err := c.Decode(payloads(hist))
+	// The scan reads whatever a history holds, plaintext included; workers would refuse it.
+	decoded, err := c.AllowPlaintextReads().Decode(payloads(hist))
 	if err != nil {
 		return nil, fmt.Errorf("decode payloads with the test payload codec: %w", err)
 	}
