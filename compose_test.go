@@ -258,6 +258,10 @@ func TestComposeVisadServices(t *testing.T) {
 		if slices.Contains(config.Variables, "VISA_PAYLOAD_KEYS") && env["VISA_PAYLOAD_KEYS"] == "" {
 			t.Errorf("%s: VISA_PAYLOAD_KEYS is not set", name)
 		}
+		// Updates are signed with one action key set, required like the other keys.
+		if !strings.HasPrefix(env["VISA_ACTION_KEYS"], "${VISA_ACTION_KEYS:?") {
+			t.Errorf("%s: VISA_ACTION_KEYS=%q, want ${VISA_ACTION_KEYS:?…}", name, env["VISA_ACTION_KEYS"])
+		}
 		// Mail goes to the SMTP sink, once the config knows an SMTP setting.
 		if slices.Contains(config.Variables, "VISA_SMTP_URL") && !strings.Contains(env["VISA_SMTP_URL"], "mailpit:1025") {
 			t.Errorf("%s: VISA_SMTP_URL=%q, want the mailpit sink (smtp://mailpit:1025)", name, env["VISA_SMTP_URL"])
@@ -474,6 +478,74 @@ func commandFlags(command string) map[string]string {
 	return out
 }
 
+// exposedServices may publish ports on every interface: the visad APIs are
+// what clients reach (behind the operator's proxy).
+var exposedServices = []string{"visad-api-1", "visad-api-2"}
+
+// TestComposeNotExposed (issue 11): Temporal's frontend, its Web UI and the
+// mail sink's UI are for the operator on this host, not for the network.
+// Whoever reaches Temporal's frontend can start, signal, update, reset or
+// terminate workflows.
+func TestComposeNotExposed(t *testing.T) {
+	c := loadCompose(t)
+	for _, name := range []string{"temporal", "temporal-ui", "mailpit"} {
+		if len(c.Services[name].Ports) == 0 {
+			t.Errorf("%s publishes no port; the test expects the operator's loopback port", name)
+		}
+	}
+	for name, s := range c.Services {
+		if slices.Contains(exposedServices, name) {
+			continue
+		}
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("%s publishes %q on every interface; bind it to 127.0.0.1", name, p)
+			}
+		}
+	}
+}
+
+// TestComposeNoDefaultPassword (issue 11): the database password is required
+// like the keys; a default one is the same on every installation.
+func TestComposeNoDefaultPassword(t *testing.T) {
+	raw, err := os.ReadFile("docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := regexp.MustCompile(`\$\{POSTGRES_PASSWORD([^}]*)\}`).FindAllStringSubmatch(string(raw), -1)
+	if len(refs) == 0 {
+		t.Fatal("docker-compose.yml never reads POSTGRES_PASSWORD")
+	}
+	for _, r := range refs {
+		if !strings.HasPrefix(r[1], ":?") {
+			t.Errorf("${POSTGRES_PASSWORD%s}: want ${POSTGRES_PASSWORD:?…}, required with no default", r[1])
+		}
+	}
+	if m := regexp.MustCompile(`(?i)(PASSWORD|PWD):\s*["']?[A-Za-z0-9]`).FindString(string(raw)); m != "" {
+		t.Errorf("a literal password: %q", m)
+	}
+}
+
+// TestComposeImagesPinned: every image names a version, so a rebuild does not
+// silently pull another release (no "latest", no missing tag).
+func TestComposeImagesPinned(t *testing.T) {
+	c := loadCompose(t)
+	version := regexp.MustCompile(`^v?[0-9]+(\.[0-9]+)*([-.][A-Za-z0-9.-]+)?$`)
+	for name, s := range c.Services {
+		if s.Build != nil || s.Image == "" {
+			continue // built here from the Dockerfile
+		}
+		ref, digest, pinnedByDigest := strings.Cut(s.Image, "@")
+		if pinnedByDigest && strings.HasPrefix(digest, "sha256:") {
+			continue
+		}
+		_, tag, _ := strings.Cut(ref[strings.LastIndex(ref, "/")+1:], ":")
+		if !version.MatchString(tag) {
+			t.Errorf("%s: image %q is not pinned to a version (tag %q)", name, s.Image, tag)
+		}
+	}
+}
+
 // `docker-compose config` (Debian's docker-compose package) validates the file
 // against the Compose schema when it is installed; nothing needs an engine.
 func TestComposeConfigValidates(t *testing.T) {
@@ -481,14 +553,34 @@ func TestComposeConfigValidates(t *testing.T) {
 	if err != nil {
 		t.Skip("docker-compose is not installed (apt-get install docker-compose)")
 	}
-	cmd := exec.Command(bin, "-f", "docker-compose.yml", "config", "-q")
-	cmd.Env = append(
-		os.Environ(),
-		"VISA_SECRET_KEY="+strings.Repeat("ab", 32),
-		"VISA_PAYLOAD_KEYS=k1:"+strings.Repeat("cd", 32),
-	)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	required := map[string]string{
+		"VISA_SECRET_KEY":   strings.Repeat("ab", 32),
+		"VISA_PAYLOAD_KEYS": "k1:" + strings.Repeat("cd", 32),
+		"VISA_ACTION_KEYS":  "a1:" + strings.Repeat("ef", 32),
+		"POSTGRES_PASSWORD": "not-a-default",
+	}
+	config := func(skip string) ([]byte, error) {
+		cmd := exec.Command(bin, "-f", "docker-compose.yml", "config", "-q")
+		cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+			k, _, _ := strings.Cut(kv, "=")
+			_, ours := required[k]
+			return ours
+		})
+		for k, v := range required {
+			if k != skip {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+		}
+		return cmd.CombinedOutput()
+	}
+	if out, err := config(""); err != nil {
 		t.Fatalf("docker-compose config: %v\n%s", err, out)
+	}
+	// Each secret is required: without it the stack does not start with a default.
+	for k := range required {
+		if out, err := config(k); err == nil || !strings.Contains(string(out), k) {
+			t.Errorf("docker-compose config without %s: %v\n%s", k, err, out)
+		}
 	}
 }
 

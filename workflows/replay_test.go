@@ -51,7 +51,7 @@ func testCodec(t testing.TB) *codec.Codec {
 
 // testDataConverter is the data converter internal/app.DialTemporal gives
 // clients and workers, with the test key. It decrypts encrypted payloads and
-// passes unencrypted ones (histories recorded before encryption) through.
+// refuses unencrypted ones, as workers do (every recorded history is encrypted).
 func testDataConverter(t testing.TB) converter.DataConverter {
 	return codec.DataConverter(testCodec(t))
 }
@@ -328,7 +328,8 @@ func payloads(hist *historypb.History) []*commonpb.Payload {
 // the codec cannot decrypt (unknown key id, altered), and on one whose
 // encoding the scan cannot read as text, rather than let it pass unread.
 func decodedPayloads(c *codec.Codec, hist *historypb.History) ([]*commonpb.Payload, error) {
-	decoded, err := c.Decode(payloads(hist))
+	// The scan reads whatever a history holds, plaintext included; workers would refuse it.
+	decoded, err := c.AllowPlaintextReads().Decode(payloads(hist))
 	if err != nil {
 		return nil, fmt.Errorf("decode payloads with the test payload codec: %w", err)
 	}

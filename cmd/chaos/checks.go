@@ -486,7 +486,7 @@ func (h *harness) readDatabase(ctx context.Context, o *observations) error {
 // visibility list has not caught up with.
 func (h *harness) readTemporal(ctx context.Context, o *observations) error {
 	cfg := config.Config{TemporalAddress: h.tAddr, Namespace: "default", PayloadKeys: h.keySpec}
-	tc, err := app.DialTemporal(ctx, cfg, slog.New(slog.DiscardHandler), nil)
+	tc, err := app.DialTemporal(ctx, cfg, slog.New(slog.DiscardHandler), nil, nil)
 	if err != nil {
 		return err
 	}

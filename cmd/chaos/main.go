@@ -278,6 +278,10 @@ func (h *harness) setup(ctx context.Context) error {
 	if h.keySpec, err = codec.GenerateKeys("chaos1"); err != nil {
 		return err
 	}
+	actionKeys, err := keys.GenerateActionKeys("chaos1")
+	if err != nil {
+		return err
+	}
 	base := []string{}
 	for _, kv := range os.Environ() { // no VISA_* setting of the caller leaks in
 		if !strings.HasPrefix(kv, "VISA_") {
@@ -289,6 +293,7 @@ func (h *harness) setup(ctx context.Context) error {
 		"VISA_TEMPORAL_ADDRESS="+h.tAddr,
 		"VISA_SECRET_KEY="+hex.EncodeToString(secret),
 		"VISA_PAYLOAD_KEYS="+h.keySpec,
+		"VISA_ACTION_KEYS="+actionKeys,
 		"VISA_STP_ENABLED=false",
 		"VISA_RATE_LIMIT_RPS=0",
 		"VISA_LOG_LEVEL=info",

@@ -28,9 +28,11 @@ import (
 // one Temporal payload is at most 2 MB by default).
 const maxCodecBody = 16 << 20
 
-// runCodecServer serves the Temporal remote codec protocol (POST …/decode and
-// …/encode with a JSON Payloads body) so that the Temporal Web UI can show
-// decrypted payloads to supervisors and admins. Configure the Web UI's codec
+// runCodecServer serves the decode half of the Temporal remote codec protocol
+// (POST …/decode with a JSON Payloads body) so that the Temporal Web UI can
+// show decrypted payloads to supervisors and admins. It never encodes: valid
+// ciphertext is what the worker's codec accepts, so minting it would let a
+// supervisor or admin forge payloads (issue 11). Configure the Web UI's codec
 // endpoint as this server's URL with "pass access token" on, and give it a
 // supervisor's or admin's visad token as its bearer token.
 func runCodecServer(ctx context.Context, args []string, stderr io.Writer) error {
@@ -108,9 +110,11 @@ func codecServerKeys(cfg config.Config) (*codec.Codec, error) {
 }
 
 // newCodecHandler wraps the SDK's codec HTTP handler with CORS for the Web UI
-// origins and a staff bearer token check.
+// origins and a staff bearer token check, and refuses to encode. Decoding
+// shows plaintext payloads as they are (histories from before encryption, or
+// forgeries the worker refused): the codec server only displays.
 func newCodecHandler(store *db.Store, pc *codec.Codec, origins []string, log *slog.Logger) http.Handler {
-	inner := converter.NewPayloadCodecHTTPHandler(pc)
+	inner := converter.NewPayloadCodecHTTPHandler(pc.AllowPlaintextReads())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Add("Vary", "Origin")
@@ -176,6 +180,11 @@ func newCodecHandler(store *db.Store, pc *codec.Codec, origins []string, log *sl
 		// Who looked at decrypted data, never the data.
 		log.Info("codec request", "user_id", user.ID, "role", user.Role, "op", op,
 			"namespace", clip(r.Header.Get("X-Namespace"), 100), "remote", r.RemoteAddr)
+		if op != "decode" {
+			codecProblem(w, http.StatusForbidden, "forbidden",
+				"the codec server only decodes: payloads are encrypted by visad's api and worker alone")
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxCodecBody)
 		inner.ServeHTTP(w, r)
 	})

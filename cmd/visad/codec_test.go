@@ -117,11 +117,19 @@ func TestCodecServer(t *testing.T) {
 			t.Fatalf("%s decode: %v", name, p)
 		}
 	}
-	// The Web UI can also encode (e.g. a signal's input).
+	// Nobody gets ciphertext minted (issue 11): an encrypted forged update would pass the worker's codec.
 	plainPayload := []byte(`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"MQ=="}]}`)
-	if status, _, out := post("/encode", supervisor, plainPayload); status != 200 ||
-		!strings.Contains(string(out), "YmluYXJ5L2VuY3J5cHRlZA==") {
-		t.Fatalf("encode: %d %s", status, out)
+	for name, tok := range map[string]string{"supervisor": supervisor, "admin": admin} {
+		for _, path := range []string{"/encode", "/api/v1/namespaces/default/encode"} {
+			status, _, out := post(path, tok, plainPayload, "Origin", uiOrigin)
+			if status != http.StatusForbidden || strings.Contains(string(out), "YmluYXJ5L2VuY3J5cHRlZA==") {
+				t.Fatalf("%s %s: %d %s", name, path, status, out)
+			}
+		}
+	}
+	// Decoding shows what a history holds, plaintext included (from before encryption, or forged).
+	if st, _, dec := post("/decode", supervisor, plainPayload); st != 200 || !strings.Contains(string(dec), "MQ==") {
+		t.Fatalf("decode of a plaintext payload: %d %s", st, dec)
 	}
 
 	for _, c := range []struct {
@@ -188,6 +196,25 @@ func TestCodecServer(t *testing.T) {
 	_, _, out := post("/decode", officer, body)
 	if err := json.Unmarshal(out, &probe); err != nil || probe["status"] != float64(403) {
 		t.Fatalf("problem body %s", out)
+	}
+}
+
+// TestProductionCommandsRequireActionKeys: api and worker share the action
+// signing keys, so neither may make one up.
+func TestProductionCommandsRequireActionKeys(t *testing.T) {
+	t.Setenv("VISA_SECRET_KEY", strings.Repeat("ab", 32))
+	t.Setenv("VISA_PAYLOAD_KEYS", "k1:"+strings.Repeat("cd", 32))
+	t.Setenv("VISA_ACTION_KEYS", "")
+	for _, cmd := range []string{"api", "worker"} {
+		err := run(context.Background(), []string{cmd, "--data-dir", t.TempDir()}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "VISA_ACTION_KEYS is required") {
+			t.Errorf("visad %s without VISA_ACTION_KEYS: %v", cmd, err)
+		}
+	}
+	t.Setenv("VISA_ACTION_KEYS", "a1:tooshort")
+	err := run(context.Background(), []string{"worker", "--data-dir", t.TempDir()}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "VISA_ACTION_KEYS (value not shown)") {
+		t.Errorf("worker with a bad action key: %v", err)
 	}
 }
 

@@ -88,9 +88,11 @@ Stop with Ctrl-C or SIGTERM.
   App database     %s
   Secret           %s
   Payload keys     %s
+  Action keys      %s
 Stop with Ctrl-C; start again and every case is still there.
 `, addr, addr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
-			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg))
+			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg),
+			actionKeysSource(cfg))
 	})
 }
 
@@ -109,6 +111,13 @@ func payloadKeysSource(cfg config.Config) string {
 		" (generated; set VISA_PAYLOAD_KEYS in production; visad codec-server decrypts for the Web UI)"
 }
 
+func actionKeysSource(cfg config.Config) string {
+	if cfg.ActionKeys != "" {
+		return "from VISA_ACTION_KEYS"
+	}
+	return cfg.ActionKeysFile() + " (generated; set VISA_ACTION_KEYS on api and worker in production)"
+}
+
 // requireProductionKeys: api and worker processes share their keys, so
 // neither may fall back to a file generated in its own data directory.
 func requireProductionKeys(cfg config.Config) error {
@@ -123,6 +132,13 @@ func requireProductionKeys(cfg config.Config) error {
 			"VISA_PAYLOAD_KEYS is required (id:key[,id:key…], each key 32 bytes hex or base64, " +
 				"e.g. k1:$(openssl rand -hex 32); the same on every api and worker process; the first key encrypts); " +
 				"visad dev generates one for you",
+		)
+	}
+	if cfg.ActionKeys == "" {
+		return errors.New(
+			"VISA_ACTION_KEYS is required (id:key[,id:key…], each key at least 32 bytes hex or base64, " +
+				"e.g. a1:$(openssl rand -hex 32); the same on every api and worker process and nowhere else; " +
+				"the first key signs); visad dev generates one for you",
 		)
 	}
 	return nil

@@ -41,6 +41,7 @@ func TestInvalidSettingsFailAtStart(t *testing.T) {
 			t.Setenv("VISA_TEMPORAL_ADDRESS", "127.0.0.1:1") // nothing listens: a command that got this far would hang
 			t.Setenv("VISA_SECRET_KEY", strings.Repeat("ab", 32))
 			t.Setenv("VISA_PAYLOAD_KEYS", "k1:"+strings.Repeat("cd", 32))
+			t.Setenv("VISA_ACTION_KEYS", "a1:"+strings.Repeat("ef", 32))
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}

@@ -4,20 +4,26 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/visad/visad/activities"
 	"github.com/visad/visad/api"
 	"github.com/visad/visad/db"
+	"github.com/visad/visad/internal/actionauth"
 	"github.com/visad/visad/internal/casework"
 	"github.com/visad/visad/internal/codec"
 	"github.com/visad/visad/internal/config"
@@ -58,7 +64,8 @@ func LoadKeys(cfg config.Config) (*keys.Keyring, error) {
 
 // PayloadCodec builds the Temporal payload codec from VISA_PAYLOAD_KEYS, or
 // in dev mode from a key file generated in the data directory (the api and
-// worker commands require the variable).
+// worker commands require the variable). It refuses payloads it did not
+// encrypt unless VISA_CODEC_ALLOW_PLAINTEXT_READS is on.
 func PayloadCodec(cfg config.Config) (*codec.Codec, error) {
 	spec := cfg.PayloadKeys
 	if spec == "" {
@@ -71,35 +78,116 @@ func PayloadCodec(cfg config.Config) (*codec.Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("VISA_PAYLOAD_KEYS: %w", err)
 	}
+	if cfg.CodecAllowPlaintextReads {
+		c = c.AllowPlaintextReads()
+	}
 	return c, nil
 }
 
-// DialTemporal connects an SDK client, retrying while the server comes up.
-// metrics receives the SDK's own metrics (nil: none). Every payload the client
-// (and a worker on it) sends is encrypted with the payload codec, failure
-// messages and stack traces included.
+// ActionKeys reads the action signing keys from VISA_ACTION_KEYS, or in dev
+// mode from a key file generated in the data directory (the api and worker
+// commands require the variable).
+func ActionKeys(cfg config.Config) (*keys.ActionKeys, error) {
+	spec := cfg.ActionKeys
+	if spec == "" {
+		var err error
+		if spec, err = keys.LoadOrCreateActionKeyFile(cfg.ActionKeysFile()); err != nil {
+			return nil, fmt.Errorf("action keys: %w", err)
+		}
+	}
+	k, err := keys.ParseActionKeys(spec)
+	if err != nil {
+		return nil, fmt.Errorf("VISA_ACTION_KEYS: %w", err)
+	}
+	return k, nil
+}
+
+// TemporalTLS is the TLS configuration of the connection to Temporal, or nil
+// for plaintext (VISA_TEMPORAL_TLS*, VISA_TEMPORAL_API_KEY).
+func TemporalTLS(cfg config.Config) (*tls.Config, error) {
+	if !cfg.TemporalUsesTLS() {
+		return nil, nil
+	}
+	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TemporalTLSServerName}
+	if cfg.TemporalTLSCA != "" {
+		pem, err := os.ReadFile(cfg.TemporalTLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("VISA_TEMPORAL_TLS_CA: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("VISA_TEMPORAL_TLS_CA: no PEM certificate in %s", cfg.TemporalTLSCA)
+		}
+	}
+	if (cfg.TemporalTLSCert == "") != (cfg.TemporalTLSKey == "") {
+		return nil, errors.New("VISA_TEMPORAL_TLS_CERT and VISA_TEMPORAL_TLS_KEY go together: set both or neither")
+	}
+	if cfg.TemporalTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TemporalTLSCert, cfg.TemporalTLSKey)
+		if err != nil {
+			// The error names the files, never the key.
+			return nil, fmt.Errorf("VISA_TEMPORAL_TLS_CERT/KEY: %w", err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, nil
+}
+
+// ClientOptions are the SDK client options of an api or worker process:
+// every payload encrypted with the payload codec (failure messages and stack
+// traces included), every update signed with the action keys, and the
+// connection's TLS and API key. metrics receives the SDK's own metrics (nil:
+// none).
+func ClientOptions(
+	cfg config.Config,
+	log *slog.Logger,
+	metrics client.MetricsHandler,
+	actions *keys.ActionKeys,
+) (client.Options, error) {
+	pc, err := PayloadCodec(cfg)
+	if err != nil {
+		return client.Options{}, err
+	}
+	tlsConfig, err := TemporalTLS(cfg)
+	if err != nil {
+		return client.Options{}, err
+	}
+	dc := codec.DataConverter(pc)
+	opts := client.Options{
+		HostPort:          cfg.TemporalAddress,
+		Namespace:         cfg.Namespace,
+		Logger:            sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+		MetricsHandler:    metrics,
+		DataConverter:     dc,
+		FailureConverter:  codec.FailureConverter(dc),
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
+	}
+	if actions != nil {
+		opts.Interceptors = []interceptor.ClientInterceptor{actionauth.ClientInterceptor(actions, dc)}
+	}
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	return opts, nil
+}
+
+// DialTemporal connects an SDK client with ClientOptions, retrying while the
+// server comes up. actions may be nil for a client that sends no updates.
 func DialTemporal(
 	ctx context.Context,
 	cfg config.Config,
 	log *slog.Logger,
 	metrics client.MetricsHandler,
+	actions *keys.ActionKeys,
 ) (client.Client, error) {
-	pc, err := PayloadCodec(cfg)
+	opts, err := ClientOptions(cfg, log, metrics, actions)
 	if err != nil {
 		return nil, err
 	}
-	dc := codec.DataConverter(pc)
 	var lastErr error
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		c, err := client.DialContext(ctx, client.Options{
-			HostPort:         cfg.TemporalAddress,
-			Namespace:        cfg.Namespace,
-			Logger:           sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-			MetricsHandler:   metrics,
-			DataConverter:    dc,
-			FailureConverter: codec.FailureConverter(dc),
-		})
+		c, err := client.DialContext(ctx, opts)
 		if err == nil {
 			return c, nil
 		}
@@ -115,10 +203,14 @@ func DialTemporal(
 
 // Services bundles a process's long-lived dependencies.
 type Services struct {
-	Config   config.Config
-	Log      *slog.Logger
-	Store    *db.Store
-	Keys     *keys.Keyring
+	Config config.Config
+	Log    *slog.Logger
+	Store  *db.Store
+	Keys   *keys.Keyring
+	// Actions sign the updates the API sends and verify them in the worker;
+	// Payloads is the data converter with the payload codec.
+	Actions  *keys.ActionKeys
+	Payloads converter.DataConverter
 	Temporal client.Client
 	Cases    *casework.Service
 	// Metrics is the process's Prometheus registry (served by the API at /metrics),
@@ -145,8 +237,18 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		store.Close()
 		return nil, err
 	}
+	actions, err := ActionKeys(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	pc, err := PayloadCodec(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	metrics := api.NewMetrics(log)
-	tc, err := DialTemporal(ctx, cfg, log, metrics.TemporalHandler())
+	tc, err := DialTemporal(ctx, cfg, log, metrics.TemporalHandler(), actions)
 	if err != nil {
 		metrics.Close()
 		store.Close()
@@ -158,7 +260,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 	}
 	metrics.WatchCounts(cases.Counts)
 	svc := &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases,
-		Seals: seals}
+		Seals: seals, Actions: actions, Payloads: codec.DataConverter(pc)}
 	if svc.EVisas, err = casework.NewEVisas(cases, seals, cfg.PublicURL); err != nil {
 		svc.Close()
 		return nil, err
@@ -221,7 +323,10 @@ func (s *Services) NewWorker() (Workers, error) {
 		queue string
 		opts  worker.Options
 	}{{s.Config.TaskQueue, worker.Options{}}, {s.Cases.BulkQueue(), BulkLaneOptions}} {
-		w := worker.New(s.Temporal, lane.queue, lane.opts)
+		opts := lane.opts
+		// Every update must carry the API's signature (internal/actionauth).
+		opts.Interceptors = append(opts.Interceptors, actionauth.WorkerInterceptor(s.Actions, s.Payloads))
+		w := worker.New(s.Temporal, lane.queue, opts)
 		workflows.Register(w)
 		w.RegisterActivity(acts)
 		ws = append(ws, w)

@@ -15,8 +15,13 @@
 //
 // and its data is nonce (12 bytes) ‖ AES-256-GCM(the whole original payload —
 // metadata and data — as protobuf), with the key id as additional data.
-// Decoding leaves payloads without that encoding untouched, so histories
-// written before encryption was switched on still read.
+//
+// Decoding refuses a payload without that encoding: visad did not write it,
+// so it may be forged (someone who reaches Temporal's frontend sending a
+// plaintext update). AllowPlaintextReads relaxes that for reading histories
+// written before encryption was switched on (VISA_CODEC_ALLOW_PLAINTEXT_READS)
+// and for the codec server, which only shows payloads; writes are always
+// encrypted.
 package codec
 
 import (
@@ -58,6 +63,8 @@ type Codec struct {
 	encryptID string
 	aeads     map[string]cipher.AEAD
 	ids       []string
+	// plaintextReads passes unencrypted payloads through Decode.
+	plaintextReads bool
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
@@ -148,6 +155,18 @@ func Parse(spec string) (*Codec, error) {
 	return New(list...)
 }
 
+// AllowPlaintextReads returns a copy of c whose Decode passes unencrypted
+// payloads through unchanged (Encode still encrypts everything). Only for
+// histories written before encryption, or for displaying payloads.
+func (c *Codec) AllowPlaintextReads() *Codec {
+	cp := *c
+	cp.plaintextReads = true
+	return &cp
+}
+
+// PlaintextReads reports whether Decode passes unencrypted payloads through.
+func (c *Codec) PlaintextReads() bool { return c.plaintextReads }
+
 // EncryptKeyID is the id of the key new payloads are encrypted with.
 func (c *Codec) EncryptKeyID() string { return c.encryptID }
 
@@ -178,12 +197,23 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	return out, nil
 }
 
-// Decode decrypts the payloads this codec (with any of its keys) encrypted
-// and passes every other payload through unchanged.
+// ErrNotEncrypted is the error of decoding a payload this codec did not
+// encrypt, when plaintext reads are not allowed.
+var ErrNotEncrypted = errors.New(
+	"payload is not encrypted: visad refuses payloads it did not encrypt " +
+		"(VISA_CODEC_ALLOW_PLAINTEXT_READS=true reads histories from before encryption)",
+)
+
+// Decode decrypts the payloads this codec (with any of its keys) encrypted.
+// Any other payload is an error (ErrNotEncrypted), unless plaintext reads are
+// allowed: then it passes through unchanged.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		if string(p.GetMetadata()[MetadataEncoding]) != EncodingEncrypted {
+			if !c.plaintextReads {
+				return payloads, ErrNotEncrypted
+			}
 			out[i] = p
 			continue
 		}

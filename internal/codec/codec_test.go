@@ -205,8 +205,38 @@ func TestUnknownKeyID(t *testing.T) {
 	}
 }
 
-func TestUnencryptedPayloadsPassThrough(t *testing.T) {
+// TestUnencryptedPayloadsAreRefused: a payload without this codec's
+// encryption was not written by visad (issue 11: a forged plaintext update
+// sent straight to Temporal), so decoding it is an error.
+func TestUnencryptedPayloadsAreRefused(t *testing.T) {
 	c := mustParse(t, "k1:"+oldKeyHex)
+	in := samplePayloads(t)
+	for i, p := range in {
+		_, err := c.Decode([]*commonpb.Payload{p})
+		if err == nil {
+			t.Fatalf("payload %d (%s) decoded without encryption", i, p.GetMetadata()[MetadataEncoding])
+		}
+		if !strings.Contains(err.Error(), "not encrypted") || strings.Contains(err.Error(), "Zqxcanary") {
+			t.Fatalf("payload %d: error %q", i, err)
+		}
+	}
+	// Mixed: one forged plaintext payload among encrypted ones fails the lot.
+	enc, _ := c.Encode(in[:1])
+	if _, err := c.Decode([]*commonpb.Payload{enc[0], in[1]}); err == nil {
+		t.Fatal("mixed decode accepted a plaintext payload")
+	}
+	// Through the data converter, as the worker decodes an update's arguments.
+	var v map[string]any
+	if err := DataConverter(c).FromPayload(in[0], &v); err == nil {
+		t.Fatalf("data converter decoded a plaintext payload: %v", v)
+	}
+}
+
+// TestPlaintextReadsWhenAllowed is the legacy setting for histories written
+// before encryption: plaintext decodes, but writes stay encrypted.
+func TestPlaintextReadsWhenAllowed(t *testing.T) {
+	strict := mustParse(t, "k1:"+oldKeyHex)
+	c := strict.AllowPlaintextReads()
 	in := samplePayloads(t)
 	out, err := c.Decode(in)
 	if err != nil {
@@ -217,11 +247,16 @@ func TestUnencryptedPayloadsPassThrough(t *testing.T) {
 			t.Errorf("payload %d was changed", i)
 		}
 	}
-	// Mixed: an old unencrypted history entry next to an encrypted one.
 	enc, _ := c.Encode(in[:1])
+	if got := string(enc[0].GetMetadata()[MetadataEncoding]); got != EncodingEncrypted {
+		t.Fatalf("a lenient codec wrote %q", got)
+	}
 	out, err = c.Decode([]*commonpb.Payload{in[1], enc[0]})
 	if err != nil || !proto.Equal(out[0], in[1]) || !proto.Equal(out[1], in[0]) {
 		t.Fatalf("mixed decode: %v %v", out, err)
+	}
+	if _, err := strict.Decode(in[:1]); err == nil {
+		t.Fatal("AllowPlaintextReads changed the codec it was called on")
 	}
 }
 

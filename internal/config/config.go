@@ -54,6 +54,17 @@ type Config struct {
 	SealSignerKey         string
 	SealRetiredCerts      []string
 	PublicURL             string
+
+	// Trust between api, worker and Temporal (issue 11): action signing,
+	// strict payload decoding, TLS and an API key to the Temporal frontend.
+	ActionKeys               string
+	CodecAllowPlaintextReads bool
+	TemporalTLS              bool
+	TemporalTLSCA            string
+	TemporalTLSCert          string
+	TemporalTLSKey           string
+	TemporalTLSServerName    string
+	TemporalAPIKey           string
 }
 
 // Defaults is the configuration with every setting at its default, as if no
@@ -262,6 +273,15 @@ func (c Config) SecretFile() string { return filepath.Join(c.DataDir, "secret.ke
 
 // PayloadKeysFile is where dev mode keeps generated payload keys when VISA_PAYLOAD_KEYS is unset.
 func (c Config) PayloadKeysFile() string { return filepath.Join(c.DataDir, "payload.keys") }
+
+// ActionKeysFile is where dev mode keeps generated action signing keys when VISA_ACTION_KEYS is unset.
+func (c Config) ActionKeysFile() string { return filepath.Join(c.DataDir, "action.keys") }
+
+// TemporalUsesTLS reports whether api and worker connect to Temporal over TLS.
+func (c Config) TemporalUsesTLS() bool {
+	return c.TemporalTLS || c.TemporalTLSCA != "" || c.TemporalTLSCert != "" || c.TemporalTLSKey != "" ||
+		c.TemporalTLSServerName != "" || c.TemporalAPIKey != ""
+}
 
 // TemporalLogFile is where the embedded Temporal server writes its logs.
 func (c Config) TemporalLogFile() string { return filepath.Join(c.DataDir, "temporal.log") }

@@ -67,6 +67,11 @@ var samples = map[string]string{
 	"VISA_SEAL_CA_CERT":     "/etc/visad/seal/ca.pem", "VISA_SEAL_SIGNER_CERT": "/etc/visad/seal/signer.pem",
 	"VISA_SEAL_SIGNER_KEY": "/etc/visad/seal/signer-key.pem", "VISA_SEAL_RETIRED_CERTS": "/etc/visad/seal/old.pem",
 	"VISA_PUBLIC_URL": "https://visa.example.org/",
+	// Trust to Temporal (issue 11).
+	"VISA_ACTION_KEYS": "a1:" + secretHex, "VISA_CODEC_ALLOW_PLAINTEXT_READS": "true", "VISA_TEMPORAL_TLS": "true",
+	"VISA_TEMPORAL_TLS_CA": "/etc/visad/temporal/ca.pem", "VISA_TEMPORAL_TLS_CERT": "/etc/visad/temporal/c.pem",
+	"VISA_TEMPORAL_TLS_KEY": "/etc/visad/temporal/k.pem", "VISA_TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
+	"VISA_TEMPORAL_API_KEY": "tmprl-api-key",
 }
 
 // Each row sets exactly one Config field, and every field has its row.

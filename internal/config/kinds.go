@@ -204,6 +204,13 @@ var (
 			_, err := codec.ParseKeys(s) // its errors name key ids, never keys
 			return s, err
 		}}
+
+	actionKeys = kind[string]{fmt.Sprintf("id:key[,id:key…], each key at least %d bytes as hex or base64",
+		keys.MinActionKeyBytes), "keys",
+		func(s string) (string, error) {
+			_, err := keys.ParseActionKeys(s) // its errors name key ids, never keys
+			return s, err
+		}}
 )
 
 // parseAddress accepts host:port with a numeric port; the host may be empty

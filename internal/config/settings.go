@@ -21,7 +21,8 @@ var Settings = []Setting{
 		Env: "VISA_DATA_DIR", Flag: "data-dir", Default: "./data",
 		Help: "directory for dev-mode state",
 		Doc: "It holds `temporal.db` and `temporal-visibility.db` (each plus `-wal`/`-shm`), `temporal.db.ports.json`, " +
-			"`temporal.log`, `secret.key`, `payload.keys`. It is also where the default SQLite app database lives.",
+			"`temporal.log`, `secret.key`, `payload.keys`, `action.keys`. " +
+			"It is also where the default SQLite app database lives.",
 		field: to(filePath, func(c *Config) *string { return &c.DataDir }),
 	},
 	{
@@ -48,6 +49,42 @@ var Settings = []Setting{
 		Help:  "Temporal namespace",
 		Doc:   "`dev` registers it; in production it must already exist.",
 		field: to(anyText, func(c *Config) *string { return &c.Namespace }),
+	},
+	{
+		Env: "VISA_TEMPORAL_TLS", Flag: "temporal-tls", Default: "false",
+		Help: "connect to Temporal over TLS, trusting the system's CAs (or VISA_TEMPORAL_TLS_CA)",
+		Doc: "Any of `VISA_TEMPORAL_TLS_CA`, `_CERT`, `_KEY`, `_SERVER_NAME` or `VISA_TEMPORAL_API_KEY` switches " +
+			"TLS on as well.",
+		field: to(trueFalse, func(c *Config) *bool { return &c.TemporalTLS }),
+	},
+	{
+		Env: "VISA_TEMPORAL_TLS_CA", Flag: "temporal-tls-ca",
+		Help:  "PEM file of the CA that issued the Temporal frontend's certificate",
+		Doc:   "Without it the system's CAs are trusted.",
+		field: to(filePath, func(c *Config) *string { return &c.TemporalTLSCA }),
+	},
+	{
+		Env: "VISA_TEMPORAL_TLS_CERT", Flag: "temporal-tls-cert",
+		Help:  "PEM file of this process's client certificate, for mutual TLS to Temporal",
+		Doc:   "Set it with `VISA_TEMPORAL_TLS_KEY`.",
+		field: to(filePath, func(c *Config) *string { return &c.TemporalTLSCert }),
+	},
+	{
+		Env: "VISA_TEMPORAL_TLS_KEY", Flag: "temporal-tls-key",
+		Help:  "PEM file of the client certificate's private key (mode 0600)",
+		Doc:   "A path, not the key: the file's content is never logged.",
+		field: to(filePath, func(c *Config) *string { return &c.TemporalTLSKey }),
+	},
+	{
+		Env: "VISA_TEMPORAL_TLS_SERVER_NAME", Flag: "temporal-tls-server-name",
+		Help:  "the name the Temporal frontend's certificate must carry, when it is not the address's host",
+		field: to(anyText, func(c *Config) *string { return &c.TemporalTLSServerName }),
+	},
+	{
+		Env: "VISA_TEMPORAL_API_KEY", Secret: true,
+		Help:  "API key sent to Temporal as `Authorization: Bearer …` (e.g. Temporal Cloud); implies TLS",
+		Doc:   "No flag, because a flag shows in `ps`.",
+		field: to(anyText, func(c *Config) *string { return &c.TemporalAPIKey }),
 	},
 	{
 		Env: "VISA_TASK_QUEUE", Flag: "task-queue", Default: "visad-applications",
@@ -82,6 +119,23 @@ var Settings = []Setting{
 		Doc: "Key ids are letters, digits, `.`, `_`, `-`. The same keys on every `api`, `worker` and " +
 			"`codec-server` process. Prefer the variable: a flag shows in `ps`.",
 		field: to(payloadKeys, func(c *Config) *string { return &c.PayloadKeys }),
+	},
+	{
+		Env: "VISA_ACTION_KEYS", Secret: true,
+		DocDefault: "`dev`: `<data-dir>/action.keys`, generated on first use; `api` and `worker`: required",
+		Help:       "action signing keys: the API signs every human action it relays to a workflow, the worker checks",
+		Doc: "`id:key[,id:key…]`, each key at least 32 bytes hex or base64 (e.g. `a1:$(openssl rand -hex 32)`); " +
+			"the first signs, every one verifies. Only `api` and `worker` processes hold them, never " +
+			"`codec-server` or the Temporal server: with the payload keys alone nobody can decide, claim or " +
+			"withdraw in anybody's name. No flag, because a flag shows in `ps`.",
+		field: to(actionKeys, func(c *Config) *string { return &c.ActionKeys }),
+	},
+	{
+		Env: "VISA_CODEC_ALLOW_PLAINTEXT_READS", Flag: "codec-allow-plaintext-reads", Default: "false",
+		Help: "let api and worker read unencrypted Temporal payloads (histories from before encryption)",
+		Doc: "Off, a payload visad did not encrypt is refused (a forged update sent straight to Temporal fails " +
+			"to decode). Writes are always encrypted. Switch it on only while old unencrypted histories are open.",
+		field: to(trueFalse, func(c *Config) *bool { return &c.CodecAllowPlaintextReads }),
 	},
 	{
 		Env: "VISA_SLA_BUSINESS_2Y", Flag: "sla-business-2y", Default: "24h",
@@ -219,7 +273,9 @@ var (
 	storage = []string{"VISA_DATA_DIR", "VISA_DATABASE_URL"}
 	// services: what app.NewServices needs besides storage (api, worker, dev).
 	services = []string{"VISA_TEMPORAL_ADDRESS", "VISA_TEMPORAL_NAMESPACE", "VISA_TASK_QUEUE", "VISA_PAYLOAD_KEYS",
-		"VISA_SECRET_KEY", "VISA_ELIGIBLE_NATIONALITIES", "VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI"}
+		"VISA_SECRET_KEY", "VISA_ELIGIBLE_NATIONALITIES", "VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI",
+		"VISA_ACTION_KEYS", "VISA_CODEC_ALLOW_PLAINTEXT_READS", "VISA_TEMPORAL_TLS", "VISA_TEMPORAL_TLS_CA",
+		"VISA_TEMPORAL_TLS_CERT", "VISA_TEMPORAL_TLS_KEY", "VISA_TEMPORAL_TLS_SERVER_NAME", "VISA_TEMPORAL_API_KEY"}
 	// serving: the HTTP API (api, dev).
 	serving = []string{"VISA_HTTP_ADDR", "VISA_RATE_LIMIT_RPS", "VISA_RATE_LIMIT_BURST",
 		"VISA_STATUS_LOOKUPS_PER_MINUTE", "VISA_TRUSTED_PROXIES", "VISA_SHUTDOWN_TIMEOUT"}
