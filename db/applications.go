@@ -357,7 +357,9 @@ func (s *Store) insertNote(ctx context.Context, tx *sqlx.Tx, c StatusChange) err
 	return nil
 }
 
-func noteAD(applicationID string, seq int64) string { return fmt.Sprintf("note:%s:%d", applicationID, seq) }
+func noteAD(applicationID string, seq int64) string {
+	return fmt.Sprintf("note:%s:%d", applicationID, seq)
+}
 
 // DecisionNote is an officer's note on a decision, opened.
 type DecisionNote struct {
