@@ -35,7 +35,7 @@ func TestDefaults(t *testing.T) {
 		STPEnabled: true, MailFrom: "visad <no-reply@visad.local>", RateLimitRPS: 20, RateLimitBurst: 40,
 		LookupsPerMinute: 10, CodecAddr: "127.0.0.1:8089",
 		CodecCORSOrigins: []string{"http://localhost:8233", "http://127.0.0.1:8233"},
-		PublicURL:        "http://127.0.0.1:8080",
+		PublicURL:        "http://127.0.0.1:8080", ApplicantTokenTTL: 90 * 24 * time.Hour,
 	}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", got, want)
@@ -66,7 +66,10 @@ var samples = map[string]string{
 	"VISA_SHUTDOWN_TIMEOUT": "5s",
 	"VISA_SEAL_CA_CERT":     "/etc/visad/seal/ca.pem", "VISA_SEAL_SIGNER_CERT": "/etc/visad/seal/signer.pem",
 	"VISA_SEAL_SIGNER_KEY": "/etc/visad/seal/signer-key.pem", "VISA_SEAL_RETIRED_CERTS": "/etc/visad/seal/old.pem",
-	"VISA_PUBLIC_URL": "https://visa.example.org/",
+	"VISA_PUBLIC_URL":   "https://visa.example.org/",
+	"VISA_SEALING_KEYS": "s2:" + secretHex + ",s1:" + secretHex, "VISA_INDEX_KEY": secretHex,
+	"VISA_TOKEN_KEYS": "t1:" + secretHex, "VISA_AUDIT_KEYS": "a1:" + secretHex,
+	"VISA_APPLICANT_TOKEN_TTL_AFTER_CLOSE": "720h",
 }
 
 // Each row sets exactly one Config field, and every field has its row.
