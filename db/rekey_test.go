@@ -133,7 +133,8 @@ func TestRotateResealsEverySealedColumn(t *testing.T) {
 			t.Fatalf("members %+v, %v", members, err)
 		}
 		var clear int
-		if err := s.DB().Get(&clear, `SELECT COUNT(*) FROM chamber_members WHERE surname <> '' OR date_of_birth <> ''`); err != nil || clear != 0 {
+		err = s.DB().Get(&clear, `SELECT COUNT(*) FROM chamber_members WHERE surname <> '' OR date_of_birth <> ''`)
+		if err != nil || clear != 0 {
 			t.Fatalf("%d roster rows in clear, %v", clear, err)
 		}
 	})

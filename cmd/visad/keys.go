@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/internal/app"
 	"github.com/visad/visad/internal/config"
+	"github.com/visad/visad/internal/keys"
 )
 
 // runKeys is `visad keys status|rotate`: after a new sealing key is put
@@ -87,8 +89,15 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return nil
 	}
-	fmt.Fprintf(stdout, "everything sealed is under key %s: older sealing keys (and, once VISA_INDEX_KEY, "+
-		"VISA_TOKEN_KEYS and VISA_AUDIT_KEYS are set too, VISA_SECRET_KEY) may be removed\n", k.SealingKeyID())
+	fmt.Fprintf(stdout, "everything sealed is under key %s", k.SealingKeyID())
+	if ids := k.SealingKeyIDs(); len(ids) > 1 {
+		fmt.Fprintf(stdout, ": %s may be dropped from VISA_SEALING_KEYS", strings.Join(ids[1:], ", "))
+		if slices.Contains(ids, keys.LegacyKeyID) {
+			fmt.Fprint(stdout, " (legacy: VISA_SECRET_KEY is still needed while VISA_INDEX_KEY, "+
+				"VISA_TOKEN_KEYS or VISA_AUDIT_KEYS rely on it)")
+		}
+	}
+	fmt.Fprintln(stdout)
 	return nil
 }
 

@@ -21,7 +21,8 @@ var Settings = []Setting{
 		Env: "VISA_DATA_DIR", Flag: "data-dir", Default: "./data",
 		Help: "directory for dev-mode state",
 		Doc: "It holds `temporal.db` and `temporal-visibility.db` (each plus `-wal`/`-shm`), `temporal.db.ports.json`, " +
-			"`temporal.log`, `keys.env`, `payload.keys` (and `secret.key` if an older `dev` wrote one). It is also where the default SQLite app database lives.",
+			"`temporal.log`, `keys.env`, `payload.keys` (and `secret.key` if an older `dev` wrote one). " +
+			"It is also where the default SQLite app database lives.",
 		field: to(filePath, func(c *Config) *string { return &c.DataDir }),
 	},
 	{
