@@ -1,9 +1,11 @@
 package db_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"strings"
 	"testing"
 
 	"github.com/visad/visad/db"
@@ -70,6 +72,45 @@ func TestAuditChainReplacedFromGenesisFailsVerify(t *testing.T) {
 		}
 		if r := verify(t, s); r.Intact || r.BrokenAt != 1 {
 			t.Fatalf("a chain recomputed from genesis verifies: %+v", r)
+		}
+	})
+}
+
+// A trail written before the chain was keyed verifies once a keyed entry
+// anchors it (api and worker append one at start), and not before.
+func TestAuditLegacyUnkeyedPrefixIsAnchored(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s *db.Store) {
+		prev := db.AuditGenesisHash
+		for seq := int64(1); seq <= 3; seq++ {
+			h := unkeyedAuditHash(prev, seq, 1000+seq, "cli", "user.created", "usr_old", "role=officer")
+			if _, err := s.DB().Exec(s.DB().Rebind(`INSERT INTO audit_log
+				(seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, 'cli', 'user.created',
+				'usr_old', 'role=officer', ?, ?)`), seq, 1000+seq, prev, h); err != nil {
+				t.Fatal(err)
+			}
+			prev = h
+		}
+		if r := verify(t, s); r.Intact || !strings.Contains(r.Reason, "no keyed entry anchors them") {
+			t.Fatalf("an unanchored unkeyed trail: %+v", r)
+		}
+		if err := s.AnchorAudit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AnchorAudit(context.Background()); err != nil { // a second start appends nothing
+			t.Fatal(err)
+		}
+		if r := verify(t, s); !r.Intact || r.Entries != 4 || r.Unkeyed != 3 {
+			t.Fatalf("anchored: %+v", r)
+		}
+		// An unkeyed entry after the keyed one is a rewrite without the key.
+		h := unkeyedAuditHash(auditLog(t, s)[3].Hash, 5, 2000, "cli", "user.revoked", "usr_old", "")
+		if _, err := s.DB().Exec(s.DB().Rebind(`INSERT INTO audit_log (seq, at, actor, action, subject, detail,
+			prev_hash, hash) VALUES (5, 2000, 'cli', 'user.revoked', 'usr_old', '', ?, ?)`),
+			auditLog(t, s)[3].Hash, h); err != nil {
+			t.Fatal(err)
+		}
+		if r := verify(t, s); r.Intact || r.BrokenAt != 5 {
+			t.Fatalf("an unkeyed entry after a keyed one: %+v", r)
 		}
 	})
 }
