@@ -182,11 +182,20 @@ func (s *Service) Form(ctx context.Context, reader domain.Actor, c Case) (domain
 	if err != nil {
 		return domain.Application{}, err
 	}
-	if _, err := s.Store.AppendAudit(ctx, db.AuditEntry{Actor: reader.Name(), Action: "form.read",
-		Subject: c.ID, At: s.now()}); err != nil {
-		return domain.Application{}, fmt.Errorf("audit the form read: %w", err)
+	if err := s.AuditRead(ctx, reader, "form.read", c.ID); err != nil {
+		return domain.Application{}, err
 	}
 	return form, nil
+}
+
+// AuditRead records that a member of staff read an application's decrypted
+// personal data (action form.read, evisa.read): who, which case, when.
+func (s *Service) AuditRead(ctx context.Context, reader domain.Actor, action, applicationID string) error {
+	if _, err := s.Store.AppendAudit(ctx, db.AuditEntry{Actor: reader.Name(), Action: action,
+		Subject: applicationID, At: s.now()}); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
 }
 
 // DecisionNotes opens the notes staff wrote with their decisions on a case.
