@@ -242,7 +242,10 @@ func TestComposeVisadServices(t *testing.T) {
 		}
 		env := s.env(t)
 		want := map[string]func(string) bool{
-			"VISA_SECRET_KEY": func(v string) bool { return v != "" },
+			"VISA_SEALING_KEYS": func(v string) bool { return v != "" },
+			"VISA_INDEX_KEY":    func(v string) bool { return v != "" },
+			"VISA_TOKEN_KEYS":   func(v string) bool { return v != "" },
+			"VISA_AUDIT_KEYS":   func(v string) bool { return v != "" },
 			"VISA_DATABASE_URL": func(v string) bool {
 				return strings.HasPrefix(v, "postgres://") && strings.Contains(v, "@postgres:5432/")
 			},
@@ -554,7 +557,10 @@ func TestComposeConfigValidates(t *testing.T) {
 		t.Skip("docker-compose is not installed (apt-get install docker-compose)")
 	}
 	required := map[string]string{
-		"VISA_SECRET_KEY":   strings.Repeat("ab", 32),
+		"VISA_SEALING_KEYS": "s1:" + strings.Repeat("ab", 32),
+		"VISA_INDEX_KEY":    strings.Repeat("ac", 32),
+		"VISA_TOKEN_KEYS":   "t1:" + strings.Repeat("ad", 32),
+		"VISA_AUDIT_KEYS":   "a1:" + strings.Repeat("ae", 32),
 		"VISA_PAYLOAD_KEYS": "k1:" + strings.Repeat("cd", 32),
 		"VISA_ACTION_KEYS":  "a1:" + strings.Repeat("ef", 32),
 		"POSTGRES_PASSWORD": "not-a-default",

@@ -64,6 +64,8 @@ type StatusInput struct {
 	Ineligible    []domain.FieldError
 	// FirstDecidedBy is the first person of a four-eyes decision.
 	FirstDecidedBy string
+	// Note is the decider's note, kept sealed for the record (not on the timeline).
+	Note string
 }
 
 // RecordStatus writes a status change to the read model and the timeline.
@@ -75,7 +77,7 @@ func statusChange(in StatusInput) db.StatusChange {
 	c := db.StatusChange{
 		ApplicationID: in.ApplicationID, Seq: in.Seq, Status: in.Status, Event: in.Event, Actor: in.Actor,
 		Detail: in.Detail, At: in.At, ScreeningHit: in.ScreeningHit, Decision: in.Decision,
-		FirstDecidedBy: in.FirstDecidedBy,
+		FirstDecidedBy: in.FirstDecidedBy, Note: in.Note,
 	}
 	if len(in.Ineligible) > 0 {
 		raw, _ := json.Marshal(in.Ineligible)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,7 +175,7 @@ func (s *Server) getApplication(c *gin.Context) {
 		s.fail(c, "get application", err, "")
 		return
 	}
-	out, err := s.applicationView(cs, p.Role.HandlesCases())
+	out, err := s.applicationView(c.Request.Context(), cs, p)
 	if err != nil {
 		s.serverError(c, "get application", err)
 		return
@@ -186,7 +187,8 @@ func (s *Server) getApplication(c *gin.Context) {
 // applicationView shows a case to staff, or to its applicant or chamber:
 // they see neither the form, the screening, who holds the case, nor which
 // official acted.
-func (s *Server) applicationView(cs casework.Case, staff bool) (ApplicationView, error) {
+func (s *Server) applicationView(ctx context.Context, cs casework.Case, p Principal) (ApplicationView, error) {
+	staff := p.Role.HandlesCases()
 	out := ApplicationView{
 		ID: cs.ID, Reference: cs.Reference, Product: cs.Product, Status: cs.Status, SubmittedAt: cs.SubmittedAt,
 		UpdatedAt: cs.UpdatedAt, Timeline: []TimelineView{}, Decision: decisionView(cs.Decision, staff),
@@ -214,7 +216,7 @@ func (s *Server) applicationView(cs casework.Case, staff bool) (ApplicationView,
 		out.Assignee = cs.Assignee
 		out.FirstDecision = decisionView(cs.FirstDecision, true)
 		out.Screening = &ScreeningView{Hit: cs.ScreeningHit, Score: cs.ScreeningScore, Entry: cs.ScreeningEntry}
-		form, err := s.deps.Cases.Form(cs)
+		form, err := s.deps.Cases.Form(ctx, p.Actor(), cs)
 		if err != nil {
 			return out, err
 		}

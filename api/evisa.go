@@ -77,10 +77,15 @@ func (s *Server) eVisaPDF(c *gin.Context) {
 		return
 	}
 	chamber := ""
-	if p := principal(c); p.Role == domain.RoleChamber {
+	p := principal(c)
+	if p.Role == domain.RoleChamber {
 		chamber = p.ChamberID // chambers see the applications they submitted, and nothing else exists for them
 	}
 	pdf, err := s.deps.EVisas.PDF(c.Request.Context(), id, chamber)
+	if err == nil && p.Role.HandlesCases() {
+		// The PDF shows the holder's name and passport: a staff download is a read of personal data.
+		err = s.deps.Cases.AuditRead(c.Request.Context(), p.Actor(), "evisa.read", id)
+	}
 	switch {
 	case errors.Is(err, casework.ErrNotFound):
 		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})

@@ -254,10 +254,19 @@ func (s *Server) authenticate(applicants bool, roles ...domain.Role) gin.Handler
 				writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
 				return
 			}
-			if !s.deps.Cases.VerifyAccessToken(id, token) {
-				// A well-formed token for some other application: answer as if this one did not exist.
-				if s.limits.take(c, ipKey(c)) {
-					writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
+			if err := s.deps.Cases.VerifyAccessToken(c.Request.Context(), id, token); err != nil {
+				switch casework.KindOf(err) {
+				case casework.NotFound:
+					// A well-formed token for some other application: answer as if this one did not exist.
+					if s.limits.take(c, ipKey(c)) {
+						writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
+					}
+				case casework.Unauthenticated: // expired: the case closed long enough ago
+					if s.limits.take(c, ipKey(c)) {
+						serviceProblem(c, err, "")
+					}
+				default:
+					s.serverError(c, "verify access token", err)
 				}
 				return
 			}

@@ -129,7 +129,7 @@ func (s *Store) CreateApplication(ctx context.Context, n NewApplication) (app Ap
 			}
 			return ErrIDCollision
 		}
-		if err := insertSubmitted(ctx, tx, n, domain.RoleApplicant); err != nil {
+		if err := s.insertSubmitted(ctx, tx, n, domain.RoleApplicant); err != nil {
 			return err
 		}
 		created = true
@@ -171,8 +171,8 @@ func (s *Store) byIdempotencyKey(ctx context.Context, tx *sqlx.Tx, n NewApplicat
 
 // insertSubmitted writes the first timeline event of a new application,
 // submitted by the applicant or their chamber, and its "received" e-mail.
-func insertSubmitted(ctx context.Context, tx *sqlx.Tx, n NewApplication, by domain.Role) error {
-	if err := insertEvent(ctx, tx, TimelineEvent{
+func (s *Store) insertSubmitted(ctx context.Context, tx *sqlx.Tx, n NewApplication, by domain.Role) error {
+	if err := s.insertEvent(ctx, tx, TimelineEvent{
 		ApplicationID: n.ID, Seq: 0, AtMS: ms(n.SubmittedAt), Status: string(domain.StatusReceived),
 		Event: string(domain.EventSubmitted), Actor: string(by),
 	}); err != nil {
@@ -282,17 +282,19 @@ type StatusChange struct {
 	IneligibleReasons string
 	// FirstDecidedBy names the first person of a four-eyes decision.
 	FirstDecidedBy string
+	// Note is the decider's note: kept sealed for the record, never on the timeline.
+	Note string
 }
 
 // RecordStatus appends the timeline event and moves the case's status, both
 // idempotently: a replayed change is a no-op, and an older one never overwrites a newer.
 // Only a running workflow records status changes, so it also marks the workflow started.
 func (s *Store) RecordStatus(ctx context.Context, c StatusChange) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error { return recordStatus(ctx, tx, c) })
+	return s.inTx(ctx, func(tx *sqlx.Tx) error { return s.recordStatus(ctx, tx, c) })
 }
 
-func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
-	if err := insertEvent(ctx, tx, TimelineEvent{
+func (s *Store) recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
+	if err := s.insertEvent(ctx, tx, TimelineEvent{
 		ApplicationID: c.ApplicationID, Seq: c.Seq, AtMS: ms(c.At), Status: string(c.Status),
 		Event: string(c.Event), Actor: c.Actor, Detail: c.Detail,
 	}); err != nil {
@@ -324,7 +326,71 @@ func recordStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 	if err := enqueueNotification(ctx, tx, c.ApplicationID, c.Seq, c.Status, c.At); err != nil {
 		return err
 	}
-	return auditStatus(ctx, tx, c)
+	if err := s.insertNote(ctx, tx, c); err != nil {
+		return err
+	}
+	return s.auditStatus(ctx, tx, c)
+}
+
+// insertNote keeps a decision's note, sealed; a replayed change adds none.
+func (s *Store) insertNote(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
+	if c.Note == "" {
+		return nil
+	}
+	actor := c.Actor
+	switch {
+	case c.Decision != nil && c.Decision.DecidedBy != "":
+		actor = c.Decision.DecidedBy
+	case c.FirstDecidedBy != "":
+		actor = c.FirstDecidedBy
+	}
+	sealed, err := s.seal(c.Note, noteAD(c.ApplicationID, c.Seq))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO decision_notes (application_id, seq, at, actor, note_sealed)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
+		c.ApplicationID, c.Seq, ms(c.At), actor, sealed)
+	if err != nil {
+		return fmt.Errorf("insert decision note: %w", err)
+	}
+	return nil
+}
+
+func noteAD(applicationID string, seq int64) string {
+	return fmt.Sprintf("note:%s:%d", applicationID, seq)
+}
+
+// DecisionNote is an officer's note on a decision, opened.
+type DecisionNote struct {
+	Seq   int64
+	At    time.Time
+	Actor string
+	Note  string
+}
+
+// DecisionNotes returns a case's decision notes in order, opened.
+func (s *Store) DecisionNotes(ctx context.Context, applicationID string) ([]DecisionNote, error) {
+	var rows []struct {
+		Seq    int64  `db:"seq"`
+		AtMS   int64  `db:"at"`
+		Actor  string `db:"actor"`
+		Sealed string `db:"note_sealed"`
+	}
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT seq, at, actor, note_sealed FROM decision_notes
+		WHERE application_id = ? ORDER BY seq`), applicationID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DecisionNote, len(rows))
+	for i, r := range rows {
+		note, err := s.open(r.Sealed, noteAD(applicationID, r.Seq))
+		if err != nil {
+			return nil, fmt.Errorf("decision note %d of %s: %w", r.Seq, applicationID, err)
+		}
+		out[i] = DecisionNote{Seq: r.Seq, At: fromMS(r.AtMS), Actor: r.Actor, Note: note}
+	}
+	return out, nil
 }
 
 func nullable(s string) any {

@@ -24,10 +24,14 @@ import (
 // prev_hash is the hash of seq-1. Entries hold ids, codes and roles only,
 // never personal data.
 //
-// What the chain cannot show on its own: someone with write access who
-// rewrites a row and every row after it with freshly computed hashes, or who
-// deletes entries at the very end. Record the head (VerifyAudit's LastSeq and
-// LastHash) somewhere else from time to time to catch those too.
+// The hash is an HMAC-SHA256 under an audit key that lives outside the
+// database (keys.Keyring, VISA_AUDIT_KEYS), named by the entry's key_id: whoever
+// can write the database but does not hold the key cannot recompute the
+// chain after rewriting a row. Entries written before the chain was keyed
+// (key_id empty) are accepted only as a prefix that a keyed entry after them
+// anchors. What the chain cannot show on its own: entries deleted at the very
+// end. Keep the head VerifyAudit reports (LastSeq:LastHash) somewhere else and
+// pass it back as ExpectHead to catch that too.
 
 // AuditGenesisHash is the prev_hash of the first entry.
 var AuditGenesisHash = strings.Repeat("0", 64)
@@ -55,28 +59,34 @@ type AuditRecord struct {
 	IdempotencyKey sql.NullString `db:"idempotency_key"`
 	PrevHash       string         `db:"prev_hash"`
 	Hash           string         `db:"hash"`
+	KeyID          string         `db:"key_id"` // the audit key of Hash; empty: unkeyed (before keys)
 }
 
 // At is when the audited event happened.
 func (r AuditRecord) At() time.Time { return fromMS(r.AtMS) }
 
-const auditColumns = `seq, at, actor, action, subject, detail, idempotency_key, prev_hash, hash`
+const auditColumns = `seq, at, actor, action, subject, detail, idempotency_key, prev_hash, hash, key_id`
 
-// AuditHash is an entry's hash: hex SHA-256 over a version tag and the
-// length-prefixed fields, so no two different entries encode alike.
+// AuditHash is an entry's hash before the chain was keyed: hex SHA-256 over
+// a version tag and the length-prefixed fields. Entries with no key id carry it.
 func AuditHash(prevHash string, seq, atMS int64, actor, action, subject, detail string) string {
-	h := sha256.New()
-	var n [8]byte
+	sum := sha256.Sum256(auditMessage("visad-audit-v1", "", prevHash, seq, atMS, actor, action, subject, detail))
+	return hex.EncodeToString(sum[:])
+}
+
+// auditMessage encodes the fields length-prefixed, so no two different
+// entries encode alike.
+func auditMessage(version, keyID, prevHash string, seq, atMS int64, actor, action, subject, detail string) []byte {
+	var b []byte
 	str := func(s string) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	num := func(v int64) {
-		binary.BigEndian.PutUint64(n[:], uint64(v))
-		h.Write(n[:])
+	num := func(v int64) { b = binary.BigEndian.AppendUint64(b, uint64(v)) }
+	str(version)
+	if keyID != "" {
+		str(keyID)
 	}
-	str("visad-audit-v1")
 	str(prevHash)
 	num(seq)
 	num(atMS)
@@ -84,7 +94,23 @@ func AuditHash(prevHash string, seq, atMS int64, actor, action, subject, detail 
 	str(action)
 	str(subject)
 	str(detail)
-	return hex.EncodeToString(h.Sum(nil))
+	return b
+}
+
+// AuditRecordHash is a record's hash: keyed (HMAC-SHA256) when it names an audit key.
+func (s *Store) AuditRecordHash(r AuditRecord) (string, error) {
+	if r.KeyID == "" {
+		return AuditHash(r.PrevHash, r.Seq, r.AtMS, r.Actor, r.Action, r.Subject, r.Detail), nil
+	}
+	if s.keys == nil {
+		return "", errNoKeys
+	}
+	mac, err := s.keys.AuditMAC(r.KeyID,
+		auditMessage("visad-audit-v2", r.KeyID, r.PrevHash, r.Seq, r.AtMS, r.Actor, r.Action, r.Subject, r.Detail))
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(mac), nil
 }
 
 // AppendAudit appends one entry in a transaction of its own. With an
@@ -94,7 +120,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditRecord, err
 	var rec AuditRecord
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		rec, err = appendAudit(ctx, tx, e)
+		rec, err = s.appendAudit(ctx, tx, e)
 		return err
 	})
 	return rec, err
@@ -104,12 +130,15 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditRecord, err
 // or rolls back with the change it records. On PostgreSQL it takes an
 // exclusive lock on audit_log until the transaction ends; call it after the
 // transaction's other writes so that lock is always taken last.
-func appendAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditRecord, error) {
+func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditRecord, error) {
 	if e.Action == "" || e.Subject == "" {
 		return AuditRecord{}, errors.New("audit entry needs an action and a subject")
 	}
 	if e.Actor == "" {
 		e.Actor = "unknown" // record the event anyway rather than fail the change it belongs to
+	}
+	if s.keys == nil {
+		return AuditRecord{}, errNoKeys
 	}
 	if tx.DriverName() == "pgx" {
 		// EXCLUSIVE blocks other appenders (even on an empty table, where there is no last row
@@ -142,11 +171,15 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditRecord, e
 	rec := AuditRecord{
 		Seq: last.Seq + 1, AtMS: ms(at), Actor: e.Actor, Action: e.Action, Subject: e.Subject, Detail: e.Detail,
 		IdempotencyKey: sql.NullString{String: e.IdempotencyKey, Valid: e.IdempotencyKey != ""}, PrevHash: last.Hash,
+		KeyID: s.keys.AuditKeyID(),
 	}
-	rec.Hash = AuditHash(rec.PrevHash, rec.Seq, rec.AtMS, rec.Actor, rec.Action, rec.Subject, rec.Detail)
+	if rec.Hash, err = s.AuditRecordHash(rec); err != nil {
+		return AuditRecord{}, err
+	}
 	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO audit_log (`+auditColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`),
-		rec.Seq, rec.AtMS, rec.Actor, rec.Action, rec.Subject, rec.Detail, rec.IdempotencyKey, rec.PrevHash, rec.Hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`),
+		rec.Seq, rec.AtMS, rec.Actor, rec.Action, rec.Subject, rec.Detail, rec.IdempotencyKey, rec.PrevHash, rec.Hash,
+		rec.KeyID)
 	if err != nil {
 		return AuditRecord{}, fmt.Errorf("append audit entry: %w", err)
 	}
@@ -186,19 +219,40 @@ type AuditReport struct {
 	Reason   string // why it does not verify
 	LastSeq  int64  // the head of the chain, worth recording elsewhere
 	LastHash string
+	Unkeyed  int64 // entries 1..Unkeyed predate the keyed chain
+}
+
+// Head is the chain's head as `visad audit verify --expect-head` takes it.
+func (r AuditReport) Head() string { return fmt.Sprintf("%d:%s", r.LastSeq, r.LastHash) }
+
+// ParseAuditHead reads a head as Head writes it.
+func ParseAuditHead(s string) (seq int64, hash string, err error) {
+	n, h, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if _, err := fmt.Sscan(n, &seq); !ok || err != nil || seq < 1 || len(h) != 64 {
+		return 0, "", errors.New("want <seq>:<hash> as audit verify prints it")
+	}
+	return seq, strings.ToLower(h), nil
 }
 
 // VerifyAudit recomputes the whole chain and reports the first entry that was
-// edited (its hash no longer matches its fields), deleted (a gap in seq) or
-// relinked (its prev_hash is not the previous entry's hash).
+// edited (its hash no longer matches its fields under its key), deleted (a
+// gap in seq) or relinked (its prev_hash is not the previous entry's hash).
+// With expectSeq > 0, the chain must also hold that entry with expectHash: a
+// head kept outside the database, which shows entries cut off the end.
 func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
+	return s.VerifyAuditHead(ctx, 0, "")
+}
+
+// VerifyAuditHead is VerifyAudit against a head kept elsewhere.
+func (s *Store) VerifyAuditHead(ctx context.Context, expectSeq int64, expectHash string) (AuditReport, error) {
 	rows, err := s.db.QueryxContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return AuditReport{}, err
 	}
 	defer rows.Close()
 	report := AuditReport{Intact: true}
-	want, prevHash := int64(1), AuditGenesisHash
+	want, prevHash, keyed := int64(1), AuditGenesisHash, false
+	headFound := false
 	for rows.Next() {
 		var r AuditRecord
 		if err := rows.StructScan(&r); err != nil {
@@ -206,9 +260,17 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 		}
 		report.Entries++
 		report.LastSeq, report.LastHash = r.Seq, r.Hash
+		if r.Seq == expectSeq {
+			headFound = true
+			if r.Hash != expectHash && report.Intact {
+				report.Intact, report.BrokenAt = false, r.Seq
+				report.Reason = "hash differs from the kept head (chain rewritten)"
+			}
+		}
 		if !report.Intact {
 			continue // keep counting; the first break is what matters
 		}
+		hash, hashErr := s.AuditRecordHash(r)
 		switch {
 		case r.Seq > want:
 			report.Intact, report.BrokenAt = false, want
@@ -220,7 +282,13 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 		case r.Seq < want:
 			report.Intact, report.BrokenAt = false, r.Seq
 			report.Reason = fmt.Sprintf("sequence number out of order (expected %d)", want)
-		case AuditHash(r.PrevHash, r.Seq, r.AtMS, r.Actor, r.Action, r.Subject, r.Detail) != r.Hash:
+		case r.KeyID == "" && keyed:
+			report.Intact, report.BrokenAt = false, r.Seq
+			report.Reason = "unkeyed entry after keyed ones (row rewritten without the audit key)"
+		case hashErr != nil:
+			report.Intact, report.BrokenAt = false, r.Seq
+			report.Reason = "cannot check: " + hashErr.Error()
+		case hash != r.Hash:
 			report.Intact, report.BrokenAt = false, r.Seq
 			report.Reason = "hash mismatch (row edited)"
 		case r.PrevHash != prevHash:
@@ -231,12 +299,44 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 				report.Reason = fmt.Sprintf("prev_hash does not match entry %d (chain relinked or rewritten)", r.Seq-1)
 			}
 		}
+		if r.KeyID != "" {
+			keyed = true
+		} else {
+			report.Unkeyed = r.Seq
+		}
 		want, prevHash = r.Seq+1, r.Hash
 	}
 	if err := rows.Err(); err != nil {
 		return AuditReport{}, err
 	}
+	if report.Intact && report.Unkeyed > 0 && !keyed {
+		// Anyone could have written an unkeyed chain: only a keyed entry after it vouches for it.
+		report.Intact, report.BrokenAt = false, 1
+		report.Reason = fmt.Sprintf("entries 1 to %d are unkeyed and no keyed entry anchors them "+
+			"(start visad api or worker once to anchor them)", report.Unkeyed)
+	}
+	if expectSeq > 0 && !headFound && report.Intact {
+		report.Intact, report.BrokenAt = false, expectSeq
+		report.Reason = fmt.Sprintf("entry %d is missing: the trail ends at entry %d (entries cut off its end)",
+			expectSeq, report.LastSeq)
+	}
 	return report, nil
+}
+
+// AnchorAudit appends a keyed entry when the chain ends with entries written
+// before it was keyed, so that the keyed chain vouches for them.
+func (s *Store) AnchorAudit(ctx context.Context) error {
+	var keyID string
+	err := s.db.GetContext(ctx, &keyID, `SELECT key_id FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && keyID != "") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.AppendAudit(ctx, AuditEntry{Actor: string(domain.RoleSystem), Action: "audit.keyed",
+		Subject: "audit_log", Detail: "key=" + s.keys.AuditKeyID()})
+	return err
 }
 
 type auditActorKey struct{}
@@ -274,7 +374,7 @@ func auditToken(s string) string {
 
 // auditStatus records a decision, or the first decision of a four-eyes
 // case, carried by a status change; the key makes activity retries no-ops.
-func auditStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
+func (s *Store) auditStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 	var e AuditEntry
 	switch {
 	case c.Decision != nil:
@@ -302,6 +402,6 @@ func auditStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) error {
 	}
 	e.Subject, e.At = c.ApplicationID, c.At
 	e.IdempotencyKey = fmt.Sprintf("status:%s:%d", c.ApplicationID, c.Seq)
-	_, err := appendAudit(ctx, tx, e)
+	_, err := s.appendAudit(ctx, tx, e)
 	return err
 }

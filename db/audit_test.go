@@ -226,10 +226,15 @@ func TestAuditVerifyDetectsDeletedAndRelinkedRows(t *testing.T) {
 	})
 	t.Run("rehash_edited", func(t *testing.T) {
 		forEachDialect(t, func(t *testing.T, s *db.Store) {
-			// A careful forger edits entry 2 and recomputes its hash: entry 3 no longer links to it.
+			// A careful forger who even holds the audit key edits entry 2 and recomputes its
+			// hash: entry 3 no longer links to it.
 			recs := appendN(t, s, 4)
 			r2 := recs[1]
-			forged := db.AuditHash(r2.PrevHash, r2.Seq, r2.AtMS, r2.Actor, r2.Action, "subj_forged", r2.Detail)
+			r2.Subject = "subj_forged"
+			forged, err := s.AuditRecordHash(r2)
+			if err != nil {
+				t.Fatal(err)
+			}
 			tamper(t, s, `UPDATE audit_log SET subject = 'subj_forged', hash = ? WHERE seq = 2`, forged)
 			if r := verify(t, s); r.Intact || r.BrokenAt != 3 ||
 				!strings.Contains(r.Reason, "prev_hash does not match entry 2") {

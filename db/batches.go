@@ -129,7 +129,7 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 				}
 				var app Application
 				if k, _ := ins.RowsAffected(); k == 1 {
-					if err := insertSubmitted(ctx, tx, *n, domain.RoleChamber); err != nil {
+					if err := s.insertSubmitted(ctx, tx, *n, domain.RoleChamber); err != nil {
 						return err
 					}
 					res.Outcome = RowCreated

@@ -59,17 +59,21 @@ func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 		if err != nil {
 			return err
 		}
+		detail, err := s.seal(e.Detail, timelineAD(e.ApplicationID, e.Seq))
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(
 			ctx,
-			tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (application_id, seq) DO NOTHING`),
+			tx.Rebind(`INSERT INTO timeline_events (application_id, seq, at, status, event, actor, detail, detail_sealed)
+			VALUES (?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT (application_id, seq) DO NOTHING`),
 			e.ApplicationID,
 			e.Seq,
 			ms(e.At),
 			status,
 			string(e.Event),
 			string(domain.RoleSystem),
-			e.Detail,
+			detail,
 		)
 		if err != nil {
 			return err
@@ -109,7 +113,7 @@ func (s *Store) RecordSLAEvent(ctx context.Context, e SLAEvent) error {
 		if e.Event != domain.EventEscalated && e.Event != domain.EventSLABreached {
 			return nil // pauses and resumes follow status changes, which are on the timeline
 		}
-		_, err = appendAudit(ctx, tx, AuditEntry{
+		_, err = s.appendAudit(ctx, tx, AuditEntry{
 			Actor: string(domain.RoleSystem), Action: "sla." + strings.TrimPrefix(string(e.Event), "sla_"),
 			Subject: e.ApplicationID,
 			Detail:  fmt.Sprintf("due_at_ms=%d", ms(e.DueAt)), At: e.At,
@@ -173,7 +177,7 @@ func (s *Store) RecordAssignment(ctx context.Context, a Assignment) error {
 		if a.Assignee != "" {
 			detail = "assignee=" + a.Assignee
 		}
-		_, err = appendAudit(ctx, tx, AuditEntry{
+		_, err = s.appendAudit(ctx, tx, AuditEntry{
 			Actor: a.Actor, Action: "case." + event, Subject: a.ApplicationID, Detail: detail,
 			IdempotencyKey: fmt.Sprintf("assign:%s:%d", a.ApplicationID, a.Seq), At: a.At,
 		})

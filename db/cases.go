@@ -27,23 +27,50 @@ type TimelineEvent struct {
 // At is when the event happened.
 func (e TimelineEvent) At() time.Time { return fromMS(e.AtMS) }
 
-func insertEvent(ctx context.Context, tx *sqlx.Tx, e TimelineEvent) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events
-		(application_id, seq, at, status, event, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
+func (s *Store) insertEvent(ctx context.Context, tx *sqlx.Tx, e TimelineEvent) error {
+	sealed, err := s.seal(e.Detail, timelineAD(e.ApplicationID, e.Seq))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO timeline_events
+		(application_id, seq, at, status, event, actor, detail, detail_sealed) VALUES (?, ?, ?, ?, ?, ?, '', ?)
 		ON CONFLICT (application_id, seq) DO NOTHING`),
-		e.ApplicationID, e.Seq, e.AtMS, e.Status, e.Event, e.Actor, e.Detail)
+		e.ApplicationID, e.Seq, e.AtMS, e.Status, e.Event, e.Actor, sealed)
 	if err != nil {
 		return fmt.Errorf("insert timeline event: %w", err)
 	}
 	return nil
 }
 
-// Timeline returns a case's events in order.
+// timelineAD binds a sealed timeline detail to its event. Details carry
+// officers' requests for information and applicants' answers: free text
+// with personal data.
+func timelineAD(applicationID string, seq int64) string {
+	return fmt.Sprintf("timeline:%s:%d", applicationID, seq)
+}
+
+// Timeline returns a case's events in order, their details opened.
 func (s *Store) Timeline(ctx context.Context, applicationID string) ([]TimelineEvent, error) {
-	var events []TimelineEvent
-	err := s.db.SelectContext(ctx, &events, s.db.Rebind(`SELECT application_id, seq, at, status, event, actor, detail
-		FROM timeline_events WHERE application_id = ? ORDER BY seq`), applicationID)
-	return events, err
+	var rows []struct {
+		TimelineEvent
+		DetailSealed string `db:"detail_sealed"`
+	}
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT application_id, seq, at, status, event, actor, detail,
+		detail_sealed FROM timeline_events WHERE application_id = ? ORDER BY seq`), applicationID)
+	if err != nil {
+		return nil, err
+	}
+	events := make([]TimelineEvent, len(rows))
+	for i, r := range rows {
+		events[i] = r.TimelineEvent
+		if r.DetailSealed == "" {
+			continue // written in clear before details were sealed
+		}
+		if events[i].Detail, err = s.open(r.DetailSealed, timelineAD(r.ApplicationID, r.Seq)); err != nil {
+			return nil, fmt.Errorf("timeline event %d of %s: %w", r.Seq, r.ApplicationID, err)
+		}
+	}
+	return events, nil
 }
 
 // visaRow is one row of the visas table.
@@ -84,7 +111,7 @@ func (s *Store) IssueVisa(ctx context.Context, v VisaIssue) (domain.Visa, error)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &visa, tx.Rebind(`SELECT * FROM visas WHERE application_id = ?`), v.Change.ApplicationID)
 		if err == nil {
-			return recordStatus(ctx, tx, v.Change)
+			return s.recordStatus(ctx, tx, v.Change)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -105,7 +132,7 @@ func (s *Store) IssueVisa(ctx context.Context, v VisaIssue) (domain.Visa, error)
 				if err != nil {
 					return err
 				}
-				return recordStatus(ctx, tx, v.Change)
+				return s.recordStatus(ctx, tx, v.Change)
 			}
 		}
 		return errors.New("no free visa number after 16 candidates")

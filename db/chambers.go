@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -40,11 +41,11 @@ func (s *Store) CreateChamber(ctx context.Context, c Chamber, account User) erro
 			return err
 		}
 		actor, at := auditActor(ctx), fromMS(c.CreatedAtMS)
-		if _, err := appendAudit(ctx, tx, AuditEntry{Actor: actor, Action: "chamber.created", Subject: c.ID,
+		if _, err := s.appendAudit(ctx, tx, AuditEntry{Actor: actor, Action: "chamber.created", Subject: c.ID,
 			Detail: "account=" + account.ID, At: at}); err != nil {
 			return err
 		}
-		_, err = appendAudit(ctx, tx, AuditEntry{Actor: actor, Action: "user.created", Subject: account.ID,
+		_, err = s.appendAudit(ctx, tx, AuditEntry{Actor: actor, Action: "user.created", Subject: account.ID,
 			Detail: "role=" + account.Role + " chamber=" + c.ID, At: fromMS(account.CreatedAtMS)})
 		return err
 	})
@@ -73,6 +74,47 @@ type Member struct {
 	Status           string `db:"status" json:"status"`
 	ValidUntil       string `db:"valid_until" json:"valid_until"`
 	UpdatedAtMS      int64  `db:"updated_at" json:"-"`
+	// PersonSealed holds names and birth date sealed; the columns above stay
+	// empty in the database (filled in when read).
+	PersonSealed string `db:"person_sealed" json:"-"`
+}
+
+// memberPerson is what a roster row seals: who the member is.
+type memberPerson struct {
+	Surname     string `json:"s"`
+	GivenNames  string `json:"g"`
+	DateOfBirth string `json:"d"`
+}
+
+func memberAD(chamberID, membershipNumber string) string {
+	return "member:" + chamberID + ":" + membershipNumber
+}
+
+// sealPerson seals a member's names and birth date.
+func (s *Store) sealPerson(chamberID string, m Member) (string, error) {
+	b, err := json.Marshal(memberPerson{Surname: m.Surname, GivenNames: m.GivenNames, DateOfBirth: m.DateOfBirth})
+	if err != nil {
+		return "", err
+	}
+	return s.seal(string(b), memberAD(chamberID, m.MembershipNumber))
+}
+
+// openPerson fills in a member read from the database; rows written before
+// rosters were sealed still hold the names in clear.
+func (s *Store) openPerson(m *Member) error {
+	if m.PersonSealed == "" {
+		return nil
+	}
+	plain, err := s.open(m.PersonSealed, memberAD(m.ChamberID, m.MembershipNumber))
+	if err != nil {
+		return fmt.Errorf("roster member %s of %s: %w", m.MembershipNumber, m.ChamberID, err)
+	}
+	var p memberPerson
+	if err := json.Unmarshal([]byte(plain), &p); err != nil {
+		return fmt.Errorf("roster member %s of %s: %w", m.MembershipNumber, m.ChamberID, err)
+	}
+	m.Surname, m.GivenNames, m.DateOfBirth, m.PersonSealed = p.Surname, p.GivenNames, p.DateOfBirth, ""
+	return nil
 }
 
 // UpsertMembers inserts or updates roster rows in one transaction and
@@ -97,16 +139,20 @@ func (s *Store) UpsertMembers(
 			if err != nil {
 				return err
 			}
+			person, err := s.sealPerson(chamberID, m)
+			if err != nil {
+				return err
+			}
 			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO chamber_members
 				(chamber_id, membership_number, surname, given_names, date_of_birth, nationality,
-				 passport_hash, passport_hint, status, valid_until, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				 passport_hash, passport_hint, status, valid_until, updated_at, person_sealed)
+				VALUES (?, ?, '', '', '', ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (chamber_id, membership_number) DO UPDATE SET
-					surname = excluded.surname, given_names = excluded.given_names, date_of_birth = excluded.date_of_birth,
+					surname = '', given_names = '', date_of_birth = '', person_sealed = excluded.person_sealed,
 					nationality = excluded.nationality, passport_hash = excluded.passport_hash, passport_hint = excluded.passport_hint,
 					status = excluded.status, valid_until = excluded.valid_until, updated_at = excluded.updated_at`),
-				chamberID, m.MembershipNumber, m.Surname, m.GivenNames, m.DateOfBirth, m.Nationality, m.PassportHash,
-				m.PassportHint, m.Status, m.ValidUntil, ms(at))
+				chamberID, m.MembershipNumber, m.Nationality, m.PassportHash,
+				m.PassportHint, m.Status, m.ValidUntil, ms(at), person)
 			if err != nil {
 				return fmt.Errorf("upsert member: %w", err)
 			}
@@ -117,7 +163,7 @@ func (s *Store) UpsertMembers(
 			}
 		}
 		// One entry per upload, with counts only: the roster itself is personal data.
-		_, err := appendAudit(
+		_, err := s.appendAudit(
 			ctx,
 			tx,
 			AuditEntry{Actor: "chamber:" + chamberID, Action: "roster.upserted", Subject: chamberID,
@@ -141,6 +187,11 @@ func (s *Store) ListMembers(ctx context.Context, chamberID, after string, limit 
 		members = members[:limit]
 		next = members[len(members)-1].MembershipNumber
 	}
+	for i := range members {
+		if err := s.openPerson(&members[i]); err != nil {
+			return nil, "", err
+		}
+	}
 	return members, next, nil
 }
 
@@ -157,5 +208,8 @@ func (s *Store) GetMember(ctx context.Context, chamberID, membershipNumber strin
 	if errors.Is(err, sql.ErrNoRows) {
 		return Member{}, ErrNotFound
 	}
-	return m, err
+	if err != nil {
+		return Member{}, err
+	}
+	return m, s.openPerson(&m)
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/visad/visad/internal/keys"
 )
 
 //go:embed migrations/*.sql
@@ -40,6 +42,38 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
+	// keys seal personal data the store writes (timeline details, rosters,
+	// decision notes) and key the audit chain; see UseKeys.
+	keys *keys.Keyring
+}
+
+var errNoKeys = errors.New("the app database was opened without keys (Store.UseKeys)")
+
+// UseKeys gives the store the keys it seals personal data and keys the audit
+// trail with. Writes that need them fail until it is called.
+func (s *Store) UseKeys(k *keys.Keyring) { s.keys = k }
+
+// seal encrypts text bound to additional data; empty text stays empty.
+func (s *Store) seal(text, additional string) (string, error) {
+	if text == "" {
+		return "", nil
+	}
+	if s.keys == nil {
+		return "", errNoKeys
+	}
+	return s.keys.Seal([]byte(text), additional)
+}
+
+// open decrypts what seal wrote.
+func (s *Store) open(sealed, additional string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	if s.keys == nil {
+		return "", errNoKeys
+	}
+	b, err := s.keys.Open(sealed, additional)
+	return string(b), err
 }
 
 func init() {

@@ -47,7 +47,7 @@ func (s *Store) CreateUser(ctx context.Context, u User) error {
 		if u.CreatedAtMS > 0 {
 			at = fromMS(u.CreatedAtMS)
 		}
-		_, err = appendAudit(
+		_, err = s.appendAudit(
 			ctx,
 			tx,
 			AuditEntry{Actor: auditActor(ctx), Action: "user.created", Subject: u.ID, Detail: detail, At: at},
@@ -102,7 +102,7 @@ func (s *Store) RevokeUser(ctx context.Context, id string, at time.Time) (bool, 
 			return err
 		}
 		revoked = true
-		_, err = appendAudit(ctx, tx, AuditEntry{Actor: auditActor(ctx), Action: "user.revoked", Subject: id, At: at})
+		_, err = s.appendAudit(ctx, tx, AuditEntry{Actor: auditActor(ctx), Action: "user.revoked", Subject: id, At: at})
 		return err
 	})
 	return revoked && err == nil, err

@@ -106,7 +106,7 @@ func (s *Store) RevokeVisa(ctx context.Context, number, reasonCode, actor string
 		if !created {
 			return nil
 		}
-		_, err = appendAudit(ctx, tx, AuditEntry{
+		_, err = s.appendAudit(ctx, tx, AuditEntry{
 			Actor: actor, Action: "visa.revoked", Subject: appID, At: at,
 			Detail:         "visa=" + auditToken(number) + " reason=" + auditToken(reasonCode),
 			IdempotencyKey: "visa.revoked:" + number,

@@ -227,7 +227,7 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d domain.DecisionRequ
 	if d.Decision == domain.OutcomeRefuse {
 		detail := "reason: " + string(d.ReasonCode)
 		if err := w.setStatusWith(ctx, domain.StatusRefused, domain.EventRefused, actor, detail,
-			func(in *activities.StatusInput) { in.Decision = info }); err != nil {
+			func(in *activities.StatusInput) { in.Decision, in.Note = info, d.Note }); err != nil {
 			return err
 		}
 		w.state.Decision = info
@@ -235,10 +235,10 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d domain.DecisionRequ
 	}
 	status := activities.StatusInput{
 		ApplicationID: w.in.ApplicationID, Status: domain.StatusIssued, Event: domain.EventIssued,
-		Actor: actor, At: now, Decision: info, Detail: d.Note,
+		Actor: actor, At: now, Decision: info, Detail: d.Note, Note: d.Note,
 	}
 	if d.Actor.Role != domain.RoleSystem {
-		status.Detail = "" // officers' notes stay off the applicant's timeline
+		status.Detail = "" // officers' notes stay off the applicant's timeline; Note keeps them sealed
 	}
 	var visa domain.Visa
 	if err := w.write(ctx, func(seq int64) error {

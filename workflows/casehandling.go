@@ -134,7 +134,7 @@ func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d domain.Decisi
 			detail += " (" + string(d.ReasonCode) + ")"
 		}
 		return false, w.setStatusWith(ctx, domain.StatusAwaitingSecondApproval, domain.EventFirstDecision, actor, detail,
-			func(in *activities.StatusInput) { in.FirstDecidedBy = actor })
+			func(in *activities.StatusInput) { in.FirstDecidedBy, in.Note = actor, d.Note })
 	}
 	return true, w.decide(ctx, d)
 }

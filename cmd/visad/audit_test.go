@@ -91,3 +91,50 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 	t.Log(strings.TrimSpace(out))
 }
+
+var keptHead = regexp.MustCompile(`--expect-head (\S+)`)
+
+// Finding 6: the chain alone cannot show entries cut off its end; the head
+// verify prints, kept elsewhere and passed back with --expect-head, does.
+func TestAuditVerifyExpectHeadCatchesTruncation(t *testing.T) {
+	t.Setenv("VISA_DATABASE_URL", "")
+	ctx := context.Background()
+	dir := t.TempDir()
+	visad := func(args ...string) (string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(ctx, append(args, "--data-dir", dir), &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	for _, role := range []string{"admin", "officer", "supervisor"} {
+		if out, err := visad("users", "create", "--role", role, "--name", "Test "+role); err != nil {
+			t.Fatalf("users create: %v\n%s", err, out)
+		}
+	}
+	out, err := visad("audit", "verify")
+	m := keptHead.FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("verify prints no head to keep: %q, %v", out, err)
+	}
+	head := m[1]
+	if out, err := visad("audit", "verify", "--expect-head", head); err != nil {
+		t.Fatalf("verify against its own head: %q, %v", out, err)
+	}
+
+	store, err := db.Open(ctx, filepath.Join(dir, "visad.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.DB().Exec(`DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)`); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := visad("audit", "verify"); err != nil {
+		t.Fatalf("without the kept head a cut tail is not visible, as documented: %q, %v", out, err)
+	}
+	out, err = visad("audit", "verify", "--expect-head", head)
+	if err == nil || !strings.Contains(out, "entry 3 is missing") {
+		t.Fatalf("verify --expect-head after the last entry was deleted: %q, %v", out, err)
+	}
+	t.Log(strings.TrimSpace(out))
+}

@@ -48,7 +48,7 @@ func runCodecServer(ctx context.Context, args []string, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	store, err := app.OpenStore(ctx, cfg)
+	store, err := app.OpenStoreWithoutKeys(ctx, cfg) // it only looks up staff tokens
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ Stop with Ctrl-C or SIGTERM.
   Temporal         %s   namespace %q, task queue %q
   Temporal state   %s   (server log: %s)
   App database     %s
-  Secret           %s
+  App keys         %s
   Payload keys     %s
   Action keys      %s
 Stop with Ctrl-C; start again and every case is still there.
@@ -97,10 +97,11 @@ Stop with Ctrl-C; start again and every case is still there.
 }
 
 func secretSource(cfg config.Config) string {
-	if cfg.SecretKey != "" {
-		return "from VISA_SECRET_KEY"
+	_, source, err := app.KeySettings(cfg, false)
+	if err != nil {
+		return "unavailable: " + err.Error()
 	}
-	return cfg.SecretFile() + " (generated; set VISA_SECRET_KEY in production)"
+	return source
 }
 
 func payloadKeysSource(cfg config.Config) string {
@@ -121,10 +122,12 @@ func actionKeysSource(cfg config.Config) string {
 // requireProductionKeys: api and worker processes share their keys, so
 // neither may fall back to a file generated in its own data directory.
 func requireProductionKeys(cfg config.Config) error {
-	if cfg.SecretKey == "" {
+	if !cfg.KeySettings().Complete() {
 		return errors.New(
-			"VISA_SECRET_KEY is required (hex or base64, at least 32 bytes, the same on every api and worker process); " +
-				"visad dev generates one for you",
+			"VISA_SEALING_KEYS, VISA_INDEX_KEY, VISA_TOKEN_KEYS and VISA_AUDIT_KEYS are required " +
+				"(e.g. VISA_SEALING_KEYS=s1:$(openssl rand -hex 32), VISA_INDEX_KEY=$(openssl rand -hex 32); " +
+				"the same on every api and worker process), or the legacy VISA_SECRET_KEY; " +
+				"visad dev generates them for you",
 		)
 	}
 	if cfg.PayloadKeys == "" {
@@ -202,7 +205,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	store, err := app.OpenStore(ctx, cfg)
+	store, err := app.OpenStoreWithoutKeys(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,10 @@ Commands:
   sample-batch        write a realistic valid batch CSV: --rows N --chamber ID [--product] [--roster FILE]
   codec-server        decrypt Temporal payloads for the Temporal Web UI on VISA_CODEC_ADDR
                       (supervisor/admin bearer token)
-  audit verify        check the audit trail's hash chain; fails naming the first edited or deleted entry
+  audit verify        check the audit trail's keyed hash chain; fails naming the first edited or deleted entry
+                      (--expect-head SEQ:HASH: a head printed earlier and kept elsewhere, to catch a cut tail)
+  keys status         count sealed values not yet under the first key of VISA_SEALING_KEYS
+  keys rotate         re-seal them in batches beside the running service [--batch N] [--pause D]
   seal decode         print an e-visa seal's fields as JSON, without verifying it
   seal verify         verify an e-visa seal offline: --certs FILE (the published set) [--revocations FILE]
   seal init           create the production seal PKI once: --out DIR --ca-key FILE [--rotate | --if-missing]
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCodecServer(ctx, args[1:], stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], stdout, stderr)
 	case "seal":
 		return runSeal(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -33,8 +34,38 @@ import (
 	"github.com/visad/visad/workflows"
 )
 
-// OpenStore connects to the configured database and migrates it.
+// OpenStore connects to the configured database, migrates it, and gives it
+// the app keys (LoadKeys), which it seals personal data and keys the audit
+// trail with.
+//
+// Admin commands call it too. They generate the dev key file only for the
+// dev database in the data directory: against any other database a key
+// made up on the spot would seal and audit under a key nobody else holds.
 func OpenStore(ctx context.Context, cfg config.Config) (*db.Store, error) {
+	devDatabase := cfg.DatabaseURL == filepath.Join(cfg.DataDir, "visad.db")
+	settings, _, err := KeySettings(cfg, devDatabase)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errors.New("no app keys: set VISA_SEALING_KEYS, VISA_INDEX_KEY, VISA_TOKEN_KEYS and " +
+			"VISA_AUDIT_KEYS (or the legacy VISA_SECRET_KEY), the same as the api and worker processes")
+	}
+	if err != nil {
+		return nil, err
+	}
+	k, err := keyring(settings)
+	if err != nil {
+		return nil, err
+	}
+	store, err := OpenStoreWithoutKeys(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	store.UseKeys(k)
+	return store, nil
+}
+
+// OpenStoreWithoutKeys connects and migrates, for commands that neither seal
+// nor audit (migrate).
+func OpenStoreWithoutKeys(ctx context.Context, cfg config.Config) (*db.Store, error) {
 	store, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -46,20 +77,50 @@ func OpenStore(ctx context.Context, cfg config.Config) (*db.Store, error) {
 	return store, nil
 }
 
-// LoadKeys derives the keyring from VISA_SECRET_KEY, or in dev mode from a
-// secret file generated in the data directory.
+// LoadKeys builds the keyring from the key settings (VISA_SEALING_KEYS,
+// VISA_INDEX_KEY, VISA_TOKEN_KEYS, VISA_AUDIT_KEYS, legacy VISA_SECRET_KEY).
+// With none set, it reads the data directory: the secret an older dev mode
+// generated (secret.key), else the keys dev mode generates (keys.env).
 func LoadKeys(cfg config.Config) (*keys.Keyring, error) {
-	var secret []byte
-	var err error
-	if cfg.SecretKey != "" {
-		secret, err = keys.ParseSecret(cfg.SecretKey)
-	} else {
-		secret, err = keys.LoadOrCreateSecretFile(cfg.SecretFile())
-	}
+	settings, _, err := KeySettings(cfg, true)
 	if err != nil {
-		return nil, fmt.Errorf("server secret: %w", err)
+		return nil, err
 	}
-	return keys.New(secret)
+	return keyring(settings)
+}
+
+func keyring(settings keys.Settings) (*keys.Keyring, error) {
+	c, err := settings.Config()
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.NewKeyring(c)
+	if err != nil {
+		return nil, fmt.Errorf("app keys: %w", err)
+	}
+	return k, nil
+}
+
+// KeySettings are the key settings LoadKeys uses, and where they come from.
+// create allows generating the dev key file.
+func KeySettings(cfg config.Config, create bool) (keys.Settings, string, error) {
+	if s := cfg.KeySettings(); !s.Empty() {
+		return s, "from the VISA_* key settings", nil
+	}
+	if secret, err := keys.ReadSecretFile(cfg.SecretFile()); err == nil {
+		return keys.Settings{Secret: secret}, cfg.SecretFile() + " (legacy secret written by an older visad dev)", nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return keys.Settings{}, "", err
+	}
+	if !create {
+		s, err := keys.ReadKeyFile(cfg.KeysFile())
+		return s, cfg.KeysFile(), err
+	}
+	s, err := keys.LoadOrCreateKeyFile(cfg.KeysFile())
+	if err != nil {
+		return keys.Settings{}, "", fmt.Errorf("app keys: %w", err)
+	}
+	return s, cfg.KeysFile() + " (generated; set the VISA_* key settings in production)", nil
 }
 
 // PayloadCodec builds the Temporal payload codec from VISA_PAYLOAD_KEYS, or
@@ -223,14 +284,19 @@ type Services struct {
 
 // NewServices opens the store and keys and dials Temporal.
 func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, error) {
-	store, err := OpenStore(ctx, cfg)
+	k, err := LoadKeys(cfg)
 	if err != nil {
 		return nil, err
 	}
-	k, err := LoadKeys(cfg)
+	store, err := OpenStoreWithoutKeys(ctx, cfg)
 	if err != nil {
-		store.Close()
 		return nil, err
+	}
+	store.UseKeys(k)
+	// Entries written before the chain was keyed get a keyed entry after them.
+	if err := store.AnchorAudit(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("anchor the audit trail: %w", err)
 	}
 	seals, err := LoadSealPKI(cfg, time.Now())
 	if err != nil {
@@ -257,6 +323,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 	cases := &casework.Service{
 		Store: store, Keys: k, Temporal: tc, TaskQueue: cfg.TaskQueue,
 		EligibleNationalities: cfg.EligibleNationalities, Log: log, SLA: cfg.SLA(),
+		ApplicantTokenTTL: cfg.ApplicantTokenTTL,
 	}
 	metrics.WatchCounts(cases.Counts)
 	svc := &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases,

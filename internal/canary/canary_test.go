@@ -27,6 +27,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/codec"
 	"github.com/visad/visad/internal/testenv"
@@ -107,6 +108,16 @@ func TestPIICanary(t *testing.T) {
 	withdrawn := submit(passports[2])
 	env.WaitForStatus(withdrawn.ID, withdrawn.AccessToken, "awaiting_review")
 	post("/v1/applications/"+withdrawn.ID+"/withdraw", withdrawn.AccessToken, nil, http.StatusOK)
+
+	// 4. A chamber's roster names a member with the markers and a marked birth date.
+	chamberID, _ := env.Chamber("Canary Chamber")
+	if _, _, err := env.Services.Cases.UpsertRoster(ctx, chamberID, []domain.Member{{
+		MembershipNumber: "CAN-1", Surname: surname, GivenNames: givenNames, DateOfBirth: rosterBirthDate,
+		Nationality: "KAZ", PassportNumber: passports[0], Status: domain.MemberActive,
+		ValidUntil: time.Now().AddDate(2, 0, 0).Format(time.DateOnly),
+	}}); err != nil {
+		t.Fatal(err)
+	}
 
 	// The notification dispatcher logs too (dev mode: no SMTP).
 	if _, err := env.Services.Dispatcher().RunOnce(ctx); err != nil {
@@ -233,6 +244,61 @@ func TestPIICanary(t *testing.T) {
 		for _, where := range seen.find(m) {
 			t.Errorf("marker %q readable without the codec in %s", m, where)
 		}
+	}
+
+	// At rest: every row of every table of the app database, read as text
+	// without the keys (requests for information, answers, notes, rosters).
+	var rest corpus
+	dumpDatabase(t, env, &rest)
+	if len(rest.parts) < 10 {
+		t.Fatalf("found only %d tables; the database walk is broken", len(rest.parts))
+	}
+	for _, m := range append(markers, rosterBirthDate) {
+		for _, where := range rest.find(m) {
+			t.Errorf("marker %q readable at rest in %s", m, where)
+		}
+	}
+}
+
+// rosterBirthDate marks the roster member's birth date: no other date in the stack is this one.
+const rosterBirthDate = "1931-07-29"
+
+// dumpDatabase adds each table of the app database, every row as text, to c.
+func dumpDatabase(t *testing.T, env *testenv.Env, c *corpus) {
+	t.Helper()
+	conn := env.Store.DB()
+	q := `SELECT name FROM sqlite_master WHERE type = 'table'`
+	if env.Store.Dialect() == db.Postgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`
+	}
+	var tables []string
+	if err := conn.Select(&tables, q); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range tables {
+		rows, err := conn.Queryx(`SELECT * FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sb strings.Builder
+		for rows.Next() {
+			vals, err := rows.SliceScan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				fmt.Fprintf(&sb, "%v\t", v)
+			}
+			sb.WriteByte('\n')
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		c.addText("table "+table, sb.String())
 	}
 }
 

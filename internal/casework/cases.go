@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -174,9 +175,32 @@ func caseFromState(st workflows.CaseState) Case {
 	return c
 }
 
-// Form opens a case's application form (for staff).
-func (s *Service) Form(c Case) (domain.Application, error) {
-	return s.Keys.OpenForm(c.ID, c.sealedForm)
+// Form opens a case's application form for a member of staff, and audits
+// the read: who read which case's form, when (no personal data).
+func (s *Service) Form(ctx context.Context, reader domain.Actor, c Case) (domain.Application, error) {
+	form, err := s.Keys.OpenForm(c.ID, c.sealedForm)
+	if err != nil {
+		return domain.Application{}, err
+	}
+	if err := s.AuditRead(ctx, reader, "form.read", c.ID); err != nil {
+		return domain.Application{}, err
+	}
+	return form, nil
+}
+
+// AuditRead records that a member of staff read an application's decrypted
+// personal data (action form.read, evisa.read): who, which case, when.
+func (s *Service) AuditRead(ctx context.Context, reader domain.Actor, action, applicationID string) error {
+	if _, err := s.Store.AppendAudit(ctx, db.AuditEntry{Actor: reader.Name(), Action: action,
+		Subject: applicationID, At: s.now()}); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// DecisionNotes opens the notes staff wrote with their decisions on a case.
+func (s *Service) DecisionNotes(ctx context.Context, applicationID string) ([]db.DecisionNote, error) {
+	return s.Store.DecisionNotes(ctx, applicationID)
 }
 
 // StatusSummary is a case's status, and nothing more.
@@ -326,9 +350,40 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Account, erro
 	return Account{ID: user.ID, Role: domain.Role(user.Role), ChamberID: user.ChamberID.String}, nil
 }
 
-// VerifyAccessToken reports whether token is the applicant's access token of the application.
-func (s *Service) VerifyAccessToken(applicationID, token string) bool {
-	return s.Keys.VerifyAccessToken(applicationID, token)
+// DefaultApplicantTokenTTL is how long an applicant's token works after the
+// case closed, unless configured (VISA_APPLICANT_TOKEN_TTL_AFTER_CLOSE).
+const DefaultApplicantTokenTTL = 90 * 24 * time.Hour
+
+// VerifyAccessToken checks an applicant's access token: NotFound when it is
+// not the application's token (as if the application did not exist),
+// Unauthenticated when the case closed longer ago than ApplicantTokenTTL.
+func (s *Service) VerifyAccessToken(ctx context.Context, applicationID, token string) error {
+	if !s.Keys.VerifyAccessToken(applicationID, token) {
+		return notFound("no such application")
+	}
+	app, err := s.Store.GetApplication(ctx, applicationID)
+	if errors.Is(err, db.ErrNotFound) {
+		return notFound("no such application")
+	}
+	if err != nil {
+		return err
+	}
+	if !domain.Status(app.Status).IsClosed() {
+		return nil
+	}
+	closed := app.UpdatedAt()
+	if app.DecidedAtMS.Valid {
+		closed = time.UnixMilli(app.DecidedAtMS.Int64)
+	}
+	ttl := s.ApplicantTokenTTL
+	if ttl <= 0 {
+		ttl = DefaultApplicantTokenTTL
+	}
+	if s.now().After(closed.Add(ttl)) {
+		return &Error{Kind: Unauthenticated, Message: "the access token has expired: the case closed " +
+			closed.UTC().Format(time.DateOnly)}
+	}
+	return nil
 }
 
 // Health checks that the database and Temporal answer.

@@ -34,6 +34,9 @@ type Service struct {
 	SLA map[string]time.Duration
 	Now func() time.Time
 	Log *slog.Logger
+	// ApplicantTokenTTL is how long an applicant's token works after the case
+	// closed (zero: DefaultApplicantTokenTTL).
+	ApplicantTokenTTL time.Duration
 
 	// BatchPageRows and BatchPagesPerRun size a batch workflow's pages and runs
 	// (zero: the workflow's defaults); the history recorder makes them small.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/keys"
 )
 
 // Config is every setting a visad process may need. Each field is set by one
@@ -32,6 +33,11 @@ type Config struct {
 	Watchlist             string
 	EligibleNationalities []string
 	SecretKey             string
+	SealingKeys           string
+	IndexKey              string
+	TokenKeys             string
+	AuditKeys             string
+	ApplicantTokenTTL     time.Duration
 	LogLevel              string
 	TemporalLogLevel      string
 	ShutdownTimeout       time.Duration
@@ -268,8 +274,18 @@ func (c Config) SLA() map[string]time.Duration {
 	}
 }
 
-// SecretFile is where dev mode keeps a generated secret when VISA_SECRET_KEY is unset.
+// SecretFile is where an older dev mode kept the secret it generated; it is
+// still read as the legacy secret when present.
 func (c Config) SecretFile() string { return filepath.Join(c.DataDir, "secret.key") }
+
+// KeysFile is where dev mode keeps the app keys it generates when none is set.
+func (c Config) KeysFile() string { return filepath.Join(c.DataDir, "keys.env") }
+
+// KeySettings are the app key settings.
+func (c Config) KeySettings() keys.Settings {
+	return keys.Settings{Secret: c.SecretKey, Sealing: c.SealingKeys, Index: c.IndexKey, Tokens: c.TokenKeys,
+		Audit: c.AuditKeys}
+}
 
 // PayloadKeysFile is where dev mode keeps generated payload keys when VISA_PAYLOAD_KEYS is unset.
 func (c Config) PayloadKeysFile() string { return filepath.Join(c.DataDir, "payload.keys") }

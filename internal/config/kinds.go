@@ -199,6 +199,18 @@ var (
 			return s, nil
 		}}
 
+	indexKey = kind[string]{fmt.Sprintf("%d bytes as hex or base64", keys.KeySize), "key",
+		func(s string) (string, error) {
+			b, err := keys.ParseSecret(s)
+			if err != nil {
+				return "", err
+			}
+			if len(b) != keys.KeySize {
+				return "", fmt.Errorf("%d bytes", len(b))
+			}
+			return s, nil
+		}}
+
 	payloadKeys = kind[string]{"id:key[,id:key…], each key 32 bytes as hex or base64", "keys",
 		func(s string) (string, error) {
 			_, err := codec.ParseKeys(s) // its errors name key ids, never keys
@@ -268,4 +280,14 @@ func nonEmptyList(entry func(string) (string, error)) func(string) ([]string, er
 		}
 		return out, err
 	}
+}
+
+// keyList is a kind for a list of app keys (keys.ParseKeys: its errors name
+// key ids, never keys).
+func keyList(what string) kind[string] {
+	return kind[string]{"id:key[,id:key…], each key 32 bytes as hex or base64", "keys",
+		func(s string) (string, error) {
+			_, err := keys.ParseKeys(what, s)
+			return s, err
+		}}
 }

@@ -21,7 +21,7 @@ var Settings = []Setting{
 		Env: "VISA_DATA_DIR", Flag: "data-dir", Default: "./data",
 		Help: "directory for dev-mode state",
 		Doc: "It holds `temporal.db` and `temporal-visibility.db` (each plus `-wal`/`-shm`), `temporal.db.ports.json`, " +
-			"`temporal.log`, `secret.key`, `payload.keys`, `action.keys`. " +
+			"`temporal.log`, `keys.env`, `payload.keys`, `action.keys` (and `secret.key` if an older `dev` wrote one). " +
 			"It is also where the default SQLite app database lives.",
 		field: to(filePath, func(c *Config) *string { return &c.DataDir }),
 	},
@@ -107,10 +107,57 @@ var Settings = []Setting{
 	},
 	{
 		Env: "VISA_SECRET_KEY", Secret: true,
-		DocDefault: "`dev`: `<data-dir>/secret.key`, generated on first use; `api` and `worker`: required",
-		Help:       "server secret; every key of the app database is derived from it",
-		Doc:        "No flag, because a flag shows in `ps`. The same value on every `api` and `worker` process.",
-		field:      to(serverSecret, func(c *Config) *string { return &c.SecretKey }),
+		DocDefault: "`dev`: `<data-dir>/secret.key` if an older `dev` wrote one",
+		Help:       "legacy server secret: derives any of the four keys below that is not set",
+		Doc: "Its derived keys carry the key id `legacy`; values sealed before sealed values named their key " +
+			"open with its sealing key. Set it while data it sealed remains (`visad keys rotate` re-seals that " +
+			"under `VISA_SEALING_KEYS`), and as long as `VISA_INDEX_KEY` is unset (the blind index cannot be " +
+			"re-keyed). New deployments set the four keys instead. No flag, because a flag shows in `ps`. " +
+			"See [security.md](security.md#key-management-and-rotation).",
+		field: to(serverSecret, func(c *Config) *string { return &c.SecretKey }),
+	},
+	{
+		Env: "VISA_SEALING_KEYS", Secret: true,
+		DocDefault: "`dev`: `<data-dir>/keys.env`, generated on first use; `api` and `worker`: required " +
+			"(or `VISA_SECRET_KEY`)",
+		Help: "keys that seal personal data at rest (forms, timeline details, rosters, notes): id:key[,id:key…]; " +
+			"the first seals, every one opens",
+		Doc: "Each key 32 bytes as hex or base64; ids are letters, digits, `_`, `-`. Put a new key first to " +
+			"rotate, run `visad keys rotate`, then drop the old one ([operations.md](operations.md#rotating-keys)).",
+		field: to(keyList("sealing"), func(c *Config) *string { return &c.SealingKeys }),
+	},
+	{
+		Env: "VISA_INDEX_KEY", Secret: true,
+		DocDefault: "`dev`: `<data-dir>/keys.env`; `api` and `worker`: required (or `VISA_SECRET_KEY`)",
+		Help:       "key of the blind indexes (keyed hashes of passport numbers for lookup and rosters)",
+		Doc: "32 bytes as hex or base64. It cannot be rotated: rosters keep only the hashes. " +
+			"The same on every `api` and `worker` process.",
+		field: to(indexKey, func(c *Config) *string { return &c.IndexKey }),
+	},
+	{
+		Env: "VISA_TOKEN_KEYS", Secret: true,
+		DocDefault: "`dev`: `<data-dir>/keys.env`; `api` and `worker`: required (or `VISA_SECRET_KEY`)",
+		Help:       "keys of applicants' access tokens: id:key[,id:key…]; the first issues, every one verifies",
+		Doc: "Tokens are derived, not stored: while an old key is listed, its tokens keep working; " +
+			"dropping it ends them.",
+		field: to(keyList("token"), func(c *Config) *string { return &c.TokenKeys }),
+	},
+	{
+		Env: "VISA_AUDIT_KEYS", Secret: true,
+		DocDefault: "`dev`: `<data-dir>/keys.env`; `api`, `worker` and admin commands: required " +
+			"(or `VISA_SECRET_KEY`)",
+		Help: "keys of the audit trail's HMAC chain: id:key[,id:key…]; the first keys new entries, " +
+			"`visad audit verify` needs every key entries name",
+		Doc: "Keep them outside the database and away from its administrators: whoever holds an audit key " +
+			"and can write the database can rewrite the trail undetected.",
+		field: to(keyList("audit"), func(c *Config) *string { return &c.AuditKeys }),
+	},
+	{
+		Env: "VISA_APPLICANT_TOKEN_TTL_AFTER_CLOSE", Flag: "applicant-token-ttl-after-close", Default: "2160h",
+		DocDefault: "`2160h` (90 days)",
+		Help:       "how long an applicant's access token works after the case closed",
+		Doc:        "After that the token gets `401`. Staff still see the case.",
+		field:      to(positiveDuration, func(c *Config) *time.Duration { return &c.ApplicantTokenTTL }),
 	},
 	{
 		Env: "VISA_PAYLOAD_KEYS", Flag: "payload-keys", Secret: true,
@@ -272,10 +319,14 @@ var (
 	// storage: every command that opens the app database.
 	storage = []string{"VISA_DATA_DIR", "VISA_DATABASE_URL"}
 	// services: what app.NewServices needs besides storage (api, worker, dev).
-	services = []string{"VISA_TEMPORAL_ADDRESS", "VISA_TEMPORAL_NAMESPACE", "VISA_TASK_QUEUE", "VISA_PAYLOAD_KEYS",
-		"VISA_SECRET_KEY", "VISA_ELIGIBLE_NATIONALITIES", "VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI",
-		"VISA_ACTION_KEYS", "VISA_CODEC_ALLOW_PLAINTEXT_READS", "VISA_TEMPORAL_TLS", "VISA_TEMPORAL_TLS_CA",
-		"VISA_TEMPORAL_TLS_CERT", "VISA_TEMPORAL_TLS_KEY", "VISA_TEMPORAL_TLS_SERVER_NAME", "VISA_TEMPORAL_API_KEY"}
+	services = join([]string{"VISA_TEMPORAL_ADDRESS", "VISA_TEMPORAL_NAMESPACE", "VISA_TASK_QUEUE",
+		"VISA_PAYLOAD_KEYS", "VISA_ELIGIBLE_NATIONALITIES", "VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI",
+		"VISA_APPLICANT_TOKEN_TTL_AFTER_CLOSE", "VISA_ACTION_KEYS", "VISA_CODEC_ALLOW_PLAINTEXT_READS",
+		"VISA_TEMPORAL_TLS", "VISA_TEMPORAL_TLS_CA", "VISA_TEMPORAL_TLS_CERT", "VISA_TEMPORAL_TLS_KEY",
+		"VISA_TEMPORAL_TLS_SERVER_NAME", "VISA_TEMPORAL_API_KEY"}, appKeys)
+	// appKeys: the keys of the app database (sealing, blind index, tokens, audit chain).
+	appKeys = []string{"VISA_SECRET_KEY", "VISA_SEALING_KEYS", "VISA_INDEX_KEY", "VISA_TOKEN_KEYS",
+		"VISA_AUDIT_KEYS"}
 	// serving: the HTTP API (api, dev).
 	serving = []string{"VISA_HTTP_ADDR", "VISA_RATE_LIMIT_RPS", "VISA_RATE_LIMIT_BURST",
 		"VISA_STATUS_LOOKUPS_PER_MINUTE", "VISA_TRUSTED_PROXIES", "VISA_SHUTDOWN_TIMEOUT"}
@@ -301,12 +352,13 @@ var Commands = []Command{
 	{"api", join(storage, logging, services, serving, sealing, []string{"VISA_PUBLIC_URL"})},
 	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"})},
 	{"migrate", storage},
-	{"users", storage},
-	{"chambers", join(storage, []string{"VISA_SECRET_KEY"})},
+	{"users", join(storage, appKeys)},
+	{"chambers", join(storage, appKeys)},
 	{"sample-batch", nil},
 	{"codec-server", join(storage, logging,
 		[]string{"VISA_PAYLOAD_KEYS", "VISA_CODEC_ADDR", "VISA_CODEC_CORS_ORIGIN", "VISA_SHUTDOWN_TIMEOUT"})},
-	{"audit", storage},
+	{"audit", join(storage, appKeys)},
+	{"keys", join(storage, appKeys)},
 	{"seal", []string{"VISA_DATA_DIR"}}, // verify without --certs: the development PKI's certificates
 }
 

@@ -3,6 +3,7 @@
 package dbtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/visad/visad/db"
+	"github.com/visad/visad/internal/keys"
 )
 
 // PostgresURLEnv names the variable CI sets to a PostgreSQL server's URL.
@@ -72,7 +74,23 @@ func open(t testing.TB, dsn string) *db.Store {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
+	s.UseKeys(Keys(t))
 	return s
+}
+
+// Keys is a keyring of fixed test keys, each under a key id of its own.
+func Keys(t testing.TB) *keys.Keyring {
+	t.Helper()
+	k, err := keys.NewKeyring(keys.Config{
+		Sealing: []keys.Key{{ID: "test-s1", Key: bytes.Repeat([]byte{1}, keys.KeySize)}},
+		Index:   bytes.Repeat([]byte{2}, keys.KeySize),
+		Tokens:  []keys.Key{{ID: "test-t1", Key: bytes.Repeat([]byte{3}, keys.KeySize)}},
+		Audit:   []keys.Key{{ID: "test-a1", Key: bytes.Repeat([]byte{4}, keys.KeySize)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func randomHex(n int) string {

@@ -74,6 +74,20 @@ func TestEVisaEndToEnd(t *testing.T) {
 	if staffPDF.Status != 200 || !bytes.Equal(staffPDF.Body, pdf.Body) {
 		t.Fatalf("officer's PDF: %d", staffPDF.Status)
 	}
+	// The staff download is audited (the applicant's is not).
+	recs, err := env.Store.ListAudit(context.Background(), 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads []string
+	for _, r := range recs {
+		if r.Action == "evisa.read" && r.Subject == id {
+			reads = append(reads, r.Actor)
+		}
+	}
+	if len(reads) != 1 || !strings.HasPrefix(reads[0], "officer:usr_") {
+		t.Fatalf("e-visa reads audited: %v, want the officer's one", reads)
+	}
 	if r := env.Do("GET", "/v1/applications/"+id+"/evisa.pdf", "", nil); r.Status != 401 {
 		t.Fatalf("PDF without a token: %d", r.Status)
 	}

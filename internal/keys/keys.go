@@ -1,6 +1,12 @@
-// Package keys derives every secret visad needs from one server secret:
-// keyed hashes (blind indexes) for passport numbers, applicants' capability
-// tokens, and the AES-256-GCM key that seals application forms at rest.
+// Package keys holds every key visad keeps out of its database, each under a
+// key id so it can be replaced: the sealing keys (AES-256-GCM) that encrypt
+// personal data at rest, the blind-index key (keyed hashes of passport
+// numbers for lookup), the token keys of applicants' capability tokens, and
+// the audit keys that key the audit trail's hash chain.
+//
+// A legacy server secret (VISA_SECRET_KEY) may stand in for any of them: each
+// key it derives carries the id LegacyKeyID, and sealed values written before
+// sealed values named their key (format v1) open with its sealing key.
 package keys
 
 import (
@@ -14,35 +20,181 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
-// MinSecretBytes is the shortest server secret accepted.
+// MinSecretBytes is the shortest legacy server secret accepted.
 const MinSecretBytes = 32
 
-// Keyring holds keys derived from the server secret. It is safe for concurrent use.
-type Keyring struct {
-	passportKey []byte
-	tokenKey    []byte
-	aead        cipher.AEAD
+// KeySize is the size of every key that is not the legacy secret.
+const KeySize = 32
+
+// LegacyKeyID names the keys derived from the legacy server secret.
+const LegacyKeyID = "legacy"
+
+// Key is one key and its id.
+type Key struct {
+	ID  string
+	Key []byte
 }
 
-// New derives the keyring from a secret of at least MinSecretBytes bytes.
+// Config lists the keys of a Keyring. Each list's first key is the active one
+// (it seals, issues tokens or keys new audit entries); every key in a list
+// still opens, verifies or checks what it made.
+type Config struct {
+	// Legacy is the server secret of VISA_SECRET_KEY (may be empty). It
+	// supplies every key not given below, and in each list it is kept as a
+	// read-only key with id LegacyKeyID after the given ones.
+	Legacy  []byte
+	Sealing []Key
+	Index   []byte // the blind index cannot be re-keyed: rosters keep only the hashes
+	Tokens  []Key
+	Audit   []Key
+}
+
+// Keyring holds the keys. It is safe for concurrent use.
+type Keyring struct {
+	indexKey []byte
+	tokens   []Key
+	audit    []Key
+	sealing  map[string]cipher.AEAD
+	sealIDs  []string // sealIDs[0] seals
+}
+
+// New is the keyring of a legacy server secret alone.
 func New(secret []byte) (*Keyring, error) {
-	if len(secret) < MinSecretBytes {
+	return NewKeyring(Config{Legacy: secret})
+}
+
+// NewKeyring checks the configuration and builds the keyring.
+func NewKeyring(c Config) (*Keyring, error) {
+	if c.Legacy != nil && len(c.Legacy) < MinSecretBytes {
 		return nil, fmt.Errorf("server secret must be at least %d bytes", MinSecretBytes)
 	}
-	block, err := aes.NewCipher(derive(secret, "seal"))
-	if err != nil {
-		return nil, err
+	legacy := func(purpose string) []Key {
+		if c.Legacy == nil {
+			return nil
+		}
+		return []Key{{ID: LegacyKeyID, Key: derive(c.Legacy, purpose)}}
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
+	k := &Keyring{sealing: map[string]cipher.AEAD{}}
+	for _, set := range []struct {
+		name string
+		keys []Key
+	}{{"sealing", c.Sealing}, {"token", c.Tokens}, {"audit", c.Audit}} {
+		seen := map[string]bool{}
+		for _, key := range set.keys {
+			if err := checkKey(set.name, key, seen); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return &Keyring{passportKey: derive(secret, "passport"), tokenKey: derive(secret, "token"), aead: aead}, nil
+	for _, key := range append(append([]Key{}, c.Sealing...), legacy("seal")...) {
+		block, err := aes.NewCipher(key.Key)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		k.sealing[key.ID] = aead
+		k.sealIDs = append(k.sealIDs, key.ID)
+	}
+	k.tokens = append(append([]Key{}, c.Tokens...), legacy("token")...)
+	k.audit = append(append([]Key{}, c.Audit...), legacy("audit")...)
+	switch {
+	case c.Index != nil:
+		if len(c.Index) != KeySize {
+			return nil, fmt.Errorf("index key: want %d bytes, got %d", KeySize, len(c.Index))
+		}
+		k.indexKey = c.Index
+	case c.Legacy != nil:
+		k.indexKey = derive(c.Legacy, "passport")
+	}
+	var missing []string
+	if len(k.sealIDs) == 0 {
+		missing = append(missing, "sealing")
+	}
+	if k.indexKey == nil {
+		missing = append(missing, "index")
+	}
+	if len(k.tokens) == 0 {
+		missing = append(missing, "token")
+	}
+	if len(k.audit) == 0 {
+		missing = append(missing, "audit")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no %s key (and no legacy server secret to derive one from)",
+			strings.Join(missing, ", "))
+	}
+	return k, nil
+}
+
+func checkKey(set string, key Key, seen map[string]bool) error {
+	if !ValidKeyID(key.ID) {
+		return fmt.Errorf("%s key id %q: use letters, digits, '.', '_', '-' (at most 32)", set, key.ID)
+	}
+	if key.ID == LegacyKeyID {
+		return fmt.Errorf("%s key id %q is reserved for keys derived from VISA_SECRET_KEY", set, key.ID)
+	}
+	if seen[key.ID] {
+		return fmt.Errorf("%s key id %q is listed twice", set, key.ID)
+	}
+	seen[key.ID] = true
+	if len(key.Key) != KeySize {
+		return fmt.Errorf("%s key %q: want %d bytes, got %d", set, key.ID, KeySize, len(key.Key))
+	}
+	return nil
+}
+
+// ValidKeyID reports whether id may name a key: it appears in sealed values.
+func ValidKeyID(id string) bool {
+	if id == "" || len(id) > 32 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return !strings.Contains(id, ".")
+}
+
+// ParseKeys reads a key list as in VISA_SEALING_KEYS: "id:key" entries
+// separated by commas, each key 32 bytes as hex or base64. Errors name key
+// ids, never keys.
+func ParseKeys(what, spec string) ([]Key, error) {
+	var out []Key
+	for _, entry := range strings.Split(spec, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		id, material, ok := strings.Cut(entry, ":")
+		id = strings.TrimSpace(id)
+		if !ok || id == "" {
+			return nil, fmt.Errorf("%s key entry %d: want id:key (hex or base64)", what, len(out)+1)
+		}
+		b, err := ParseSecret(material)
+		if err != nil {
+			return nil, fmt.Errorf("%s key %q: %w", what, id, err)
+		}
+		key := Key{ID: id, Key: b}
+		seen := map[string]bool{}
+		for _, k := range out {
+			seen[k.ID] = true
+		}
+		if err := checkKey(what, key, seen); err != nil {
+			return nil, err
+		}
+		out = append(out, key)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no %s keys given (want id:key[,id:key…])", what)
+	}
+	return out, nil
 }
 
 // ParseSecret accepts a hex or base64 encoded secret (as in VISA_SECRET_KEY).
@@ -60,38 +212,6 @@ func ParseSecret(s string) ([]byte, error) {
 	return nil, errors.New("secret is neither hex nor base64")
 }
 
-// LoadOrCreateSecretFile reads the hex secret at path, creating it (0600) on
-// first use. For development: production passes VISA_SECRET_KEY to every process.
-func LoadOrCreateSecretFile(path string) ([]byte, error) {
-	if b, err := os.ReadFile(path); err == nil {
-		return ParseSecret(string(b))
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		// Another process created it between our read and our create.
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		return ParseSecret(string(b))
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if _, err := f.WriteString(hex.EncodeToString(secret) + "\n"); err != nil {
-		return nil, err
-	}
-	return secret, nil
-}
-
 func derive(secret []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("visad/" + purpose))
@@ -99,9 +219,9 @@ func derive(secret []byte, purpose string) []byte {
 }
 
 // PassportHash is the blind index of a passport: equal for the same issuing
-// country and document number, useless without the server secret.
+// country and document number, useless without the index key.
 func (k *Keyring) PassportHash(issuingCountry, number string) string {
-	m := hmac.New(sha256.New, k.passportKey)
+	m := hmac.New(sha256.New, k.indexKey)
 	m.Write([]byte(strings.ToUpper(issuingCountry) + ":" + strings.ToUpper(number)))
 	return hex.EncodeToString(m.Sum(nil))
 }
@@ -109,50 +229,48 @@ func (k *Keyring) PassportHash(issuingCountry, number string) string {
 // MemberPassportHash is the blind index a chamber roster keeps: rosters name
 // the document number only, not its issuing country.
 func (k *Keyring) MemberPassportHash(number string) string {
-	m := hmac.New(sha256.New, k.passportKey)
+	m := hmac.New(sha256.New, k.indexKey)
 	m.Write([]byte("member:" + strings.ToUpper(strings.ReplaceAll(number, " ", ""))))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// AccessToken is the applicant's capability token for one application. It is
-// derived, not stored, so an idempotent resubmission can return it again.
+// AccessToken is the applicant's capability token for one application, made
+// with the active token key. It is derived, not stored, so an idempotent
+// resubmission can return it again.
 func (k *Keyring) AccessToken(applicationID string) string {
-	m := hmac.New(sha256.New, k.tokenKey)
+	return accessToken(k.tokens[0].Key, applicationID)
+}
+
+func accessToken(key []byte, applicationID string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("application:" + applicationID))
 	return "vat_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// VerifyAccessToken compares in constant time.
+// VerifyAccessToken checks the token against every token key, in constant
+// time each, so tokens issued before a token key was replaced keep working
+// while the old key is listed.
 func (k *Keyring) VerifyAccessToken(applicationID, token string) bool {
-	return subtle.ConstantTimeCompare([]byte(k.AccessToken(applicationID)), []byte(token)) == 1
+	ok := 0
+	for _, key := range k.tokens {
+		ok |= subtle.ConstantTimeCompare([]byte(accessToken(key.Key, applicationID)), []byte(token))
+	}
+	return ok == 1
 }
 
-// Seal encrypts plaintext with AES-256-GCM; additional data binds the
-// ciphertext to its row (e.g. the application id) so it cannot be moved.
-func (k *Keyring) Seal(plaintext []byte, additional string) (string, error) {
-	nonce := make([]byte, k.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	out := k.aead.Seal(nonce, nonce, plaintext, []byte(additional))
-	return "v1." + base64.RawStdEncoding.EncodeToString(out), nil
-}
+// AuditKeyID is the id of the key that keys new audit entries.
+func (k *Keyring) AuditKeyID() string { return k.audit[0].ID }
 
-// Open decrypts what Seal produced.
-func (k *Keyring) Open(sealed, additional string) ([]byte, error) {
-	raw, ok := strings.CutPrefix(sealed, "v1.")
-	if !ok {
-		return nil, errors.New("unknown sealed format")
+// AuditMAC is HMAC-SHA256 of msg under the audit key id.
+func (k *Keyring) AuditMAC(id string, msg []byte) ([]byte, error) {
+	for _, key := range k.audit {
+		if key.ID == id {
+			m := hmac.New(sha256.New, key.Key)
+			m.Write(msg)
+			return m.Sum(nil), nil
+		}
 	}
-	b, err := base64.RawStdEncoding.DecodeString(raw)
-	if err != nil || len(b) < k.aead.NonceSize() {
-		return nil, errors.New("malformed sealed value")
-	}
-	plain, err := k.aead.Open(nil, b[:k.aead.NonceSize()], b[k.aead.NonceSize():], []byte(additional))
-	if err != nil {
-		return nil, errors.New("sealed value does not authenticate")
-	}
-	return plain, nil
+	return nil, fmt.Errorf("unknown audit key id %q", id)
 }
 
 // HashToken hashes a staff bearer token for storage and lookup. Tokens carry

@@ -96,7 +96,10 @@ func Start(t testing.TB, opts Options) *Env {
 	cfg.TemporalAddress = ts.HostPort()
 	cfg.Namespace = "default"
 	cfg.TaskQueue = fmt.Sprintf("test-%s-%d", sanitize(t.Name()), time.Now().UnixNano())
-	cfg.SecretKey = strings.Repeat("ab", 32)
+	// Separate app keys, each under its own id (internal/keys); the legacy
+	// VISA_SECRET_KEY is exercised by the cmd/visad tests.
+	cfg.SealingKeys, cfg.IndexKey = "test-s1:"+strings.Repeat("a1", 32), strings.Repeat("a2", 32)
+	cfg.TokenKeys, cfg.AuditKeys = "test-t1:"+strings.Repeat("a3", 32), "test-a1:"+strings.Repeat("a4", 32)
 	cfg.PayloadKeys = PayloadKeys // every integration test runs with Temporal payloads encrypted
 	cfg.SMTPURL = opts.SMTPURL
 	cfg.RateLimitRPS, cfg.RateLimitBurst = opts.RateLimit, max(1, int(opts.RateLimit))
