@@ -73,7 +73,6 @@ func New(deps Deps) http.Handler {
 	// address (authenticate: before it looks the token up), then its account.
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
 	r.GET("/openapi.yaml", s.public, s.openAPI)
 
 	v1 := r.Group("/v1")

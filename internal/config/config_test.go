@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		EligibleNationalities: []string{"KAZ"}, LogLevel: "info", TemporalLogLevel: "warn",
 		ShutdownTimeout: 20 * time.Second, SLABusiness2Y: 24 * time.Hour, SLABusiness5YMulti: 72 * time.Hour,
 		STPEnabled: true, MailFrom: "visad <no-reply@visad.local>", RateLimitRPS: 20, RateLimitBurst: 40,
-		LookupsPerMinute: 10, CodecAddr: "127.0.0.1:8089",
+		LookupsPerMinute: 10, CodecAddr: "127.0.0.1:8089", MetricsAddr: "127.0.0.1:9090",
 		CodecCORSOrigins: []string{"http://localhost:8233", "http://127.0.0.1:8233"},
 		PublicURL:        "http://127.0.0.1:8080",
 	}

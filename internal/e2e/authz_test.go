@@ -119,7 +119,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 	routes := []route{
 		{method: "GET", pattern: "/healthz", path: "/healthz", public: true},
 		{method: "GET", pattern: "/readyz", path: "/readyz", public: true},
-		{method: "GET", pattern: "/metrics", path: "/metrics", public: true},
 		{method: "GET", pattern: "/openapi.yaml", path: "/openapi.yaml", public: true},
 		{
 			method:  "POST",

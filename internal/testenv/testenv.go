@@ -72,6 +72,7 @@ type Env struct {
 	Services *app.Services
 	Worker   app.Workers
 	HTTP     *httptest.Server
+	Metrics  *httptest.Server // the metrics listener (VISA_METRICS_ADDR), apart from the API
 	Store    *db.Store
 	LogBuf   *SafeBuffer
 
@@ -127,12 +128,14 @@ func Start(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(svc.Handler())
+	metrics := httptest.NewServer(svc.Metrics.Handler())
 	t.Cleanup(func() {
+		metrics.Close()
 		srv.Close()
 		w.Stop()
 		svc.Close()
 	})
-	return &Env{T: t, Services: svc, Worker: w, HTTP: srv, Store: svc.Store, LogBuf: buf}
+	return &Env{T: t, Services: svc, Worker: w, HTTP: srv, Metrics: metrics, Store: svc.Store, LogBuf: buf}
 }
 
 func sanitize(s string) string {
