@@ -27,7 +27,7 @@ type results struct {
 	issued                   int
 	lost                     []string // accepted but missing from the database or Temporal
 	notIssued                map[string]int
-	dupApplications          int // passport+product groups with more than one row (every passport is unique here)
+	dupApplications          int // passport+product groups with more than one row: each passport applies once, so a retry duplicated
 	dupOpen                  int // … among open applications
 	extraRows                int // application rows whose client never saw a 202
 	dupVisas                 int
