@@ -63,7 +63,9 @@ type Options struct {
 	// RateLimit per client (requests per second); 0 leaves limiting off, as tests and
 	// benchmarks send many requests from one address.
 	RateLimit float64
-	NoSTP     bool // switch straight-through processing off
+	// LookupsPerMinute overrides the public status lookup's limit per client (default 10).
+	LookupsPerMinute int
+	NoSTP            bool // switch straight-through processing off
 }
 
 // Env is a running stack.
@@ -102,6 +104,9 @@ func Start(t testing.TB, opts Options) *Env {
 	cfg.RateLimitRPS, cfg.RateLimitBurst = opts.RateLimit, max(1, int(opts.RateLimit))
 	if opts.NoSTP {
 		cfg.STPEnabled = false
+	}
+	if opts.LookupsPerMinute > 0 {
+		cfg.LookupsPerMinute = opts.LookupsPerMinute
 	}
 	if opts.Watchlist != "" {
 		cfg.Watchlist = filepath.Join(dir, "watchlist.csv")
