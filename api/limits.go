@@ -36,6 +36,7 @@ type limiter struct {
 	mu      sync.Mutex
 	limit   rate.Limit
 	burst   int
+	name    string // the policy's name in the RateLimit fields
 	policy  string // the RateLimit-Policy field
 	clients *simplelru.LRU[string, *rate.Limiter]
 }
@@ -51,14 +52,20 @@ func newLimiter(perSecond float64, burst int) *limiter {
 	if err != nil {
 		panic(err) // only for a size below 1
 	}
-	// The draft's quota over a window: a full bucket, refilled in w seconds.
-	window := max(1, int(math.Ceil(float64(burst)/perSecond)))
-	return &limiter{limit: rate.Limit(perSecond), burst: burst, clients: clients,
-		policy: fmt.Sprintf("%q;q=%d;w=%d", policyName, burst, window)}
+	l := &limiter{limit: rate.Limit(perSecond), burst: burst, clients: clients}
+	return l.named("default")
 }
 
-// policyName names the one policy in the RateLimit and RateLimit-Policy fields.
-const policyName = "default"
+// named names the limiter's policy in the RateLimit and RateLimit-Policy fields.
+func (l *limiter) named(name string) *limiter {
+	if l == nil {
+		return nil
+	}
+	// The draft's quota over a window: a full bucket, refilled in w seconds.
+	window := max(1, int(math.Ceil(float64(l.burst)/float64(l.limit))))
+	l.name, l.policy = name, fmt.Sprintf("%q;q=%d;w=%d", name, l.burst, window)
+	return l
+}
 
 // charge is one request's token, kept so that it can be given back.
 type charge struct {
@@ -137,7 +144,7 @@ func (l *limiter) charge(c *gin.Context, key string) *charge {
 	if ch == nil {
 		retry := max(1, int(math.Ceil(wait.Seconds())))
 		c.Header("Retry-After", strconv.Itoa(retry))
-		c.Header("RateLimit", fmt.Sprintf("%q;r=0;t=%d", policyName, retry))
+		c.Header("RateLimit", fmt.Sprintf("%q;r=0;t=%d", l.name, retry))
 		writeProblem(c, Problem{Type: typeRateLimited, Status: http.StatusTooManyRequests,
 			Title: "Too many requests", Detail: "slow down and retry after the time in Retry-After"})
 		return nil
@@ -145,7 +152,7 @@ func (l *limiter) charge(c *gin.Context, key string) *charge {
 	// What is left, and when the bucket is full again.
 	left := ch.bucket.TokensAt(now)
 	full := max(0, int(math.Ceil((float64(l.burst)-left)/float64(l.limit))))
-	c.Header("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", policyName, max(0, int(left)), full))
+	c.Header("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", l.name, max(0, int(left)), full))
 	return ch
 }
 

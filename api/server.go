@@ -81,7 +81,7 @@ func New(deps Deps) http.Handler {
 	if lookupPerMinute == 0 {
 		lookupPerMinute = 10
 	}
-	lookups := newLimiter(float64(lookupPerMinute)/60, lookupPerMinute)
+	lookups := newLimiter(float64(lookupPerMinute)/60, lookupPerMinute).named("lookup")
 	v1.POST("/status-lookup", s.public, func(c *gin.Context) {
 		if lookups.take(c, ipKey(c)) {
 			c.Next()
