@@ -216,6 +216,9 @@ func (s *Store) OtherOpenApplication(
 	return app, err == nil, err
 }
 
+// MaxSuspectedDuplicates bounds the list a case shows (the oldest ones).
+const MaxSuspectedDuplicates = 20
+
 // SuspectedDuplicates maps each of these applications to the other open
 // applications for the same passport and product, oldest first: one of them
 // may be an impostor's, so officers see them flagged (never applicants).
@@ -239,7 +242,9 @@ func (s *Store) SuspectedDuplicates(ctx context.Context, ids []string) (map[stri
 		return nil, err
 	}
 	for _, p := range pairs {
-		out[p.ID] = append(out[p.ID], p.Other)
+		if len(out[p.ID]) < MaxSuspectedDuplicates {
+			out[p.ID] = append(out[p.ID], p.Other)
+		}
 	}
 	return out, nil
 }
