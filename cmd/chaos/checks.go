@@ -27,16 +27,18 @@ type results struct {
 	issued                   int
 	lost                     []string // accepted but missing from the database or Temporal
 	notIssued                map[string]int
-	dupApplications          int // passport+product groups with more than one row: each passport applies once, so a retry duplicated
-	dupOpen                  int // … among open applications
-	extraRows                int // application rows whose client never saw a 202
-	dupVisas                 int
-	temporalMulti            int // accepted ids with more than one execution
-	temporalCompleted        int // accepted ids whose workflow has completed
-	temporalUnlisted         int // accepted ids that Describe finds but the execution list lacks
-	temporalNotCompleted     map[string]int
-	crashes                  []string
-	errs                     []string
+	// dupApplications: passport+product groups with more than one row; each passport applies once, so such a
+	// group is a retry that duplicated (the database no longer refuses a second open application).
+	dupApplications      int
+	dupOpen              int // … among open applications
+	extraRows            int // application rows whose client never saw a 202
+	dupVisas             int
+	temporalMulti        int // accepted ids with more than one execution
+	temporalCompleted    int // accepted ids whose workflow has completed
+	temporalUnlisted     int // accepted ids that Describe finds but the execution list lacks
+	temporalNotCompleted map[string]int
+	crashes              []string
+	errs                 []string
 }
 
 func countIssued(ctx context.Context, url string, ids []string) (int, error) {

@@ -179,7 +179,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	claim.allowed = onFresh("/claim", nil)
 	// The officer may not release a case the supervisor holds; the supervisor releases one it holds.
 	release := staffRoute("POST", "/v1/cases/:id/release", "/v1/cases/"+held.ID+"/release", nil, "supervisor")
-	release.allowed = onFresh("/release", nil, func(id string) { mustDo("POST", "/v1/cases/"+id+"/claim", supervisor, nil) })
+	release.allowed = onFresh("/release", nil, func(id string) {
+		mustDo("POST", "/v1/cases/"+id+"/claim", supervisor, nil)
+	})
 	revoke := staffRoute("POST", "/v1/visas/:number/revoke", "/v1/visas/PK2Y-26-ZZZZZZZZ-Z/revoke",
 		map[string]string{"reason_code": "holder_request"}, "supervisor")
 	revoke.allowed = func(p principalCase) call {
