@@ -121,7 +121,7 @@ type Services struct {
 	Keys     *keys.Keyring
 	Temporal client.Client
 	Cases    *casework.Service
-	// Metrics is the process's Prometheus registry (served by the API at /metrics),
+	// Metrics is the process's Prometheus registry (served on VISA_METRICS_ADDR, ServeMetrics),
 	// including the Temporal SDK's client and worker metrics.
 	Metrics *api.Metrics
 	// Seals signs e-visa seals (worker); EVisas serves e-visas (API).
