@@ -17,6 +17,8 @@ require (
 	modernc.org/sqlite v1.57.0
 )
 
+require github.com/hashicorp/golang-lru/v2 v2.0.7
+
 require (
 	github.com/ProtonMail/go-crypto v1.5.2
 	github.com/go-pdf/fpdf v0.9.0

@@ -98,8 +98,7 @@ type ValidateResult struct {
 }
 
 // ValidateApplication re-checks every domain rule against the stored form,
-// as of the submission day, and that no earlier open application exists for
-// the same passport and product.
+// as of the submission day, and the chamber membership it claims.
 func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) (ValidateResult, error) {
 	app, form, err := a.load(ctx, in.ApplicationID)
 	if err != nil {
@@ -118,17 +117,8 @@ func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) 
 		}
 		errs = append(errs, rosterErrs...)
 	}
-	other, found, err := a.Store.OtherOpenApplication(ctx, app.PassportHash, app.Product, app.ID)
-	if err != nil {
-		return ValidateResult{}, err
-	}
-	if found && other.SubmittedAtMS <= app.SubmittedAtMS {
-		errs = append(errs, domain.FieldError{
-			Pointer: "/passport/number",
-			Code:    "duplicate_application",
-			Detail:  "an open application for this passport and product already exists: " + other.Reference,
-		})
-	}
+	// Another open application for the passport is no reason to refuse this
+	// one (it may be an impostor's): officers see both flagged instead.
 	return ValidateResult{Errors: errs}, nil
 }
 

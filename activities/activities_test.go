@@ -174,37 +174,25 @@ func fieldErrorCodes(errs []domain.FieldError) []string {
 	return codes
 }
 
-// The validation activity re-checks the one-open-application-per-passport
-// rule: a passport freed by a withdrawal may apply again, and an application
-// is never its own duplicate.
-func TestValidateApplicationDuplicateCheck(t *testing.T) {
+// Another open application for the same passport is no reason to find an
+// application invalid (it may be an impostor's): both validate, and officers
+// see them flagged instead.
+func TestValidateApplicationIgnoresAnotherOpenApplication(t *testing.T) {
 	h := newHarness(t)
-	ctx := context.Background()
 	person := people(1)[0]
 	submittedAt := time.Now().UTC()
 	first := h.submit(person, submittedAt)
-
-	var res activities.ValidateResult
-	if err := h.run(&res, h.acts.ValidateApplication, activities.ValidateInput{
-		ApplicationID: first.ID, SubmittedAt: submittedAt}); err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Errors) != 0 {
-		t.Fatalf("a lone application fails validation: %v", fieldErrorCodes(res.Errors))
-	}
-
-	if err := h.store.RecordStatus(ctx, db.StatusChange{ApplicationID: first.ID, Seq: 1, Status: domain.StatusWithdrawn,
-		Event: domain.EventWithdrawn, Actor: "applicant", At: submittedAt}); err != nil {
-		t.Fatal(err)
-	}
 	person.Row.Values["position"] = "Founder and Chair" // a new request from the same passport
 	second := h.submit(person, submittedAt.Add(time.Minute))
-	if err := h.run(&res, h.acts.ValidateApplication, activities.ValidateInput{
-		ApplicationID: second.ID, SubmittedAt: second.SubmittedAt()}); err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Errors) != 0 {
-		t.Fatalf("a withdrawn application blocks the next one: %v", fieldErrorCodes(res.Errors))
+	for _, app := range []db.Application{first, second} {
+		var res activities.ValidateResult
+		if err := h.run(&res, h.acts.ValidateApplication, activities.ValidateInput{
+			ApplicationID: app.ID, SubmittedAt: app.SubmittedAt()}); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Errors) != 0 {
+			t.Fatalf("%s fails validation: %v", app.ID, fieldErrorCodes(res.Errors))
+		}
 	}
 }
 
@@ -371,8 +359,9 @@ func sameRefs(a, b []activities.ApplicationRef) bool {
 }
 
 // A batch row whose passport already has an open application of the same
-// product is reported as a duplicate and creates nothing.
-func TestProcessBatchPageReportsAnOpenDuplicate(t *testing.T) {
+// product is created like any other (the report tells the chamber nothing of
+// the other application), and officers see the two flagged.
+func TestProcessBatchPageAcceptsARowWhosePassportIsOpenElsewhere(t *testing.T) {
 	h := newHarness(t)
 	ppl := people(2)
 	single := h.submit(ppl[0], time.Now().UTC())
@@ -382,23 +371,22 @@ func TestProcessBatchPageReportsAnOpenDuplicate(t *testing.T) {
 	if err := h.run(&res, h.acts.ProcessBatchPage, activities.BatchPageInput{BatchID: batch.ID, Rows: 10}); err != nil {
 		t.Fatal(err)
 	}
-	if len(res.ToStart) != 1 || res.ToStart[0].ID == single.ID || !res.Done {
-		t.Fatalf("page %+v, want only the second row to start", res)
+	if len(res.ToStart) != 2 || !res.Done {
+		t.Fatalf("page %+v, want both rows to start", res)
 	}
-	if n := h.countApplications(); n != 2 {
-		t.Fatalf("%d applications, want the single one and the second row's", n)
+	if n := h.countApplications(); n != 3 {
+		t.Fatalf("%d applications, want the single one and both rows'", n)
 	}
 	report, err := h.store.GetBatchReport(context.Background(), batch.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var errs []domain.FieldError
-	if len(report) != 2 || report[0].Outcome != db.RowDuplicate {
-		t.Fatalf("report %+v, want row 1 a duplicate", report)
+	if len(report) != 2 || report[0].Outcome != db.RowCreated || report[0].Errors != "" {
+		t.Fatalf("report %+v, want row 1 created", report)
 	}
-	if err := json.Unmarshal([]byte(report[0].Errors), &errs); err != nil || len(errs) != 1 ||
-		errs[0].Code != "duplicate_application" || errs[0].Column != "passport_number" {
-		t.Fatalf("duplicate row errors %s (%v)", report[0].Errors, err)
+	dups, err := h.store.SuspectedDuplicates(context.Background(), []string{single.ID})
+	if err != nil || len(dups[single.ID]) != 1 || dups[single.ID][0] != report[0].ApplicationID.String {
+		t.Fatalf("suspected duplicates of the single application %v (%v), want row 1's", dups, err)
 	}
 }
 

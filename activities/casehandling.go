@@ -96,6 +96,10 @@ func (a *Activities) stpFacts(ctx context.Context, in STPInput, facts domain.STP
 		}
 		facts.Endorsed = len(domain.CheckMembership(form, entry, in.DecidedAt)) == 0
 	}
-	facts.RecentRefusal, err = a.Store.RecentRefusal(ctx, app.PassportHash, domain.STPRefusalsSince(in.DecidedAt))
+	if facts.RecentRefusal, err = a.Store.RecentRefusal(ctx, app.PassportHash,
+		domain.STPRefusalsSince(in.DecidedAt)); err != nil {
+		return facts, err
+	}
+	_, facts.SuspectedDuplicate, err = a.Store.OtherOpenApplication(ctx, app.PassportHash, app.Product, app.ID)
 	return facts, err
 }

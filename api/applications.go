@@ -74,6 +74,8 @@ type ApplicationView struct {
 	InformationRequest *InformationRequestView `json:"information_request,omitempty"`
 	Assignee           string                  `json:"assignee,omitempty"`
 	FirstDecision      *DecisionView           `json:"first_decision,omitempty"`
+	// SuspectedDuplicate (staff only) lists the other open applications for the same passport and product.
+	SuspectedDuplicate []string `json:"suspected_duplicate,omitempty"`
 }
 
 // SLAView is a case's decision clock.
@@ -189,12 +191,17 @@ func (s *Server) getApplication(c *gin.Context) {
 // official acted.
 func (s *Server) applicationView(ctx context.Context, cs casework.Case, p Principal) (ApplicationView, error) {
 	staff := p.Role.HandlesCases()
+	rosterDetail := domain.SeesRosterDetail(p.Role)
 	out := ApplicationView{
 		ID: cs.ID, Reference: cs.Reference, Product: cs.Product, Status: cs.Status, SubmittedAt: cs.SubmittedAt,
 		UpdatedAt: cs.UpdatedAt, Timeline: []TimelineView{}, Decision: decisionView(cs.Decision, staff),
 		Visa: visaView(cs.Visa, cs.EVisa),
 	}
-	for _, e := range cs.Ineligible {
+	reasons := cs.Ineligible
+	if !rosterDetail {
+		reasons = domain.ApplicantReasons(reasons)
+	}
+	for _, e := range reasons {
 		out.Ineligible = append(out.Ineligible, ProblemField{Pointer: e.Pointer, Detail: e.Detail, Code: e.Code})
 	}
 	for _, e := range cs.Timeline {
@@ -215,6 +222,7 @@ func (s *Server) applicationView(ctx context.Context, cs casework.Case, p Princi
 	if staff {
 		out.Assignee = cs.Assignee
 		out.FirstDecision = decisionView(cs.FirstDecision, true)
+		out.SuspectedDuplicate = cs.SuspectedDuplicate
 		out.Screening = &ScreeningView{Hit: cs.ScreeningHit, Score: cs.ScreeningScore, Entry: cs.ScreeningEntry}
 		form, err := s.deps.Cases.Form(ctx, p.Actor(), cs)
 		if err != nil {
@@ -323,6 +331,8 @@ type CaseItem struct {
 	SLADueAt     time.Time      `json:"sla_due_at"`
 	SLA          SLAView        `json:"sla"`
 	Assignee     string         `json:"assignee,omitempty"`
+	// SuspectedDuplicate lists the other open applications for the same passport and product.
+	SuspectedDuplicate []string `json:"suspected_duplicate,omitempty"`
 }
 
 // escalatedParam is the queue's filter on escalated cases; it names a query
@@ -377,7 +387,7 @@ func (s *Server) listCases(c *gin.Context) {
 		out.Items = append(out.Items, CaseItem{
 			ID: r.ID, Reference: r.Reference, Product: r.Product, Status: r.Status, ScreeningHit: r.ScreeningHit,
 			SubmittedAt: r.SubmittedAt, UpdatedAt: r.UpdatedAt, SLADueAt: r.SLA.DueAt, Assignee: r.Assignee,
-			SLA: slaView(r.SLA, now),
+			SLA: slaView(r.SLA, now), SuspectedDuplicate: r.SuspectedDuplicate,
 		})
 	}
 	c.Header("Cache-Control", "no-store")

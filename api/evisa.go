@@ -31,14 +31,13 @@ const typeEVisaUnavailable = "urn:visad:problem:evisa-unavailable"
 const MaxSealBody = 64 << 10
 
 func (s *Server) routeEVisa(r *gin.Engine, v1 *gin.RouterGroup) {
-	r.GET("/.well-known/visad/seal-certificates", s.sealCertificates)
 	// Anonymous and public: limited by address whatever the request carries.
-	public := ipLimited(newLimiter(s.deps.Limits.Rate, s.deps.Limits.Burst))
-	r.GET("/check", s.checkPage)
-	r.GET("/check.css", s.checkStyles)
-	r.POST("/check", public, s.checkSeal)
-	v1.POST("/seals/verify", public, s.verifySeal)
-	v1.GET("/seals/revocations", public, s.revocationList)
+	r.GET("/.well-known/visad/seal-certificates", s.public, s.sealCertificates)
+	r.GET("/check", s.public, s.checkPage)
+	r.GET("/check.css", s.public, s.checkStyles)
+	r.POST("/check", s.public, s.checkSeal)
+	v1.POST("/seals/verify", s.public, s.verifySeal)
+	v1.GET("/seals/revocations", s.public, s.revocationList)
 	v1.GET("/applications/:id/evisa.pdf",
 		s.authenticate(allowApplicant, domain.RoleOfficer, domain.RoleSupervisor, domain.RoleChamber), s.eVisaPDF)
 	v1.POST("/visas/:number/revoke", s.authenticate(noApplicant, domain.RoleSupervisor), s.revokeVisa)

@@ -1,14 +1,17 @@
 package api
 
 import (
+	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
 
 	"github.com/visad/visad/domain"
@@ -23,18 +26,19 @@ type RateLimit struct {
 	LookupPerMinute int
 }
 
-// limiter keeps one token bucket per client key and forgets idle ones.
+// maxClients bounds the bucket table: past it the least recently seen client
+// is forgotten (it starts again with a full bucket), so a flood of addresses
+// costs a fixed amount of memory.
+const maxClients = 100_000
+
+// limiter keeps one token bucket per client key, the most recently seen maxClients of them.
 type limiter struct {
 	mu      sync.Mutex
 	limit   rate.Limit
 	burst   int
-	clients map[string]*clientBucket
-	lastGC  time.Time
-}
-
-type clientBucket struct {
-	*rate.Limiter
-	seen time.Time
+	name    string // the policy's name in the RateLimit fields
+	policy  string // the RateLimit-Policy field
+	clients *simplelru.LRU[string, *rate.Limiter]
 }
 
 func newLimiter(perSecond float64, burst int) *limiter {
@@ -44,88 +48,112 @@ func newLimiter(perSecond float64, burst int) *limiter {
 	if burst < 1 {
 		burst = 1
 	}
-	return &limiter{limit: rate.Limit(perSecond), burst: burst, clients: map[string]*clientBucket{}}
+	clients, err := simplelru.NewLRU[string, *rate.Limiter](maxClients, nil)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	l := &limiter{limit: rate.Limit(perSecond), burst: burst, clients: clients}
+	return l.named("default")
+}
+
+// named names the limiter's policy in the RateLimit and RateLimit-Policy fields.
+func (l *limiter) named(name string) *limiter {
+	if l == nil {
+		return nil
+	}
+	// The draft's quota over a window: a full bucket, refilled in w seconds.
+	window := max(1, int(math.Ceil(float64(l.burst)/float64(l.limit))))
+	l.name, l.policy = name, fmt.Sprintf("%q;q=%d;w=%d", name, l.burst, window)
+	return l
+}
+
+// charge is one request's token, kept so that it can be given back.
+type charge struct {
+	bucket *rate.Limiter
+	res    *rate.Reservation
+	at     time.Time
+}
+
+// refund gives the token back (the caller turned out to be charged elsewhere).
+func (c *charge) refund() {
+	if c != nil {
+		c.res.CancelAt(c.at)
+	}
+}
+
+// reserve takes a token of key's bucket, or says how long until one is free.
+func (l *limiter) reserve(key string, now time.Time) (*charge, time.Duration) {
+	l.mu.Lock()
+	b, ok := l.clients.Get(key)
+	if !ok {
+		b = rate.NewLimiter(l.limit, l.burst)
+		l.clients.Add(key, b)
+	}
+	l.mu.Unlock()
+	r := b.ReserveN(now, 1)
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now)
+		return nil, delay
+	}
+	return &charge{bucket: b, res: r, at: now}, 0
 }
 
 // allow takes a token for key, or says how long until one is free.
 func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.lastGC) > time.Minute {
-		for k, b := range l.clients {
-			if now.Sub(b.seen) > 10*time.Minute {
-				delete(l.clients, k)
-			}
-		}
-		l.lastGC = now
-	}
-	b, ok := l.clients[key]
-	if !ok {
-		b = &clientBucket{Limiter: rate.NewLimiter(l.limit, l.burst)}
-		l.clients[key] = b
-	}
-	b.seen = now
-	r := b.ReserveN(now, 1)
-	if delay := r.DelayFrom(now); delay > 0 {
-		r.CancelAt(now)
-		return false, delay
-	}
-	return true, 0
+	ch, wait := l.reserve(key, now)
+	return ch != nil, wait
 }
 
-// ipKey names an anonymous caller by address. Keys never come from what the
-// caller sends (a junk Authorization header per request must not buy a fresh bucket).
-func ipKey(c *gin.Context) string { return "ip:" + c.ClientIP() }
+// ipKey names a caller by address: the full IPv4 address, or the /64 of an
+// IPv6 one (a single host commonly holds a whole /64). Keys never come from
+// what the caller sends, so a junk Authorization header buys no fresh bucket.
+func ipKey(c *gin.Context) string {
+	addr, err := netip.ParseAddr(c.ClientIP())
+	if err != nil {
+		return "ip:" + c.ClientIP()
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		return "ip6:" + netip.PrefixFrom(addr, 64).Masked().String()
+	}
+	return "ip:" + addr.String()
+}
 
-// rateLimited limits a request without an Authorization header by client
-// address. One with a header is limited by authenticate instead: per account
-// (so colleagues behind one office address do not share a bucket), or by
-// address when the token is bad. A route that does not authenticate adds
-// anonymous, or any junk header would skip the limit.
-func rateLimited(l *limiter) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if l != nil && c.GetHeader("Authorization") == "" {
-			if !l.take(c, ipKey(c)) {
-				return
-			}
-		}
+// public charges the caller's address on a route that does not authenticate,
+// whatever headers the request carries.
+func (s *Server) public(c *gin.Context) {
+	if s.limits.take(c, ipKey(c)) {
 		c.Next()
 	}
 }
 
 // take spends a token of key's bucket, or answers 429 and returns false.
 func (l *limiter) take(c *gin.Context, key string) bool {
+	return l.charge(c, key) != nil || l == nil
+}
+
+// charge spends a token of key's bucket and says so in the RateLimit fields,
+// or answers 429 and returns nil. A nil limiter (limits off) charges nothing.
+func (l *limiter) charge(c *gin.Context, key string) *charge {
 	if l == nil {
-		return true
+		return nil
 	}
-	if ok, wait := l.allow(key, time.Now()); !ok {
-		retry := int(math.Ceil(wait.Seconds()))
-		c.Header("Retry-After", strconv.Itoa(max(retry, 1)))
+	now := time.Now()
+	ch, wait := l.reserve(key, now)
+	c.Header("RateLimit-Policy", l.policy)
+	if ch == nil {
+		retry := max(1, int(math.Ceil(wait.Seconds())))
+		c.Header("Retry-After", strconv.Itoa(retry))
+		c.Header("RateLimit", fmt.Sprintf("%q;r=0;t=%d", l.name, retry))
 		writeProblem(c, Problem{Type: typeRateLimited, Status: http.StatusTooManyRequests,
 			Title: "Too many requests", Detail: "slow down and retry after the time in Retry-After"})
-		return false
+		return nil
 	}
-	return true
-}
-
-// anonymous limits by address a request to a route that does not
-// authenticate, when rateLimited left it to authenticate (it has a header).
-func anonymous(l *limiter) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if c.GetHeader("Authorization") != "" && !l.take(c, ipKey(c)) {
-			return
-		}
-		c.Next()
-	}
-}
-
-// ipLimited limits by address only, whatever the request carries (the public status lookup).
-func ipLimited(l *limiter) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if l.take(c, ipKey(c)) {
-			c.Next()
-		}
-	}
+	// What is left, and when the bucket is full again.
+	left := ch.bucket.TokensAt(now)
+	full := max(0, int(math.Ceil((float64(l.burst)-left)/float64(l.limit))))
+	c.Header("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", l.name, max(0, int(left)), full))
+	return ch
 }
 
 // StatusLookupBody is the public status lookup: all three must match.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,11 +10,21 @@ import (
 	"github.com/visad/visad/internal/casework"
 )
 
-// storeCollector reports the read model's gauges at scrape time: applications
-// by product and status, and batch rows by outcome. Counting at scrape time
-// keeps the figures right across restarts and several API processes.
+// countsTTL is how long one count of the read model answers scrapes: the
+// counts group whole tables, so a scraper (or several, or a hostile one on
+// the metrics port) costs at most one count per countsTTL.
+const countsTTL = 15 * time.Second
+
+// storeCollector reports the read model's gauges: applications by product and
+// status, and batch rows by outcome. Counting the store (not this process's
+// events) keeps the figures right across restarts and several API processes.
 type storeCollector struct {
-	counts       func(context.Context) (casework.Counts, error)
+	counts func(context.Context) (casework.Counts, error)
+
+	mu      sync.Mutex // one count at a time; scrapes that arrive meanwhile wait for it
+	last    casework.Counts
+	counted time.Time
+
 	applications *prometheus.Desc
 	batchRows    *prometheus.Desc
 	batches      *prometheus.Desc
@@ -40,9 +51,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	counts, err := c.counts(ctx)
+	counts, err := c.cached(time.Now())
 	if err != nil {
 		return // a scrape while the database is away shows the gauges missing, not zero
 	}
@@ -56,4 +65,21 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	for status, n := range counts.Batches {
 		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.GaugeValue, float64(n), status)
 	}
+}
+
+// cached returns the last count while it is younger than countsTTL, else counts again.
+func (c *storeCollector) cached(now time.Time) (casework.Counts, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.counted.IsZero() && now.Sub(c.counted) < countsTTL {
+		return c.last, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.counts(ctx)
+	if err != nil {
+		return casework.Counts{}, err
+	}
+	c.last, c.counted = counts, now
+	return counts, nil
 }

@@ -24,8 +24,7 @@ type Problem struct {
 	Instance string         `json:"instance,omitempty"`
 	Errors   []ProblemField `json:"errors,omitempty"`
 	// Extensions used by some problems.
-	ExistingReference string `json:"existing_reference,omitempty"`
-	RequestID         string `json:"request_id,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // ProblemField is one invalid field or parameter.
@@ -46,7 +45,6 @@ const (
 	typeForbidden    = "urn:visad:problem:forbidden"
 	typeNotFound     = "urn:visad:problem:not-found"
 	typeNotAllowed   = "urn:visad:problem:method-not-allowed"
-	typeDuplicate    = "urn:visad:problem:duplicate-application"
 	typeConflict     = "urn:visad:problem:invalid-transition"
 	typeIdempotency  = "urn:visad:problem:idempotency-key-reused"
 	typeUnavailable  = "urn:visad:problem:service-unavailable"
@@ -94,7 +92,6 @@ var problems = map[casework.Kind]Problem{
 	casework.Invalid:             {Type: typeValidation, Status: http.StatusUnprocessableEntity},
 	casework.NotFound:            {Type: typeNotFound, Status: http.StatusNotFound},
 	casework.Unauthenticated:     {Type: typeUnauthorized, Status: http.StatusUnauthorized},
-	casework.Duplicate:           {Type: typeDuplicate, Status: http.StatusConflict, Title: "Duplicate application"},
 	casework.IdempotencyMismatch: {Type: typeIdempotency, Status: http.StatusUnprocessableEntity},
 	casework.Conflict:            {Type: typeConflict, Status: http.StatusConflict, Title: "Invalid transition"},
 	casework.Forbidden:           {Type: typeForbidden, Status: http.StatusForbidden},
@@ -125,8 +122,6 @@ func serviceProblem(c *gin.Context, err error, title string) bool {
 				p.Detail = plural(len(e.Fields), "field is", "fields are") + " invalid"
 			}
 		}
-	case casework.Duplicate:
-		p.ExistingReference = e.Reference
 	case casework.Unavailable:
 		c.Header("Retry-After", "5")
 	}

@@ -69,19 +69,24 @@ func New(deps Deps) http.Handler {
 		)
 	})
 
+	// Probes are not rate limited; every other route charges the caller's
+	// address (authenticate: before it looks the token up), then its account.
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
-	r.GET("/openapi.yaml", s.openAPI)
+	r.GET("/openapi.yaml", s.public, s.openAPI)
 
-	// Probes and scrapers are not rate limited; the API is, per client.
-	v1 := r.Group("/v1", rateLimited(s.limits))
-	v1.POST("/applications", anonymous(s.limits), s.submitApplication)
+	v1 := r.Group("/v1")
+	v1.POST("/applications", s.public, s.submitApplication)
 	lookupPerMinute := deps.Limits.LookupPerMinute
 	if lookupPerMinute == 0 {
 		lookupPerMinute = 10
 	}
-	v1.POST("/status-lookup", ipLimited(newLimiter(float64(lookupPerMinute)/60, lookupPerMinute)), s.statusLookup)
+	lookups := newLimiter(float64(lookupPerMinute)/60, lookupPerMinute).named("lookup")
+	v1.POST("/status-lookup", s.public, func(c *gin.Context) {
+		if lookups.take(c, ipKey(c)) {
+			c.Next()
+		}
+	}, s.statusLookup)
 	officer, supervisor, chamber := domain.RoleOfficer, domain.RoleSupervisor, domain.RoleChamber
 	v1.GET("/applications/:id", s.authenticate(allowApplicant, officer, supervisor, chamber), s.getApplication)
 	v1.POST("/applications/:id/withdraw", s.authenticate(allowApplicant), s.withdrawApplication)
@@ -230,15 +235,22 @@ const (
 // the :id in the path, else 404 so no existence leaks) and staff of the given roles.
 func (s *Server) authenticate(applicants bool, roles ...domain.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		// The address pays before the token is looked up, so a stream of
+		// unknown tokens costs no more lookups than the address's bucket
+		// allows. A caller who turns out to hold an account gets the token back
+		// and pays from the account's bucket instead (colleagues behind one
+		// office address do not share a bucket).
+		addr := s.limits.charge(c, ipKey(c))
+		if addr == nil && s.limits != nil {
+			return
+		}
 		scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
 		token = strings.TrimSpace(token)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 256 {
-			if s.limits.take(c, ipKey(c)) {
-				writeProblem(
-					c,
-					Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "a bearer token is required"},
-				)
-			}
+			writeProblem(
+				c,
+				Problem{Type: typeUnauthorized, Status: http.StatusUnauthorized, Detail: "a bearer token is required"},
+			)
 			return
 		}
 		if strings.HasPrefix(token, "vat_") {
@@ -258,18 +270,15 @@ func (s *Server) authenticate(applicants bool, roles ...domain.Role) gin.Handler
 				switch casework.KindOf(err) {
 				case casework.NotFound:
 					// A well-formed token for some other application: answer as if this one did not exist.
-					if s.limits.take(c, ipKey(c)) {
-						writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
-					}
+					writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
 				case casework.Unauthenticated: // expired: the case closed long enough ago
-					if s.limits.take(c, ipKey(c)) {
-						serviceProblem(c, err, "")
-					}
+					serviceProblem(c, err, "")
 				default:
 					s.serverError(c, "verify access token", err)
 				}
 				return
 			}
+			addr.refund()
 			if !s.limits.take(c, "app:"+id) {
 				return
 			}
@@ -279,15 +288,14 @@ func (s *Server) authenticate(applicants bool, roles ...domain.Role) gin.Handler
 		}
 		account, err := s.deps.Cases.Authenticate(c.Request.Context(), token)
 		if casework.KindOf(err) == casework.Unauthenticated {
-			if s.limits.take(c, ipKey(c)) {
-				serviceProblem(c, err, "")
-			}
+			serviceProblem(c, err, "")
 			return
 		}
 		if err != nil {
 			s.serverError(c, "authenticate", err)
 			return
 		}
+		addr.refund()
 		if !s.limits.take(c, "user:"+account.ID) {
 			return
 		}

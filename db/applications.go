@@ -74,16 +74,6 @@ type NewApplication struct {
 	BatchID            string
 }
 
-// DuplicateOpenError says the passport already has an open application for the product.
-type DuplicateOpenError struct {
-	ID        string
-	Reference string
-}
-
-func (e *DuplicateOpenError) Error() string {
-	return "an open application for this passport and product already exists: " + e.Reference
-}
-
 // ErrIDCollision is returned when a freshly drawn id or reference is taken; draw again.
 var ErrIDCollision = errors.New("application id or reference already taken")
 
@@ -111,21 +101,15 @@ func (s *Store) CreateApplication(ctx context.Context, n NewApplication) (app Ap
 			return fmt.Errorf("insert application: %w", err)
 		}
 		if rows, _ := res.RowsAffected(); rows == 0 {
-			// Something unique collided: a concurrent request with the same key, or an open
-			// application for the same passport and product.
+			// Something unique collided: a concurrent request with the same key, or
+			// the id or reference drawn. (Another open application for the passport
+			// is no collision: both are accepted and flagged, SuspectedDuplicates.)
 			if n.IdempotencyKeyHash != "" {
 				existing, found, err := s.byIdempotencyKey(ctx, tx, n)
 				if err != nil || found {
 					app = existing
 					return err
 				}
-			}
-			var dup Application
-			err := tx.GetContext(ctx, &dup, tx.Rebind(`SELECT `+applicationColumns+` FROM applications
-				WHERE passport_hash = ? AND product = ? AND status NOT IN (`+closedList()+`)`),
-				n.PassportHash, n.Product)
-			if err == nil {
-				return &DuplicateOpenError{ID: dup.ID, Reference: dup.Reference}
 			}
 			return ErrIDCollision
 		}
@@ -217,7 +201,7 @@ func (s *Store) GetApplicationByReference(ctx context.Context, reference string)
 }
 
 // OtherOpenApplication finds another open application for the same passport
-// and product, submitted before this one (the validation activity's re-check).
+// and product, the oldest (straight-through processing leaves such a case to an officer).
 func (s *Store) OtherOpenApplication(
 	ctx context.Context,
 	passportHash, product, excludeID string,
@@ -230,6 +214,39 @@ func (s *Store) OtherOpenApplication(
 		return Application{}, false, nil
 	}
 	return app, err == nil, err
+}
+
+// MaxSuspectedDuplicates bounds the list a case shows (the oldest ones).
+const MaxSuspectedDuplicates = 20
+
+// SuspectedDuplicates maps each of these applications to the other open
+// applications for the same passport and product, oldest first: one of them
+// may be an impostor's, so officers see them flagged (never applicants).
+func (s *Store) SuspectedDuplicates(ctx context.Context, ids []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`SELECT a.id AS id, o.id AS other FROM applications a
+		JOIN applications o ON o.passport_hash = a.passport_hash AND o.product = a.product AND o.id <> a.id
+		WHERE a.id IN (?) AND o.status NOT IN (`+closedList()+`)
+		ORDER BY o.submitted_at, o.id`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var pairs []struct {
+		ID    string `db:"id"`
+		Other string `db:"other"`
+	}
+	if err := s.db.SelectContext(ctx, &pairs, s.db.Rebind(q), args...); err != nil {
+		return nil, err
+	}
+	for _, p := range pairs {
+		if len(out[p.ID]) < MaxSuspectedDuplicates {
+			out[p.ID] = append(out[p.ID], p.Other)
+		}
+	}
+	return out, nil
 }
 
 // MarkWorkflowStarted records that the application's workflow exists.

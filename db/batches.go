@@ -87,7 +87,7 @@ const (
 	RowCreated   = "created"   // a new application
 	RowExisting  = "existing"  // the application from an earlier post of this batch
 	RowInvalid   = "invalid"   // field errors; nothing created
-	RowDuplicate = "duplicate" // an open application or an earlier row of the batch holds the passport
+	RowDuplicate = "duplicate" // an earlier row of the batch holds the passport
 )
 
 // BatchRowInput is one row's outcome to record, with the application to create for a valid row.
@@ -138,23 +138,13 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 				}
 				err = tx.GetContext(ctx, &app, tx.Rebind(`SELECT `+applicationColumns+` FROM applications WHERE id = ?`), n.ID)
 				if errors.Is(err, sql.ErrNoRows) {
-					// Not ours: another open application holds this passport and product.
-					res.Outcome = RowDuplicate
-					var other Application
-					if err := tx.GetContext(ctx, &other, tx.Rebind(`SELECT `+applicationColumns+` FROM applications
-						WHERE passport_hash = ? AND product = ? AND status NOT IN (`+closedList()+`)`),
-						n.PassportHash, n.Product); err == nil {
-						res.ApplicationID, res.Reference = "", other.Reference
-					}
-					errorsJSON = `[{"pointer":"/passport_number","column":"passport_number",` +
-						`"code":"duplicate_application",` +
-						`"detail":"an open application for this passport and product already exists"}]`
+					// The deterministic reference is another application's (a 1 in 32^10 draw).
+					return fmt.Errorf("batch row %d: %w", r.RowNumber, ErrIDCollision)
 				} else if err != nil {
 					return err
-				} else {
-					res.ApplicationID, res.Reference, res.Started = app.ID, app.Reference, app.WorkflowStarted
-					res.SubmittedAtMS, res.Product = app.SubmittedAtMS, app.Product
 				}
+				res.ApplicationID, res.Reference, res.Started = app.ID, app.Reference, app.WorkflowStarted
+				res.SubmittedAtMS, res.Product = app.SubmittedAtMS, app.Product
 			}
 			var appID any
 			if res.ApplicationID != "" {

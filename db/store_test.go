@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -66,32 +67,43 @@ func TestCreateApplicationRecordsReceived(t *testing.T) {
 	})
 }
 
-func TestOpenDuplicatePassportIsRefused(t *testing.T) {
+// A second open application for a passport is accepted (refusing it told the
+// caller that the passport had applied, and let an impostor block the holder),
+// and each is reported as a suspected duplicate of the other.
+func TestOpenApplicationsForOnePassportAreFlagged(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, s *db.Store) {
 		ctx := context.Background()
 		first, _, err := s.CreateApplication(ctx, newApp("DUP"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = s.CreateApplication(ctx, newApp("DUP"))
-		var dup *db.DuplicateOpenError
-		if !errors.As(err, &dup) || dup.Reference != first.Reference {
-			t.Fatalf("want duplicate naming %s, got %v", first.Reference, err)
+		second, created, err := s.CreateApplication(ctx, newApp("DUP"))
+		if err != nil || !created {
+			t.Fatalf("second open application: created=%v err=%v", created, err)
 		}
-		// Another product for the same passport is fine.
+		// Another product for the same passport is no duplicate.
 		other := newApp("DUP")
 		other.Product = "business_5y_multi"
-		if _, _, err := s.CreateApplication(ctx, other); err != nil {
+		five, _, err := s.CreateApplication(ctx, other)
+		if err != nil {
 			t.Fatalf("other product: %v", err)
 		}
-		// Once the first case is closed, the passport may apply again.
+		dups, err := s.SuspectedDuplicates(ctx, []string{first.ID, second.ID, five.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]string{first.ID: {second.ID}, second.ID: {first.ID}}
+		if !reflect.DeepEqual(dups, want) {
+			t.Fatalf("suspected duplicates %v, want %v", dups, want)
+		}
+		// A closed case is no longer anyone's suspected duplicate.
 		withdrawal := db.StatusChange{ApplicationID: first.ID, Seq: 1, Status: "withdrawn", Event: "withdrawn",
 			Actor: "applicant", At: time.Now()}
 		if err := s.RecordStatus(ctx, withdrawal); err != nil {
 			t.Fatal(err)
 		}
-		if _, created, err := s.CreateApplication(ctx, newApp("DUP")); err != nil || !created {
-			t.Fatalf("after close: created=%v err=%v", created, err)
+		if dups, err = s.SuspectedDuplicates(ctx, []string{second.ID}); err != nil || len(dups) != 0 {
+			t.Fatalf("after withdrawal: %v %v", dups, err)
 		}
 	})
 }

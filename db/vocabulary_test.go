@@ -11,8 +11,9 @@ import (
 )
 
 // TestMigrationClosedStatusesMatchDomain: a migration cannot take the closed
-// statuses from domain, so the index that allows one open application per
-// passport and product spells them; it must spell exactly domain.ClosedStatuses.
+// statuses from domain, so the index that allowed one open application per
+// passport and product (until 00015; its Down restores it) spells them; it
+// must spell exactly domain.ClosedStatuses.
 func TestMigrationClosedStatusesMatchDomain(t *testing.T) {
 	sql, err := os.ReadFile("migrations/00001_core.sql")
 	if err != nil {

@@ -256,6 +256,8 @@ type STPFacts struct {
 	Endorsed bool
 	// RecentRefusal: the passport was refused a visa in the twelve months before the decision.
 	RecentRefusal bool
+	// SuspectedDuplicate: another open application names the same passport and product.
+	SuspectedDuplicate bool
 }
 
 // STPRefusalsSince is the start of the window in which a refusal keeps a
@@ -278,6 +280,9 @@ func DecideSTP(f STPFacts) (eligible bool, reason string) {
 		return false, "no verified chamber endorsement"
 	case f.RecentRefusal:
 		return false, "the passport was refused a visa in the past twelve months"
+	case f.SuspectedDuplicate:
+		// One of them may be an impostor's: an officer looks at both.
+		return false, "another open application names the same passport"
 	}
 	return true, ""
 }

@@ -206,6 +206,7 @@ func TestDecideSTP(t *testing.T) {
 		{"screening hit", func(f *STPFacts) { f.ScreeningHit = true }, false, "screening"},
 		{"not endorsed", func(f *STPFacts) { f.Endorsed = false }, false, "endorsement"},
 		{"refused recently", func(f *STPFacts) { f.RecentRefusal = true }, false, "twelve months"},
+		{"suspected duplicate", func(f *STPFacts) { f.SuspectedDuplicate = true }, false, "same passport"},
 	}
 	for _, tt := range tests {
 		f := clean

@@ -32,6 +32,9 @@ const (
 	CodeNotAMember             = "not_a_member"
 	CodeMembershipLapsed       = "membership_lapsed"
 	CodeRosterMismatch         = "roster_mismatch"
+	// CodeMembershipNotVerified is the one reason an applicant reads for any
+	// roster failure (ApplicantReasons); officers see the detail.
+	CodeMembershipNotVerified = "membership_not_verified"
 )
 
 // FieldError is one problem with the submitted application, located by an

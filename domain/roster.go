@@ -183,3 +183,34 @@ func CheckMembership(form Application, entry RosterEntry, today time.Time) Field
 	}
 	return errs
 }
+
+// SeesRosterDetail says who reads why a roster check failed: officers and
+// supervisors, and the chamber that keeps the roster. An applicant's token
+// (no role) reads ApplicantReasons.
+func SeesRosterDetail(viewer Role) bool { return viewer.HandlesCases() || viewer == RoleChamber }
+
+// membershipNotVerified is the one reason an applicant reads for any roster failure.
+var membershipNotVerified = FieldError{Pointer: "/chamber/membership_number", Code: CodeMembershipNotVerified,
+	Detail: "the chamber membership could not be verified"}
+
+// ApplicantReasons is what the applicant (or anyone holding the case's access
+// token) reads of the reasons a case is ineligible: every roster failure
+// becomes the one reason membership_not_verified, so the answer tells no one
+// whether a membership number exists, has lapsed or belongs to someone with
+// another birth date or passport. Officers read the detail.
+func ApplicantReasons(errs []FieldError) []FieldError {
+	var out []FieldError
+	generic := false
+	for _, e := range errs {
+		switch e.Code {
+		case CodeNotAMember, CodeMembershipLapsed, CodeRosterMismatch:
+			if !generic {
+				out = append(out, membershipNotVerified)
+				generic = true
+			}
+		default:
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,43 @@ func TestCheckMembership(t *testing.T) {
 			}
 			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
 				t.Errorf("CheckMembership = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSeesRosterDetail(t *testing.T) {
+	for role, want := range map[Role]bool{RoleOfficer: true, RoleSupervisor: true, RoleChamber: true,
+		RoleAdmin: false, RoleApplicant: false, "": false} {
+		if got := SeesRosterDetail(role); got != want {
+			t.Errorf("SeesRosterDetail(%q) = %v, want %v", role, got, want)
+		}
+	}
+}
+
+func TestApplicantReasons(t *testing.T) {
+	generic := FieldError{Pointer: "/chamber/membership_number", Code: CodeMembershipNotVerified,
+		Detail: "the chamber membership could not be verified"}
+	dob := FieldError{Pointer: "/applicant/date_of_birth", Code: CodeRosterMismatch, Detail: "x"}
+	passport := FieldError{Pointer: "/passport/number", Code: CodeRosterMismatch, Detail: "x"}
+	lapsed := FieldError{Pointer: "/chamber/membership_number", Code: CodeMembershipLapsed, Detail: "x"}
+	missing := FieldError{Pointer: "/chamber/membership_number", Code: CodeNotAMember, Detail: "x"}
+	expiry := FieldError{Pointer: "/passport/expiry_date", Code: CodePassportValidity, Detail: "y"}
+	for _, tc := range []struct {
+		name string
+		in   []FieldError
+		want []FieldError
+	}{
+		{"none", nil, nil},
+		{"not a member", []FieldError{missing}, []FieldError{generic}},
+		{"lapsed", []FieldError{lapsed}, []FieldError{generic}},
+		{"birth date", []FieldError{dob}, []FieldError{generic}},
+		{"several roster failures read as one", []FieldError{lapsed, dob, passport}, []FieldError{generic}},
+		{"other reasons pass", []FieldError{expiry, dob}, []FieldError{expiry, generic}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ApplicantReasons(tc.in); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("ApplicantReasons(%v) = %v, want %v", tc.in, got, tc.want)
 			}
 		})
 	}

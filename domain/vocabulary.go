@@ -136,8 +136,12 @@ const (
 )
 
 // StaffOnlyDetail reports whether the event's detail is for officers only:
-// the screening's findings are.
-func (e Event) StaffOnlyDetail() bool { return e == EventScreeningStarted || e == EventScreened }
+// the screening's findings are, and which fields failed validation.
+func (e Event) StaffOnlyDetail() bool {
+	// validation_failed names the failing fields and codes; the applicant reads
+	// them through ApplicantReasons instead, which hides the roster's detail.
+	return e == EventScreeningStarted || e == EventScreened || e == EventValidationFailed
+}
 
 // ActorName is how an actor appears on a timeline: "system", "applicant",
 // or "<role>:<account id>" for staff.

@@ -296,6 +296,7 @@ func (h *harness) setup(ctx context.Context) error {
 		"VISA_ACTION_KEYS="+actionKeys,
 		"VISA_STP_ENABLED=false",
 		"VISA_RATE_LIMIT_RPS=0",
+		"VISA_METRICS_ADDR=127.0.0.1:0", // several APIs and workers on one host
 		"VISA_LOG_LEVEL=info",
 	)
 	withEnv := func(extra ...string) []string { return append(append([]string(nil), h.env...), extra...) }

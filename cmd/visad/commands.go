@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -83,6 +82,7 @@ Stop with Ctrl-C or SIGTERM.
 	return svc.RunAPI(ctx, func(addr string) {
 		fmt.Fprintf(stdout, `visad dev is running
   API              http://%s   (try: curl http://%s/readyz)
+  Metrics          http://%s/metrics
   Temporal         %s   namespace %q, task queue %q
   Temporal state   %s   (server log: %s)
   App database     %s
@@ -90,7 +90,7 @@ Stop with Ctrl-C or SIGTERM.
   Payload keys     %s
   Action keys      %s
 Stop with Ctrl-C; start again and every case is still there.
-`, addr, addr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
+`, addr, addr, cfg.MetricsAddr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
 			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg),
 			actionKeysSource(cfg))
 	})
@@ -187,16 +187,13 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	defer svc.Close()
 	cfg := svc.Config
 	log.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.TemporalAddress)
-	if cfg.MetricsAddr != "" {
-		// Workers have no API port: their SLA counters and Temporal SDK metrics are served here.
-		metricsSrv := &http.Server{Addr: cfg.MetricsAddr, Handler: svc.Metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := metricsSrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("metrics listener", "error", err)
-			}
-		}()
-		defer metricsSrv.Close()
+	// Workers have no API port: their SLA counters and Temporal SDK metrics are served here.
+	metricsAddr, stopMetrics, err := svc.ServeMetrics()
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
+	log.Info("metrics listening", "addr", metricsAddr)
 	return svc.RunWorker(ctx)
 }
 

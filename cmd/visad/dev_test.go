@@ -68,7 +68,7 @@ func startDev(t *testing.T, dataDir, temporalAddr string, env ...string) devProc
 	t.Helper()
 	out := &lockedBuffer{}
 	cmd := exec.Command(os.Args[0], "dev", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
-		"--temporal-address", temporalAddr, "--log-level", "warn")
+		"--metrics-addr", "127.0.0.1:0", "--temporal-address", temporalAddr, "--log-level", "warn")
 	cmd.Env = append(append(os.Environ(), runAsVisad+"=1"), env...)
 	cmd.Stdout, cmd.Stderr = out, io.Discard
 	if err := cmd.Start(); err != nil {

@@ -274,7 +274,7 @@ type Services struct {
 	Payloads converter.DataConverter
 	Temporal client.Client
 	Cases    *casework.Service
-	// Metrics is the process's Prometheus registry (served by the API at /metrics),
+	// Metrics is the process's Prometheus registry (served on VISA_METRICS_ADDR, ServeMetrics),
 	// including the Temporal SDK's client and worker metrics.
 	Metrics *api.Metrics
 	// Seals signs e-visa seals (worker); EVisas serves e-visas (API).
@@ -434,8 +434,33 @@ func (s *Services) RunWorker(ctx context.Context) error {
 	return nil
 }
 
+// ServeMetrics serves /metrics on VISA_METRICS_ADDR, apart from the API,
+// until stop is called. It fails at once when the address is taken.
+func (s *Services) ServeMetrics() (addr string, stop func(), err error) {
+	ln, err := net.Listen("tcp", s.Config.MetricsAddr)
+	if err != nil {
+		return "", nil, fmt.Errorf("metrics: listen on %s: %w", s.Config.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Log.Error("metrics listener", "error", err)
+		}
+	}()
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
 // RunAPI serves HTTP on the configured address until ctx ends, then drains.
+// Its metrics are served on their own listener (ServeMetrics).
 func (s *Services) RunAPI(ctx context.Context, ready func(addr string)) error {
+	metricsAddr, stopMetrics, err := s.ServeMetrics()
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	s.Log.Info("metrics listening", "addr", metricsAddr)
 	ln, err := net.Listen("tcp", s.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Config.HTTPAddr, err)

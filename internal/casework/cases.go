@@ -45,6 +45,9 @@ type Case struct {
 	Assignee           string
 	// FirstDecision is the first of the two decisions a five-year visa needs.
 	FirstDecision *domain.Decision
+	// SuspectedDuplicate lists the other open applications for the same
+	// passport and product (staff only: one of them may be an impostor's).
+	SuspectedDuplicate []string
 
 	sealedForm string
 }
@@ -86,6 +89,11 @@ func (s *Service) Get(ctx context.Context, id string) (Case, error) {
 		}
 	}
 	c := caseFromRow(app, live, s.now())
+	dups, err := s.Store.SuspectedDuplicates(ctx, []string{id})
+	if err != nil {
+		return Case{}, err
+	}
+	c.SuspectedDuplicate = dups[id]
 	if visa, err := s.Store.GetVisa(ctx, id); err == nil {
 		c.Visa = &visa
 		if c.EVisa, err = s.eVisa(ctx, id, visa); err != nil {
@@ -259,6 +267,8 @@ type QueueItem struct {
 	UpdatedAt    time.Time
 	SLA          domain.SLA
 	Assignee     string
+	// SuspectedDuplicate: other open applications for the same passport and product.
+	SuspectedDuplicate []string
 }
 
 // QueuePage is a page of the queue.
@@ -283,12 +293,20 @@ func (s *Service) Queue(ctx context.Context, f QueueFilter) (QueuePage, error) {
 	if err != nil {
 		return QueuePage{}, err
 	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	dups, err := s.Store.SuspectedDuplicates(ctx, ids)
+	if err != nil {
+		return QueuePage{}, err
+	}
 	page := QueuePage{Items: make([]QueueItem, 0, len(rows))}
 	for _, r := range rows {
 		page.Items = append(page.Items, QueueItem{
 			ID: r.ID, Reference: r.Reference, Product: domain.Product(r.Product), Status: domain.Status(r.Status),
 			ScreeningHit: r.ScreeningHit, SubmittedAt: time.UnixMilli(r.SubmittedAtMS).UTC(),
-			UpdatedAt: time.UnixMilli(r.UpdatedAtMS).UTC(), Assignee: r.Assignee.String,
+			UpdatedAt: time.UnixMilli(r.UpdatedAtMS).UTC(), Assignee: r.Assignee.String, SuspectedDuplicate: dups[r.ID],
 			SLA: domain.SLA{DueAt: time.UnixMilli(r.SLADueAtMS).UTC(), Paused: r.SLAPaused, Escalated: r.Escalated,
 				Breached: r.Breached, RemainingAtPause: time.Duration(r.SLARemainMS) * time.Millisecond},
 		})

@@ -100,11 +100,7 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 		if errors.Is(err, db.ErrIDCollision) && attempt < 3 {
 			continue
 		}
-		var dup *db.DuplicateOpenError
 		switch {
-		case errors.As(err, &dup):
-			return Submitted{}, &Error{Kind: Duplicate, Reference: dup.Reference,
-				Message: "an open application for this passport and product already exists: " + dup.Reference}
 		case errors.Is(err, db.ErrIdempotencyMismatch):
 			return Submitted{}, &Error{Kind: IdempotencyMismatch,
 				Message: "this Idempotency-Key was already used with a different request"}

@@ -18,8 +18,6 @@ const (
 	NotFound
 	// Unauthenticated: the credentials name nobody (or a revoked or expired account).
 	Unauthenticated
-	// Duplicate: the passport already has an open application for the product (Reference names it).
-	Duplicate
 	// IdempotencyMismatch: the Idempotency-Key was used before with a different request.
 	IdempotencyMismatch
 	// Conflict: the case cannot take the action in its current state.
@@ -37,8 +35,6 @@ type Error struct {
 	Message string
 	// Fields are the invalid fields of an Invalid request, when it has them.
 	Fields domain.FieldErrors
-	// Reference is the open application of a Duplicate.
-	Reference string
 }
 
 func (e *Error) Error() string {

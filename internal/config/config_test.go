@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		EligibleNationalities: []string{"KAZ"}, LogLevel: "info", TemporalLogLevel: "warn",
 		ShutdownTimeout: 20 * time.Second, SLABusiness2Y: 24 * time.Hour, SLABusiness5YMulti: 72 * time.Hour,
 		STPEnabled: true, MailFrom: "visad <no-reply@visad.local>", RateLimitRPS: 20, RateLimitBurst: 40,
-		LookupsPerMinute: 10, CodecAddr: "127.0.0.1:8089",
+		LookupsPerMinute: 10, CodecAddr: "127.0.0.1:8089", MetricsAddr: "127.0.0.1:9090",
 		CodecCORSOrigins: []string{"http://localhost:8233", "http://127.0.0.1:8233"},
 		PublicURL:        "http://127.0.0.1:8080", ApplicantTokenTTL: 90 * 24 * time.Hour,
 	}
@@ -72,7 +72,7 @@ var samples = map[string]string{
 	"VISA_TEMPORAL_TLS_CA": "/etc/visad/temporal/ca.pem", "VISA_TEMPORAL_TLS_CERT": "/etc/visad/temporal/c.pem",
 	"VISA_TEMPORAL_TLS_KEY": "/etc/visad/temporal/k.pem", "VISA_TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
 	"VISA_TEMPORAL_API_KEY": "tmprl-api-key",
-	"VISA_SEALING_KEYS": "s2:" + secretHex + ",s1:" + secretHex, "VISA_INDEX_KEY": secretHex,
+	"VISA_SEALING_KEYS":     "s2:" + secretHex + ",s1:" + secretHex, "VISA_INDEX_KEY": secretHex,
 	"VISA_TOKEN_KEYS": "t1:" + secretHex, "VISA_AUDIT_KEYS": "a1:" + secretHex,
 	"VISA_APPLICANT_TOKEN_TTL_AFTER_CLOSE": "720h",
 }

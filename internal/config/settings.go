@@ -35,7 +35,7 @@ var Settings = []Setting{
 	{
 		Env: "VISA_HTTP_ADDR", Flag: "http-addr", Default: "127.0.0.1:8080",
 		Help:  "API listen address",
-		Doc:   "`api` and `dev` also serve `/metrics` here.",
+		Doc:   "It serves the API only; `/metrics` is on `VISA_METRICS_ADDR`.",
 		field: to(address, func(c *Config) *string { return &c.HTTPAddr }),
 	},
 	{
@@ -274,9 +274,11 @@ var Settings = []Setting{
 		field: to(ipOrCIDRList, func(c *Config) *[]string { return &c.TrustedProxies }),
 	},
 	{
-		Env: "VISA_METRICS_ADDR", Flag: "metrics-addr",
-		Help:  "where a worker serves its Prometheus metrics; without it, none",
-		Doc:   "`api` and `dev` serve `/metrics` on the API address instead.",
+		Env: "VISA_METRICS_ADDR", Flag: "metrics-addr", Default: "127.0.0.1:9090",
+		Help: "where `api`, `worker` and `dev` serve Prometheus `/metrics`, apart from the API",
+		Doc: "Loopback by default: metrics name routes, volumes and the runtime, so keep them off the public " +
+			"network (bind the scrape network's address, never the API's). Two processes on one host need two " +
+			"addresses.",
 		field: to(address, func(c *Config) *string { return &c.MetricsAddr }),
 	},
 	{
@@ -328,7 +330,7 @@ var (
 	appKeys = []string{"VISA_SECRET_KEY", "VISA_SEALING_KEYS", "VISA_INDEX_KEY", "VISA_TOKEN_KEYS",
 		"VISA_AUDIT_KEYS"}
 	// serving: the HTTP API (api, dev).
-	serving = []string{"VISA_HTTP_ADDR", "VISA_RATE_LIMIT_RPS", "VISA_RATE_LIMIT_BURST",
+	serving = []string{"VISA_HTTP_ADDR", "VISA_METRICS_ADDR", "VISA_RATE_LIMIT_RPS", "VISA_RATE_LIMIT_BURST",
 		"VISA_STATUS_LOOKUPS_PER_MINUTE", "VISA_TRUSTED_PROXIES", "VISA_SHUTDOWN_TIMEOUT"}
 	// working: the worker's activities and notification dispatcher (worker, dev).
 	working = []string{"VISA_WATCHLIST", "VISA_STP_ENABLED", "VISA_SMTP_URL", "VISA_MAIL_FROM", "VISA_SUPERVISOR_EMAIL"}

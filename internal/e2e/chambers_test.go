@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -365,6 +366,7 @@ func TestBatchJSONEndorsedTwoYear(t *testing.T) {
 
 func TestFiveYearNeedsAnActiveRosterMember(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	chamberID, token := env.Chamber("Kazakh Chamber of International Commerce")
 
 	member := testenv.ValidApplication(domain.ProductBusiness5YMulti)
@@ -412,16 +414,32 @@ func TestFiveYearNeedsAnActiveRosterMember(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := submit(t, env, tc.form)
 			v := env.WaitForStatus(s.ID, s.AccessToken, "ineligible")
+			// The applicant reads one reason for every roster failure: no oracle
+			// for membership numbers or members' birth dates.
 			reasons, _ := v["ineligible_reasons"].([]any)
+			if len(reasons) != 1 || fmt.Sprint(reasons[0]) != fmt.Sprint(map[string]any{
+				"pointer": "/chamber/membership_number", "code": domain.CodeMembershipNotVerified,
+				"detail": "the chamber membership could not be verified"}) {
+				t.Errorf("applicant reads %v, want the one generic reason", reasons)
+			}
+			body, _ := json.Marshal(v)
+			for _, detail := range []string{"not_a_member", "membership_lapsed", "roster_mismatch", "date_of_birth"} {
+				if strings.Contains(string(body), detail) {
+					t.Errorf("the applicant's view says %q: %s", detail, body)
+				}
+			}
+			// Officers see the detail.
+			var staff map[string]any
+			env.Do("GET", "/v1/applications/"+s.ID, officer, nil).JSON(t, &staff)
 			found := false
-			for _, x := range reasons {
+			for _, x := range staff["ineligible_reasons"].([]any) {
 				m := x.(map[string]any)
 				if m["pointer"] == tc.pointer && m["code"] == tc.code {
 					found = true
 				}
 			}
 			if !found {
-				t.Fatalf("want %s %s in %v", tc.pointer, tc.code, reasons)
+				t.Fatalf("officer: want %s %s in %v", tc.pointer, tc.code, staff["ineligible_reasons"])
 			}
 		})
 	}

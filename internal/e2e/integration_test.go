@@ -27,12 +27,11 @@ type submitted struct {
 }
 
 type problem struct {
-	Type              string `json:"type"`
-	Title             string `json:"title"`
-	Status            int    `json:"status"`
-	Detail            string `json:"detail"`
-	ExistingReference string `json:"existing_reference"`
-	Errors            []struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
 		Pointer string `json:"pointer"`
 		Detail  string `json:"detail"`
 		Code    string `json:"code"`
@@ -356,28 +355,56 @@ func TestWithdrawAfterDecisionConflicts(t *testing.T) {
 	decodeProblem(t, env.Do("POST", "/v1/applications/"+s.ID+"/withdraw", s.AccessToken, nil), 409)
 }
 
-func TestDuplicatePassportConflictsNamingExistingReference(t *testing.T) {
+// A second application for a passport that has an open one is accepted, not
+// refused with the first one's reference: an anonymous caller learns nothing
+// about other applications, and an impostor's application cannot block the
+// holder's. Officers see both flagged as suspected duplicates of each other,
+// in the case view and in the queue; applicants do not.
+func TestSecondApplicationForAPassportIsAcceptedAndFlagged(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
+	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer")
 	form := testenv.ValidApplication(domain.ProductBusiness2Y)
 	first := submit(t, env, form)
 
 	again := form
-	again.Employment.Position = "CEO" // a different request, same passport and product
-	p := decodeProblem(t, env.Do("POST", "/v1/applications", "", again), 409)
-	if p.ExistingReference != first.Reference || !strings.Contains(p.Detail, first.Reference) {
-		t.Fatalf("duplicate problem %+v, want reference %s", p, first.Reference)
+	again.Applicant.Email = "someone.else@example.kz" // an impostor, or the holder: same passport and product
+	r := env.Do("POST", "/v1/applications", "", again)
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("second application for the passport: %d %s, want 202", r.Status, r.Body)
 	}
-	// The same passport may apply for the other product.
-	five := testenv.ValidApplication(domain.ProductBusiness5YMulti)
-	five.Passport = form.Passport
-	submit(t, env, five)
-
-	// After withdrawal the passport may apply again for the same product.
+	if strings.Contains(string(r.Body), first.Reference) || strings.Contains(string(r.Body), first.ID) {
+		t.Fatalf("the answer names the other application: %s", r.Body)
+	}
+	var second submitted
+	r.JSON(t, &second)
 	env.WaitForStatus(first.ID, first.AccessToken, "awaiting_review")
-	if r := env.Do("POST", "/v1/applications/"+first.ID+"/withdraw", first.AccessToken, nil); r.Status != 200 {
-		t.Fatalf("withdraw %d %s", r.Status, r.Body)
+	env.WaitForStatus(second.ID, second.AccessToken, "awaiting_review")
+
+	for _, c := range []struct{ id, other, token string }{
+		{first.ID, second.ID, first.AccessToken}, {second.ID, first.ID, second.AccessToken}} {
+		var staff map[string]any
+		env.Do("GET", "/v1/applications/"+c.id, officer, nil).JSON(t, &staff)
+		if got := fmt.Sprint(staff["suspected_duplicate"]); got != "["+c.other+"]" {
+			t.Errorf("staff view of %s: suspected_duplicate %s, want [%s]", c.id, got, c.other)
+		}
+		own := env.Do("GET", "/v1/applications/"+c.id, c.token, nil)
+		if strings.Contains(string(own.Body), "suspected_duplicate") || strings.Contains(string(own.Body), c.other) {
+			t.Errorf("the applicant's view of %s tells of the other application: %s", c.id, own.Body)
+		}
 	}
-	submit(t, env, again)
+	var queue struct {
+		Items []map[string]any `json:"items"`
+	}
+	env.Do("GET", "/v1/cases", officer, nil).JSON(t, &queue)
+	flagged := 0
+	for _, it := range queue.Items {
+		if d, _ := it["suspected_duplicate"].([]any); len(d) == 1 {
+			flagged++
+		}
+	}
+	if flagged != 2 {
+		t.Errorf("queue: %d cases flagged, want both: %+v", flagged, queue.Items)
+	}
 }
 
 func TestIdempotentResubmission(t *testing.T) {

@@ -92,3 +92,30 @@ func TestRateLimitPerClient(t *testing.T) {
 		t.Fatalf("other client: %d %s", r.Status, r.Body)
 	}
 }
+
+// Must-show: with limits of one request a second, a second submission that
+// carries a junk bearer token is limited like any other from that address,
+// and the 429 says when to come back in the standard fields.
+func TestJunkTokenSubmissionIsLimited(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{RateLimit: 1})
+	first := env.Do("POST", "/v1/applications", "", testenv.ValidApplication(domain.ProductBusiness2Y),
+		"Idempotency-Key", "junk-first")
+	if first.Status != http.StatusAccepted {
+		t.Fatalf("first submission: %d %s", first.Status, first.Body)
+	}
+	if first.Header.Get("RateLimit-Policy") == "" || first.Header.Get("RateLimit") == "" {
+		t.Errorf("accepted submission without RateLimit fields: %v", first.Header)
+	}
+	form := testenv.ValidApplication(domain.ProductBusiness2Y)
+	second := env.Do("POST", "/v1/applications", "junk", form, "Idempotency-Key", "junk-second")
+	decodeProblem(t, second, http.StatusTooManyRequests)
+	if sec, err := strconv.Atoi(second.Header.Get("Retry-After")); err != nil || sec < 1 {
+		t.Errorf("Retry-After %q", second.Header.Get("Retry-After"))
+	}
+	if got := second.Header.Get("RateLimit-Policy"); got != `"default";q=1;w=1` {
+		t.Errorf("RateLimit-Policy %q", got)
+	}
+	if got := second.Header.Get("RateLimit"); got != `"default";r=0;t=1` {
+		t.Errorf("RateLimit %q", got)
+	}
+}

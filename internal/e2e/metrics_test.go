@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,13 +18,18 @@ import (
 
 func scrape(t *testing.T, env *testenv.Env) map[string]*dto.MetricFamily {
 	t.Helper()
-	r := env.Do("GET", "/metrics", "", nil)
-	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
-		t.Fatalf("GET /metrics: %d %q", r.Status, r.Header.Get("Content-Type"))
-	}
-	families, err := (&expfmt.TextParser{}).TextToMetricFamilies(bytes.NewReader(r.Body))
+	resp, err := http.Get(env.Metrics.URL + "/metrics")
 	if err != nil {
-		t.Fatalf("parse /metrics: %v\n%s", err, r.Body)
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET /metrics: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	families, err := (&expfmt.TextParser{}).TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v\n%s", err, body)
 	}
 	return families
 }
@@ -68,6 +74,8 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
 	decodeProblem(t, env.Do("GET", "/v1/nothing/"+s.ID, "", nil), 404)
+	// Metrics are on their own listener (scrape), not on the public port.
+	decodeProblem(t, env.DoRaw("GET", "/metrics", "", nil), http.StatusNotFound)
 
 	families := scrape(t, env)
 	want := []struct {
@@ -80,7 +88,7 @@ func TestMetrics(t *testing.T) {
 		{"http_requests_total", map[string]string{"method": "POST", "route": "/v1/applications", "status": "202"}, 1},
 		{"http_requests_total", map[string]string{"method": "POST", "route": "/v1/cases/:id/decision", "status": "200"}, 1},
 		{"http_requests_total", map[string]string{"method": "GET", "route": "/v1/applications/:id", "status": "200"}, 0},
-		{"http_requests_total", map[string]string{"method": "GET", "route": "unmatched", "status": "404"}, 1},
+		{"http_requests_total", map[string]string{"method": "GET", "route": "unmatched", "status": "404"}, 2},
 		{"http_request_duration_seconds", map[string]string{"method": "POST", "route": "/v1/applications"}, 1},
 		// Read-model gauges, counted at scrape time.
 		{"visad_applications", map[string]string{"product": "business_2y", "status": "issued"}, 1},

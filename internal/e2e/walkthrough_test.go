@@ -144,7 +144,8 @@ func walkthroughStartDev(t *testing.T, work, dataDir string) string {
 	t.Helper()
 	out := &walkthroughBuffer{}
 	cmd := exec.Command(filepath.Join(work, "bin", "visad"), "dev", "--data-dir", dataDir,
-		"--http-addr", "127.0.0.1:0", "--temporal-address", "127.0.0.1:0", "--log-level", "warn")
+		"--http-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--temporal-address", "127.0.0.1:0",
+		"--log-level", "warn")
 	cmd.Env = walkthroughEnv()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

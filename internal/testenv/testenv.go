@@ -64,7 +64,9 @@ type Options struct {
 	// RateLimit per client (requests per second); 0 leaves limiting off, as tests and
 	// benchmarks send many requests from one address.
 	RateLimit float64
-	NoSTP     bool // switch straight-through processing off
+	// LookupsPerMinute overrides the public status lookup's limit per client (default 10).
+	LookupsPerMinute int
+	NoSTP            bool // switch straight-through processing off
 }
 
 // Env is a running stack.
@@ -73,6 +75,7 @@ type Env struct {
 	Services *app.Services
 	Worker   app.Workers
 	HTTP     *httptest.Server
+	Metrics  *httptest.Server // the metrics listener (VISA_METRICS_ADDR), apart from the API
 	Store    *db.Store
 	LogBuf   *SafeBuffer
 
@@ -106,6 +109,9 @@ func Start(t testing.TB, opts Options) *Env {
 	if opts.NoSTP {
 		cfg.STPEnabled = false
 	}
+	if opts.LookupsPerMinute > 0 {
+		cfg.LookupsPerMinute = opts.LookupsPerMinute
+	}
 	if opts.Watchlist != "" {
 		cfg.Watchlist = filepath.Join(dir, "watchlist.csv")
 		if err := os.WriteFile(cfg.Watchlist, []byte(opts.Watchlist), 0o600); err != nil {
@@ -131,12 +137,14 @@ func Start(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(svc.Handler())
+	metrics := httptest.NewServer(svc.Metrics.Handler())
 	t.Cleanup(func() {
+		metrics.Close()
 		srv.Close()
 		w.Stop()
 		svc.Close()
 	})
-	return &Env{T: t, Services: svc, Worker: w, HTTP: srv, Store: svc.Store, LogBuf: buf}
+	return &Env{T: t, Services: svc, Worker: w, HTTP: srv, Metrics: metrics, Store: svc.Store, LogBuf: buf}
 }
 
 // StackDBEnv chooses the application database of every stack that does not

@@ -1,0 +1,3 @@
+package api
+
+func (l *limiter) size() int { return l.clients.Len() }
