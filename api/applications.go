@@ -73,6 +73,8 @@ type ApplicationView struct {
 	InformationRequest *InformationRequestView `json:"information_request,omitempty"`
 	Assignee           string                  `json:"assignee,omitempty"`
 	FirstDecision      *DecisionView           `json:"first_decision,omitempty"`
+	// SecondDecision is the second decision when it disagreed with the first (status disagreement).
+	SecondDecision *DecisionView `json:"second_decision,omitempty"`
 }
 
 // SLAView is a case's decision clock.
@@ -213,6 +215,7 @@ func (s *Server) applicationView(cs casework.Case, staff bool) (ApplicationView,
 	if staff {
 		out.Assignee = cs.Assignee
 		out.FirstDecision = decisionView(cs.FirstDecision, true)
+		out.SecondDecision = decisionView(cs.SecondDecision, true)
 		out.Screening = &ScreeningView{Hit: cs.ScreeningHit, Score: cs.ScreeningScore, Entry: cs.ScreeningEntry}
 		form, err := s.deps.Cases.Form(cs)
 		if err != nil {
@@ -287,6 +290,7 @@ type CaseStateView struct {
 	Assignee     string         `json:"assignee,omitempty"`
 	// FirstDecision is the first of the two decisions a five-year visa needs.
 	FirstDecision      *DecisionView           `json:"first_decision,omitempty"`
+	SecondDecision     *DecisionView           `json:"second_decision,omitempty"`
 	InformationRequest *InformationRequestView `json:"information_request,omitempty"`
 }
 
@@ -299,6 +303,7 @@ func caseStateView(cs casework.Case, staff bool) CaseStateView {
 	if staff {
 		out.ScreeningHit, out.Assignee = cs.ScreeningHit, cs.Assignee
 		out.FirstDecision = decisionView(cs.FirstDecision, true)
+		out.SecondDecision = decisionView(cs.SecondDecision, true)
 	}
 	return out
 }

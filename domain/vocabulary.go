@@ -22,17 +22,19 @@ const (
 	StatusAwaitingReview         Status = "awaiting_review"
 	StatusInformationRequested   Status = "information_requested"
 	StatusAwaitingSecondApproval Status = "awaiting_second_approval"
-	StatusIssued                 Status = "issued"
-	StatusRefused                Status = "refused"
-	StatusWithdrawn              Status = "withdrawn"
-	StatusIneligible             Status = "ineligible"
-	StatusLapsed                 Status = "lapsed"
+	// StatusDisagreement: the two decisions on a five-year visa disagree; a third person, a supervisor, resolves.
+	StatusDisagreement Status = "disagreement"
+	StatusIssued       Status = "issued"
+	StatusRefused      Status = "refused"
+	StatusWithdrawn    Status = "withdrawn"
+	StatusIneligible   Status = "ineligible"
+	StatusLapsed       Status = "lapsed"
 )
 
 // AllStatuses lists every status in the order above.
 var AllStatuses = []Status{
 	StatusReceived, StatusValidating, StatusScreening, StatusAwaitingReview, StatusInformationRequested,
-	StatusAwaitingSecondApproval, StatusIssued, StatusRefused, StatusWithdrawn, StatusIneligible, StatusLapsed,
+	StatusAwaitingSecondApproval, StatusDisagreement, StatusIssued, StatusRefused, StatusWithdrawn, StatusIneligible, StatusLapsed,
 }
 
 // ClosedStatuses end a case; they free the passport for a new application.
@@ -125,6 +127,7 @@ const (
 	EventWithdrawn            Event = "withdrawn"
 	EventLapsed               Event = "lapsed"
 	EventFirstDecision        Event = "first_decision"
+	EventDisagreement         Event = "disagreement"
 	EventInformationRequested Event = "information_requested"
 	EventInformationProvided  Event = "information_provided"
 	EventClaimed              Event = "claimed"
