@@ -34,7 +34,8 @@ const (
 // AllStatuses lists every status in the order above.
 var AllStatuses = []Status{
 	StatusReceived, StatusValidating, StatusScreening, StatusAwaitingReview, StatusInformationRequested,
-	StatusAwaitingSecondApproval, StatusDisagreement, StatusIssued, StatusRefused, StatusWithdrawn, StatusIneligible, StatusLapsed,
+	StatusAwaitingSecondApproval, StatusDisagreement, StatusIssued, StatusRefused, StatusWithdrawn, StatusIneligible,
+	StatusLapsed,
 }
 
 // ClosedStatuses end a case; they free the passport for a new application.
