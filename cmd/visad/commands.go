@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/visad/visad/activities"
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/app"
@@ -55,6 +56,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer temporal.Stop()
 	cfg.TemporalAddress = temporal.HostPort()
+	watchlistNote := "from VISA_WATCHLIST"
+	if cfg.Watchlist == "" {
+		// Straight-through processing needs a watchlist: dev screens against a small invented one.
+		if cfg.Watchlist, err = sample.WriteWatchlist(cfg.DataDir); err != nil {
+			return fmt.Errorf("sample watchlist: %w", err)
+		}
+		watchlistNote = "(sample, invented names; set VISA_WATCHLIST in production)"
+	}
 	if temporalOnly {
 		fmt.Fprintf(stdout, `visad dev --temporal-only is running
   Temporal         %s   namespace %q
@@ -88,9 +97,11 @@ Stop with Ctrl-C or SIGTERM.
   App database     %s
   Secret           %s
   Payload keys     %s
+  Watchlist        %s %s
 Stop with Ctrl-C; start again and every case is still there.
 `, addr, addr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
-			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg))
+			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg),
+			cfg.Watchlist, watchlistNote)
 	})
 }
 
@@ -145,6 +156,16 @@ func productionServices(
 	}
 	if err := requireSealPKI(cfg, fs); err != nil {
 		return nil, nil, err
+	}
+	if name == "worker" {
+		// Checked again by NewWorker; here, before the worker connects to anything.
+		wl, err := activities.NewWatchlist(cfg.Watchlist)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := app.RequireWatchlistForSTP(cfg, wl.Len()); err != nil {
+			return nil, nil, err
+		}
 	}
 	log := newLogger(stderr, cfg.LogLevel, false)
 	svc, err := app.NewServices(ctx, cfg, log)

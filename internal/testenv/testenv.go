@@ -25,6 +25,7 @@ import (
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/devserver"
 	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/internal/sample"
 )
 
 var (
@@ -102,9 +103,13 @@ func Start(t testing.TB, opts Options) *Env {
 	if opts.NoSTP {
 		cfg.STPEnabled = false
 	}
-	if opts.Watchlist != "" {
+	watchlist := opts.Watchlist
+	if watchlist == "" && cfg.STPEnabled {
+		watchlist = string(sample.WatchlistCSV) // straight-through processing needs a watchlist
+	}
+	if watchlist != "" {
 		cfg.Watchlist = filepath.Join(dir, "watchlist.csv")
-		if err := os.WriteFile(cfg.Watchlist, []byte(opts.Watchlist), 0o600); err != nil {
+		if err := os.WriteFile(cfg.Watchlist, []byte(watchlist), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
