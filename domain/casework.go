@@ -293,7 +293,7 @@ func MayWithdraw(status Status) error {
 
 // STPPolicyVersion names the straight-through processing rules of DecideSTP;
 // it is recorded on the timeline of every case the system decides.
-const STPPolicyVersion = "stp-2026-11"
+const STPPolicyVersion = "stp-2026-11-28"
 
 // STPFacts are what straight-through processing looks at.
 type STPFacts struct {

@@ -319,12 +319,18 @@ func joinRoles(roles []domain.Role, sep, last string) string {
 }
 
 func runChambers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New(`usage: visad chambers create --name "…"`)
+	const usage = `usage: visad chambers create --name "…" | visad chambers rotate-token --id chb_…`
+	if len(args) == 0 || (args[0] != "create" && args[0] != "rotate-token") {
+		return errors.New(usage)
 	}
-	var name string
-	cfg, _, err := config.Load("chambers create", args[1:], func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "name", "", "the chamber's name")
+	verb := args[0]
+	var name, id string
+	cfg, _, err := config.Load("chambers "+verb, args[1:], func(fs *flag.FlagSet) {
+		if verb == "create" {
+			fs.StringVar(&name, "name", "", "the chamber's name")
+		} else {
+			fs.StringVar(&id, "id", "", "the chamber's id (chb_…)")
+		}
 	})
 	if err != nil {
 		return err
@@ -338,7 +344,19 @@ func runChambers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	svc := &casework.Service{Store: store, Keys: k}
+	svc := &casework.Service{Store: store, Keys: k, ChamberTokenTTL: cfg.ChamberTokenTTL}
+	if verb == "rotate-token" {
+		if id == "" {
+			return errors.New("--id is required")
+		}
+		token, expiresAt, err := svc.RotateChamberToken(ctx, "cli", id)
+		if err != nil {
+			return err
+		}
+		// The old token stops working now; only the new one goes to stdout.
+		return json.NewEncoder(stdout).Encode(map[string]string{"chamber_id": id, "token": token,
+			"expires_at": expiresAt.Format(time.RFC3339)})
+	}
 	id, token, err := svc.NewChamber(ctx, "cli", name)
 	if err != nil {
 		return err

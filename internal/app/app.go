@@ -155,6 +155,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 	cases := &casework.Service{
 		Store: store, Keys: k, Temporal: tc, TaskQueue: cfg.TaskQueue,
 		EligibleNationalities: cfg.EligibleNationalities, Log: log, SLA: cfg.SLA(),
+		ChamberRowsPerDay: cfg.ChamberRowsPerDay, ChamberTokenTTL: cfg.ChamberTokenTTL,
 	}
 	metrics.WatchCounts(cases.Counts)
 	svc := &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases,

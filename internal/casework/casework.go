@@ -38,6 +38,10 @@ type Service struct {
 	// BatchPageRows and BatchPagesPerRun size a batch workflow's pages and runs
 	// (zero: the workflow's defaults); the history recorder makes them small.
 	BatchPageRows, BatchPagesPerRun int
+	// ChamberRowsPerDay bounds the batch rows a chamber posts in a UTC day, and
+	// ChamberTokenTTL the life of a chamber account's token (zero: the domain's defaults).
+	ChamberRowsPerDay int
+	ChamberTokenTTL   time.Duration
 }
 
 func (s *Service) now() time.Time {

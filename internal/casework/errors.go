@@ -2,6 +2,7 @@ package casework
 
 import (
 	"errors"
+	"time"
 
 	"github.com/visad/visad/domain"
 )
@@ -28,6 +29,8 @@ const (
 	Forbidden
 	// Unavailable: case processing cannot be reached now; the same request may be retried.
 	Unavailable
+	// QuotaExceeded: the chamber has posted its batch rows for the day (RetryAfter: until the next day).
+	QuotaExceeded
 )
 
 // Error is every failure the service layer reports for the caller to act on.
@@ -39,6 +42,8 @@ type Error struct {
 	Fields domain.FieldErrors
 	// Reference is the open application of a Duplicate.
 	Reference string
+	// RetryAfter is when a QuotaExceeded request may succeed.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -43,6 +43,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	chamberID, chamberTok := env.Chamber("Own Chamber")
 	otherChamberID, otherChamberTok := env.Chamber("Other Chamber")
+	rotatedChamberID, _ := env.Chamber("Rotated Chamber") // its token is rotated below
 
 	formA := testenv.ValidApplication(domain.ProductBusiness2Y)
 	a := submit(t, env, formA)
@@ -150,6 +151,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		staffRoute("POST", "/v1/cases/:id/claim", "/v1/cases/"+b.ID+"/claim", nil, "officer", "supervisor"),
 		release,
 		staffRoute("POST", "/v1/chambers", "/v1/chambers", map[string]string{"name": ""}, "admin"),
+		staffRoute("POST", "/v1/chambers/:id/token", "/v1/chambers/"+rotatedChamberID+"/token", nil, "admin"),
 		chamberRoute("PUT", "/v1/chambers/:id/members", "/v1/chambers/"+chamberID+"/members", []byte(roster), "text/csv"),
 		chamberRoute("GET", "/v1/chambers/:id/members", "/v1/chambers/"+chamberID+"/members", nil, ""),
 		chamberRoute(
