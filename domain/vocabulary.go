@@ -140,8 +140,10 @@ const (
 )
 
 // StaffOnlyDetail reports whether the event's detail is for officers only:
-// the screening's findings are.
-func (e Event) StaffOnlyDetail() bool { return e == EventScreeningStarted || e == EventScreened }
+// the screening's findings are, and a disagreement's (it names who decided what).
+func (e Event) StaffOnlyDetail() bool {
+	return e == EventScreeningStarted || e == EventScreened || e == EventDisagreement
+}
 
 // ActorName is how an actor appears on a timeline: "system", "applicant",
 // or "<role>:<account id>" for staff.
