@@ -48,6 +48,8 @@ func (a *Activities) rowCache() *rowCache { return &a.rows }
 const (
 	ErrTypeApplicationMissing = "ApplicationMissing"
 	ErrTypeUnknownProduct     = "UnknownProduct"
+	// ErrTypePassportInvalid: on the issue day the passport fails domain.CheckPassportAtIssue.
+	ErrTypePassportInvalid = "PassportInvalid"
 )
 
 // StatusInput is one status change of a case.
@@ -180,6 +182,8 @@ type ScreenResult struct {
 	Score    float64 `json:",omitempty"`
 	EntryRef string  `json:",omitempty"`
 	Reason   string  `json:",omitempty"`
+	// Screened: a configured watchlist with entries was searched (an empty list clears everyone).
+	Screened bool `json:",omitempty"`
 }
 
 // ScreenApplication screens the applicant's names and birth date against the
@@ -193,11 +197,16 @@ func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (Scr
 		return ScreenResult{}, nil
 	}
 	hits, err := a.Watchlist.Match(form.Applicant.Surname, form.Applicant.GivenNames, form.Applicant.DateOfBirth)
-	if err != nil || len(hits) == 0 {
+	if err != nil {
 		return ScreenResult{}, err
 	}
+	screened := a.Watchlist.Len() > 0
+	if len(hits) == 0 {
+		return ScreenResult{Screened: screened}, nil
+	}
 	best := hits[0]
-	return ScreenResult{Hit: true, Matches: len(hits), Score: best.Score, EntryRef: best.Ref, Reason: best.Reason}, nil
+	return ScreenResult{Hit: true, Matches: len(hits), Score: best.Score, EntryRef: best.Ref, Reason: best.Reason,
+		Screened: screened}, nil
 }
 
 // IssueInput asks for the visa of an approved application.
@@ -222,6 +231,11 @@ func (a *Activities) IssueVisa(ctx context.Context, in IssueInput) (domain.Visa,
 	if !ok {
 		return domain.Visa{}, temporal.NewNonRetryableApplicationError("stored passport expiry is not a date",
 			ErrTypeApplicationMissing, nil)
+	}
+	// The case may have waited since validation: the passport must still pass on the issue day.
+	if fe := domain.CheckPassportAtIssue(in.IssuedOn, form.Visit.IntendedArrival, expiry); fe != nil {
+		return domain.Visa{}, temporal.NewNonRetryableApplicationError(
+			string(fe.Code)+": "+fe.Detail, ErrTypePassportInvalid, nil)
 	}
 	terms := domain.ComputeVisaTerms(spec, in.IssuedOn, expiry)
 	visa, err := a.Store.IssueVisa(ctx, db.VisaIssue{

@@ -52,6 +52,8 @@ type STPInput struct {
 	ApplicationID string
 	ScreeningHit  bool
 	DecidedAt     time.Time
+	// Screened: the screening searched a configured watchlist (ScreenResult.Screened).
+	Screened bool `json:",omitempty"`
 }
 
 // STPResult is the policy's answer, with the reason when it declines.
@@ -65,7 +67,7 @@ type STPResult struct {
 // lets the policy (domain.DecideSTP) decide.
 func (a *Activities) CheckSTP(ctx context.Context, in STPInput) (STPResult, error) {
 	res := STPResult{PolicyVersion: domain.STPPolicyVersion}
-	facts := domain.STPFacts{Enabled: a.STPEnabled, ScreeningHit: in.ScreeningHit}
+	facts := domain.STPFacts{Enabled: a.STPEnabled, ScreeningHit: in.ScreeningHit, Screened: in.Screened}
 	if facts.Enabled {
 		var err error
 		if facts, err = a.stpFacts(ctx, in, facts); err != nil {
@@ -76,9 +78,10 @@ func (a *Activities) CheckSTP(ctx context.Context, in STPInput) (STPResult, erro
 	return res, nil
 }
 
-// stpFacts reads the case: its product, whether a chamber endorses it (it
-// submitted the case, or the membership the form claims is on its roster),
-// and whether the passport was refused recently.
+// stpFacts reads the case: its product, whether the applicant is an active
+// member on the roster of the chamber that vouches for them (the one that
+// submitted the case, or whose recommendation it carries), and whether the
+// passport was refused recently.
 func (a *Activities) stpFacts(ctx context.Context, in STPInput, facts domain.STPFacts) (domain.STPFacts, error) {
 	app, form, err := a.load(ctx, in.ApplicationID)
 	if err != nil {
@@ -88,13 +91,12 @@ func (a *Activities) stpFacts(ctx context.Context, in STPInput, facts domain.STP
 	if facts.Product != domain.ProductBusiness2Y {
 		return facts, nil // the policy stops here; spare the queries
 	}
-	facts.Endorsed = app.EndorsedBy.Valid && app.EndorsedBy.String != ""
-	if !facts.Endorsed && form.Chamber != nil {
-		entry, err := a.rosterEntry(ctx, *form.Chamber, form.Passport.Number)
+	if claim, ok := domain.VouchingChamber(form, app.EndorsedBy.String); ok {
+		entry, err := a.rosterEntry(ctx, claim, form.Passport.Number)
 		if err != nil {
 			return facts, err
 		}
-		facts.Endorsed = len(domain.CheckMembership(form, entry, in.DecidedAt)) == 0
+		facts.Member = len(domain.CheckMembership(form, entry, in.DecidedAt)) == 0
 	}
 	if facts.RecentRefusal, err = a.Store.RecentRefusal(ctx, app.PassportHash,
 		domain.STPRefusalsSince(in.DecidedAt)); err != nil {

@@ -76,6 +76,8 @@ type ApplicationView struct {
 	FirstDecision      *DecisionView           `json:"first_decision,omitempty"`
 	// SuspectedDuplicate (staff only) lists the other open applications for the same passport and product.
 	SuspectedDuplicate []string `json:"suspected_duplicate,omitempty"`
+	// SecondDecision is the second decision when it disagreed with the first (status disagreement).
+	SecondDecision *DecisionView `json:"second_decision,omitempty"`
 }
 
 // SLAView is a case's decision clock.
@@ -223,6 +225,7 @@ func (s *Server) applicationView(ctx context.Context, cs casework.Case, p Princi
 		out.Assignee = cs.Assignee
 		out.FirstDecision = decisionView(cs.FirstDecision, true)
 		out.SuspectedDuplicate = cs.SuspectedDuplicate
+		out.SecondDecision = decisionView(cs.SecondDecision, true)
 		out.Screening = &ScreeningView{Hit: cs.ScreeningHit, Score: cs.ScreeningScore, Entry: cs.ScreeningEntry}
 		form, err := s.deps.Cases.Form(ctx, p.Actor(), cs)
 		if err != nil {
@@ -297,6 +300,7 @@ type CaseStateView struct {
 	Assignee     string         `json:"assignee,omitempty"`
 	// FirstDecision is the first of the two decisions a five-year visa needs.
 	FirstDecision      *DecisionView           `json:"first_decision,omitempty"`
+	SecondDecision     *DecisionView           `json:"second_decision,omitempty"`
 	InformationRequest *InformationRequestView `json:"information_request,omitempty"`
 }
 
@@ -309,6 +313,7 @@ func caseStateView(cs casework.Case, staff bool) CaseStateView {
 	if staff {
 		out.ScreeningHit, out.Assignee = cs.ScreeningHit, cs.Assignee
 		out.FirstDecision = decisionView(cs.FirstDecision, true)
+		out.SecondDecision = decisionView(cs.SecondDecision, true)
 	}
 	return out
 }

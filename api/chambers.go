@@ -46,6 +46,24 @@ func (s *Server) createChamber(c *gin.Context) {
 	c.JSON(http.StatusCreated, ChamberCreated{ChamberID: id, Name: strings.TrimSpace(body.Name), Token: token})
 }
 
+// ChamberToken is a chamber account's new token.
+type ChamberToken struct {
+	ChamberID string    `json:"chamber_id"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// rotateChamberToken replaces a chamber's token (admin); the old one stops working.
+func (s *Server) rotateChamberToken(c *gin.Context) {
+	id := c.Param("id")
+	token, expiresAt, err := s.deps.Cases.RotateChamberToken(c.Request.Context(), principal(c).Actor().Name(), id)
+	if err != nil {
+		s.fail(c, "rotate chamber token", err, "Invalid chamber")
+		return
+	}
+	c.JSON(http.StatusOK, ChamberToken{ChamberID: id, Token: token, ExpiresAt: expiresAt})
+}
+
 // ownChamber admits a chamber account only to its own chamber's resources;
 // any other chamber id is answered as not existing.
 func (s *Server) ownChamber(c *gin.Context) {

@@ -51,6 +51,7 @@ const (
 	typeInternal     = "urn:visad:problem:internal-error"
 	typeBatchFormat  = "urn:visad:problem:unreadable-upload"
 	typeRateLimited  = "urn:visad:problem:rate-limited"
+	typeQuota        = "urn:visad:problem:chamber-quota-exceeded"
 )
 
 func writeProblem(c *gin.Context, p Problem) {
@@ -95,6 +96,7 @@ var problems = map[casework.Kind]Problem{
 	casework.IdempotencyMismatch: {Type: typeIdempotency, Status: http.StatusUnprocessableEntity},
 	casework.Conflict:            {Type: typeConflict, Status: http.StatusConflict, Title: "Invalid transition"},
 	casework.Forbidden:           {Type: typeForbidden, Status: http.StatusForbidden},
+	casework.QuotaExceeded:       {Type: typeQuota, Status: http.StatusTooManyRequests, Title: "Chamber quota exceeded"},
 	casework.Unavailable: {Type: typeUnavailable, Status: http.StatusServiceUnavailable,
 		Detail: "case processing is temporarily unavailable; retry with the same Idempotency-Key"},
 }
@@ -124,6 +126,8 @@ func serviceProblem(c *gin.Context, err error, title string) bool {
 		}
 	case casework.Unavailable:
 		c.Header("Retry-After", "5")
+	case casework.QuotaExceeded:
+		c.Header("Retry-After", strconv.Itoa(int(max(e.RetryAfter.Seconds(), 1))))
 	}
 	writeProblem(c, p)
 	return true

@@ -97,6 +97,7 @@ func New(deps Deps) http.Handler {
 	v1.POST("/cases/:id/release", s.authenticate(noApplicant, officer, supervisor), s.releaseCase)
 
 	v1.POST("/chambers", s.authenticate(noApplicant, domain.RoleAdmin), s.createChamber)
+	v1.POST("/chambers/:id/token", s.authenticate(noApplicant, domain.RoleAdmin), s.rotateChamberToken)
 	v1.PUT("/chambers/:id/members", s.authenticate(noApplicant, chamber), s.ownChamber, s.putMembers)
 	v1.GET("/chambers/:id/members", s.authenticate(noApplicant, chamber), s.ownChamber, s.listMembers)
 	v1.POST("/chambers/:id/batches", s.authenticate(noApplicant, chamber), s.ownChamber, s.submitBatch)

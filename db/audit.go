@@ -394,6 +394,19 @@ func (s *Store) auditStatus(ctx context.Context, tx *sqlx.Tx, c StatusChange) er
 				e.Detail += " reason=" + auditToken(reason)
 			}
 		}
+	case c.Event == domain.EventDisagreement:
+		// "second decision: <outcome>[ (<reason>)] disagrees with the first (…)": the contrary second decision.
+		e.Actor, e.Action = c.Actor, "decision.second"
+		e.Detail = "status=" + auditToken(string(c.Status))
+		if rest, ok := strings.CutPrefix(c.Detail, "second decision: "); ok {
+			fields := strings.Fields(rest)
+			if len(fields) > 0 {
+				e.Action += "." + auditToken(fields[0])
+			}
+			if len(fields) > 1 && strings.HasPrefix(fields[1], "(") {
+				e.Detail += " reason=" + auditToken(strings.Trim(fields[1], "()"))
+			}
+		}
 	default:
 		return nil
 	}

@@ -365,3 +365,26 @@ func TestAuditEntryRollsBackWithItsChange(t *testing.T) {
 		}
 	})
 }
+
+// A second decision that disagrees with the first is audited as such, with its reason.
+func TestAuditRecordsADisagreement(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s *db.Store) {
+		ctx := context.Background()
+		app, _, err := s.CreateApplication(ctx, newApp("AUDIT-DISAGREE"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordStatus(ctx, db.StatusChange{ApplicationID: app.ID, Seq: 1, Status: "disagreement",
+			Event: "disagreement", Actor: "supervisor:usr_b", At: time.Now(),
+			Detail: "second decision: refuse (insufficient_evidence) disagrees with the first (approve by " +
+				"officer:usr_a): a supervisor resolves"}); err != nil {
+			t.Fatal(err)
+		}
+		recs := auditLog(t, s)
+		r := recs[len(recs)-1]
+		if r.Action != "decision.second.refuse" || r.Actor != "supervisor:usr_b" ||
+			r.Detail != "status=disagreement reason=insufficient_evidence" {
+			t.Fatalf("disagreement entry %+v", r)
+		}
+	})
+}

@@ -37,9 +37,49 @@ func (b Batch) CreatedAt() time.Time { return fromMS(b.CreatedAtMS) }
 // CreateBatch stores a batch; when the same chamber already posted the same
 // reference with the same content, the existing batch is returned instead.
 func (s *Store) CreateBatch(ctx context.Context, b Batch) (Batch, bool, error) {
+	return s.CreateBatchWithin(ctx, b, time.Time{}, nil)
+}
+
+// QuotaError refuses a new batch: the chamber's batches since the quota day
+// began already hold Posted rows, and the new one does not fit.
+type QuotaError struct{ Posted int }
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("the chamber's daily batch rows are spent (%d posted today)", e.Posted)
+}
+
+// CreateBatchWithin is CreateBatch under a chamber's daily quota: a batch
+// that is not already stored is refused with a *QuotaError unless fits
+// accepts the rows of the chamber's batches created since dayStart (nil
+// fits: no quota). The chamber's row is locked first, so two concurrent
+// batches of one chamber cannot both slip under the quota.
+func (s *Store) CreateBatchWithin(ctx context.Context, b Batch, dayStart time.Time, fits func(posted int) bool) (
+	Batch, bool, error) {
 	var out Batch
 	created := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if fits != nil {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE chambers SET name = name WHERE id = ?`),
+				b.ChamberID); err != nil {
+				return err
+			}
+			var existing int
+			if err := tx.GetContext(ctx, &existing, tx.Rebind(`SELECT COUNT(*) FROM batches
+				WHERE chamber_id = ? AND reference = ? AND content_hash = ?`),
+				b.ChamberID, b.Reference, b.ContentHash); err != nil {
+				return err
+			}
+			if existing == 0 {
+				var posted int
+				if err := tx.GetContext(ctx, &posted, tx.Rebind(`SELECT COALESCE(SUM(total_rows), 0) FROM batches
+					WHERE chamber_id = ? AND created_at >= ?`), b.ChamberID, ms(dayStart)); err != nil {
+					return err
+				}
+				if !fits(posted) {
+					return &QuotaError{Posted: posted}
+				}
+			}
+		}
 		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO batches
 			(id, chamber_id, reference, content_hash, total_rows, status, rows_sealed, created_at)
 			VALUES (?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING`),

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/visad/visad/domain"
 )
 
 // Chamber is a chamber of commerce with an account.
@@ -212,4 +215,37 @@ func (s *Store) GetMember(ctx context.Context, chamberID, membershipNumber strin
 		return Member{}, err
 	}
 	return m, s.openPerson(&m)
+}
+
+// RotateChamberToken replaces the token of a chamber's active account: the
+// old token stops working at once; the new one (only its hash is kept)
+// expires at expiresAtMS (invalid: never). found is false when the chamber
+// has no active account.
+func (s *Store) RotateChamberToken(ctx context.Context, chamberID, tokenHash string, expiresAtMS sql.NullInt64,
+	at time.Time) (found bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var ids []string
+		if err := tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT id FROM users
+			WHERE chamber_id = ? AND role = ? AND revoked_at IS NULL ORDER BY id`), chamberID,
+			domain.RoleChamber); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		found = true
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET token_hash = ?, expires_at = ?
+			WHERE chamber_id = ? AND role = ? AND revoked_at IS NULL`),
+			tokenHash, expiresAtMS, chamberID, domain.RoleChamber); err != nil {
+			return err
+		}
+		detail := "accounts=" + strings.Join(ids, ",")
+		if expiresAtMS.Valid {
+			detail += fmt.Sprintf(" expires_at_ms=%d", expiresAtMS.Int64)
+		}
+		_, err := s.appendAudit(ctx, tx, AuditEntry{Actor: auditActor(ctx), Action: "chamber.token_rotated",
+			Subject: chamberID, Detail: detail, At: at})
+		return err
+	})
+	return found, err
 }

@@ -163,19 +163,35 @@ func TransitionRefused(action string, status Status) *RuleError {
 }
 
 // CaseHold is what decides who may act on a case: its status, who holds it
-// (claimed it), and who took the first of two decisions.
+// (claimed it), who took the decisions so far, and the facts that raise the
+// bar for an approval.
 type CaseHold struct {
 	Status       Status
 	Assignee     string // account id; empty when nobody holds the case
 	FirstDecider string // account id of the first decision on a four-eyes case
+	// SecondDecider is the account id of the second decision when it disagreed with the first.
+	SecondDecider string
+	// FirstOutcome is the first decision of a four-eyes case, while it waits for the second.
+	FirstOutcome Outcome
+	Product      Product
+	// ScreeningHit: the applicant matched the watchlist, so approving is a supervisor's.
+	ScreeningHit bool
 }
 
 // FourEyesMessage is the refusal of a second decision by the first decider.
 const FourEyesMessage = "four eyes: the second decision must be made by a different person than the first"
 
+// DisagreementMessage is the refusal of a resolution by one of the two who disagree.
+const DisagreementMessage = "a disagreement is resolved by a third person, not by either of the two who disagree"
+
+// ScreeningHitMessage is the refusal of an officer's approval of a case that matched the watchlist.
+const ScreeningHitMessage = "the applicant matched the watchlist: only a supervisor may approve"
+
 // MayDecide applies the four-eyes rules: a claimed case is decided by the
-// officer holding it or a supervisor; the second decision on a case that
-// needs two is a supervisor's, and never the first decider's.
+// officer holding it or a supervisor; the second decision on a five-year
+// visa is a supervisor's, never the first decider's; two decisions that
+// disagree are resolved by a third person, a supervisor; and a case whose
+// applicant matched the watchlist is approved only by a supervisor.
 func MayDecide(c CaseHold, d DecisionRequest) error {
 	switch c.Status {
 	case StatusAwaitingReview:
@@ -192,23 +208,71 @@ func MayDecide(c CaseHold, d DecisionRequest) error {
 		if d.Actor.Role != RoleSupervisor {
 			return notAllowed("the second decision on a five-year visa is a supervisor's")
 		}
+	case StatusDisagreement:
+		if d.Decision == OutcomeRequestInformation {
+			return invalidTransition("request information on", c.Status)
+		}
+		if d.Actor.ID == c.FirstDecider || d.Actor.ID == c.SecondDecider {
+			return &RuleError{Kind: InvalidTransition, Message: DisagreementMessage}
+		}
+		if d.Actor.Role != RoleSupervisor {
+			return notAllowed("a disagreement between two decisions is resolved by a supervisor")
+		}
 	default:
 		return invalidTransition("decide", c.Status)
+	}
+	if c.ScreeningHit && d.Decision == OutcomeApprove && d.Actor.Role != RoleSupervisor {
+		return notAllowed(ScreeningHitMessage)
 	}
 	return nil
 }
 
-// NeedsSecondDecision reports whether a decision on the case waits for a
-// second person: the first decision on a five-year visa does.
-func NeedsSecondDecision(product Product, d DecisionRequest, firstTaken bool) bool {
-	return d.Decision != OutcomeRequestInformation && product == ProductBusiness5YMulti && !firstTaken
+// DecisionStep is what an allowed decision does to the case.
+type DecisionStep int
+
+// Decision steps.
+const (
+	// StepClose: the decision is the case's; it issues the visa or refuses it.
+	StepClose DecisionStep = iota + 1
+	// StepRequestInformation: the applicant is asked for more.
+	StepRequestInformation
+	// StepAwaitSecond: the first decision on a five-year visa waits for a second person's.
+	StepAwaitSecond
+	// StepDisagreement: the second decision contradicts the first; a supervisor resolves.
+	StepDisagreement
+)
+
+// NextDecisionStep says what a decision MayDecide allowed does. A five-year
+// visa is issued only on two approvals by two people: the second decision
+// closes the case only when it agrees with the first; otherwise the case
+// waits for a third person, whose decision closes it (so an approval that
+// issues always has a second approval beside it).
+func NextDecisionStep(c CaseHold, d DecisionRequest) DecisionStep {
+	switch {
+	case d.Decision == OutcomeRequestInformation:
+		return StepRequestInformation
+	case c.Status == StatusAwaitingReview && c.Product == ProductBusiness5YMulti:
+		return StepAwaitSecond
+	case c.Status == StatusAwaitingSecondApproval && d.Decision != c.FirstOutcome:
+		return StepDisagreement
+	}
+	return StepClose
+}
+
+// ActorID is the account id in an actor's timeline name ("officer:usr_1" is
+// usr_1); the system and the applicant are their own ids.
+func ActorID(name string) string {
+	if _, id, found := strings.Cut(name, ":"); found {
+		return id
+	}
+	return name
 }
 
 // MayClaim says whether the actor may take the case: an open case in review
 // that nobody else holds, or (a supervisor) holds.
 func MayClaim(c CaseHold, actor Actor) error {
 	switch c.Status {
-	case StatusAwaitingReview, StatusAwaitingSecondApproval, StatusInformationRequested:
+	case StatusAwaitingReview, StatusAwaitingSecondApproval, StatusDisagreement, StatusInformationRequested:
 	default:
 		return invalidTransition("claim", c.Status)
 	}
@@ -237,7 +301,7 @@ func MayRelease(c CaseHold, actor Actor) error {
 func MayWithdraw(status Status) error {
 	switch status {
 	case StatusReceived, StatusValidating, StatusScreening, StatusAwaitingReview,
-		StatusInformationRequested, StatusAwaitingSecondApproval:
+		StatusInformationRequested, StatusAwaitingSecondApproval, StatusDisagreement:
 		return nil
 	}
 	return invalidTransition("withdraw", status)
@@ -245,15 +309,19 @@ func MayWithdraw(status Status) error {
 
 // STPPolicyVersion names the straight-through processing rules of DecideSTP;
 // it is recorded on the timeline of every case the system decides.
-const STPPolicyVersion = "stp-2026-11"
+const STPPolicyVersion = "stp-2026-11-28"
 
 // STPFacts are what straight-through processing looks at.
 type STPFacts struct {
 	Enabled      bool
 	Product      Product
 	ScreeningHit bool
-	// Endorsed: a chamber submitted the case, or the chamber membership it claims is verified on the roster.
-	Endorsed bool
+	// Screened: the applicant was screened against a configured, non-empty watchlist (an
+	// empty list clears everyone, so it proves nothing).
+	Screened bool
+	// Member: the applicant is an active member, as the form states them, on the roster of the
+	// chamber that submitted the case or whose recommendation it carries (VouchingChamber).
+	Member bool
 	// RecentRefusal: the passport was refused a visa in the twelve months before the decision.
 	RecentRefusal bool
 	// SuspectedDuplicate: another open application names the same passport and product.
@@ -264,10 +332,11 @@ type STPFacts struct {
 // passport out of straight-through processing: twelve months before the decision.
 func STPRefusalsSince(decidedAt time.Time) time.Time { return decidedAt.AddDate(-1, 0, 0) }
 
-// DecideSTP applies straight-through processing: a two-year case with a
-// verified chamber endorsement, a clean screening and no refusal for the
-// same passport in the past twelve months is approved by the system. The
-// reason says why a case is not.
+// DecideSTP applies straight-through processing: a two-year case whose
+// applicant was screened clear against a configured watchlist, is an active
+// member on the roster of the chamber vouching for them, and was not refused
+// for the same passport in the past twelve months is approved by the system.
+// The reason says why a case is not.
 func DecideSTP(f STPFacts) (eligible bool, reason string) {
 	switch {
 	case !f.Enabled:
@@ -276,8 +345,10 @@ func DecideSTP(f STPFacts) (eligible bool, reason string) {
 		return false, "only two-year visas are processed straight through"
 	case f.ScreeningHit:
 		return false, "screening flagged the applicant"
-	case !f.Endorsed:
-		return false, "no verified chamber endorsement"
+	case !f.Screened:
+		return false, "no watchlist was configured to screen the applicant against"
+	case !f.Member:
+		return false, "the applicant is not an active member on the vouching chamber's roster"
 	case f.RecentRefusal:
 		return false, "the passport was refused a visa in the past twelve months"
 	case f.SuspectedDuplicate:
@@ -285,6 +356,22 @@ func DecideSTP(f STPFacts) (eligible bool, reason string) {
 		return false, "another open application names the same passport"
 	}
 	return true, ""
+}
+
+// VouchingChamber is the chamber membership straight-through processing
+// checks on the roster: for a case a chamber submitted (endorsedBy), the
+// membership number the row gives on that chamber's roster, whatever else
+// the form says; otherwise the recommendation the form carries. ok is false
+// when there is no membership to check, and then no chamber vouches.
+func VouchingChamber(form Application, endorsedBy string) (claim Chamber, ok bool) {
+	c := form.Chamber
+	if c == nil || strings.TrimSpace(c.MembershipNumber) == "" {
+		return Chamber{}, false
+	}
+	if endorsedBy != "" {
+		return Chamber{ChamberID: endorsedBy, MembershipNumber: c.MembershipNumber}, true
+	}
+	return *c, c.ChamberID != ""
 }
 
 // fallbackSLA is the decision deadline of a product the catalogue does not know.

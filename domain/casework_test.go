@@ -89,6 +89,9 @@ func TestMayDecide(t *testing.T) {
 	rfi := func(a Actor) DecisionRequest {
 		return DecisionRequest{Decision: OutcomeRequestInformation, Message: "x", Actor: a}
 	}
+	refuse := func(a Actor) DecisionRequest {
+		return DecisionRequest{Decision: OutcomeRefuse, ReasonCode: ReasonOther, Actor: a}
+	}
 	tests := []struct {
 		name string
 		c    CaseHold
@@ -106,6 +109,31 @@ func TestMayDecide(t *testing.T) {
 			InvalidTransition},
 		{"second, rfi", CaseHold{Status: StatusAwaitingSecondApproval, FirstDecider: officer.ID}, rfi(super),
 			InvalidTransition},
+		{"second, disagreeing officer", CaseHold{Status: StatusAwaitingSecondApproval, FirstDecider: officer.ID,
+			FirstOutcome: OutcomeRefuse}, approve(other), NotAllowed},
+		{"disagreement, third supervisor", CaseHold{Status: StatusDisagreement, FirstDecider: officer.ID,
+			SecondDecider: "usr_s2"}, approve(super), 0},
+		{"disagreement, refusal by a third supervisor", CaseHold{Status: StatusDisagreement,
+			FirstDecider: officer.ID, SecondDecider: "usr_s2"}, refuse(super), 0},
+		{"disagreement, first decider", CaseHold{Status: StatusDisagreement, FirstDecider: super.ID,
+			SecondDecider: "usr_s2"}, approve(super), InvalidTransition},
+		{"disagreement, second decider", CaseHold{Status: StatusDisagreement, FirstDecider: officer.ID,
+			SecondDecider: super.ID}, approve(super), InvalidTransition},
+		{"disagreement, officer", CaseHold{Status: StatusDisagreement, FirstDecider: "usr_s2",
+			SecondDecider: "usr_s3"}, approve(officer), NotAllowed},
+		{"disagreement, rfi", CaseHold{Status: StatusDisagreement, FirstDecider: officer.ID, SecondDecider: "usr_s2"},
+			rfi(super), InvalidTransition},
+		{"screening hit, officer approves", CaseHold{Status: StatusAwaitingReview, ScreeningHit: true},
+			approve(officer), NotAllowed},
+		{"screening hit, holder approves", CaseHold{Status: StatusAwaitingReview, ScreeningHit: true,
+			Assignee: officer.ID}, approve(officer), NotAllowed},
+		{"screening hit, officer refuses", CaseHold{Status: StatusAwaitingReview, ScreeningHit: true},
+			refuse(officer), 0},
+		{"screening hit, officer asks", CaseHold{Status: StatusAwaitingReview, ScreeningHit: true}, rfi(officer), 0},
+		{"screening hit, supervisor approves", CaseHold{Status: StatusAwaitingReview, ScreeningHit: true},
+			approve(super), 0},
+		{"screening hit, five-year first approval by an officer", CaseHold{Status: StatusAwaitingReview,
+			ScreeningHit: true, Product: ProductBusiness5YMulti}, approve(officer), NotAllowed},
 		{"screening", CaseHold{Status: StatusScreening}, approve(officer), InvalidTransition},
 		{"information requested", CaseHold{Status: StatusInformationRequested}, approve(officer), InvalidTransition},
 		{"closed", CaseHold{Status: StatusIssued}, approve(super), InvalidTransition},
@@ -123,20 +151,111 @@ func TestMayDecide(t *testing.T) {
 	}
 }
 
-func TestNeedsSecondDecision(t *testing.T) {
+func TestNextDecisionStep(t *testing.T) {
 	approve := DecisionRequest{Decision: OutcomeApprove}
-	rfi := DecisionRequest{Decision: OutcomeRequestInformation}
-	if !NeedsSecondDecision(ProductBusiness5YMulti, approve, false) {
-		t.Error("first decision on a five-year visa needs a second")
+	refuse := DecisionRequest{Decision: OutcomeRefuse, ReasonCode: ReasonOther}
+	rfi := DecisionRequest{Decision: OutcomeRequestInformation, Message: "x"}
+	review5 := CaseHold{Status: StatusAwaitingReview, Product: ProductBusiness5YMulti}
+	second := func(first Outcome) CaseHold {
+		return CaseHold{Status: StatusAwaitingSecondApproval, Product: ProductBusiness5YMulti, FirstOutcome: first}
 	}
-	if NeedsSecondDecision(ProductBusiness5YMulti, approve, true) {
-		t.Error("the second decision needs no third")
+	disagreement := CaseHold{Status: StatusDisagreement, Product: ProductBusiness5YMulti}
+	tests := []struct {
+		name string
+		c    CaseHold
+		d    DecisionRequest
+		want DecisionStep
+	}{
+		{"two-year approval", CaseHold{Status: StatusAwaitingReview, Product: ProductBusiness2Y}, approve, StepClose},
+		{"two-year refusal", CaseHold{Status: StatusAwaitingReview, Product: ProductBusiness2Y}, refuse, StepClose},
+		{"request for information", review5, rfi, StepRequestInformation},
+		{"five-year first approval", review5, approve, StepAwaitSecond},
+		{"five-year first refusal", review5, refuse, StepAwaitSecond},
+		{"second approval agrees", second(OutcomeApprove), approve, StepClose},
+		{"second refusal agrees", second(OutcomeRefuse), refuse, StepClose},
+		{"approval after a refusal", second(OutcomeRefuse), approve, StepDisagreement},
+		{"refusal after an approval", second(OutcomeApprove), refuse, StepDisagreement},
+		{"resolution approves", disagreement, approve, StepClose},
+		{"resolution refuses", disagreement, refuse, StepClose},
 	}
-	if NeedsSecondDecision(ProductBusiness2Y, approve, false) {
-		t.Error("a two-year visa needs one decision")
+	for _, tt := range tests {
+		if got := NextDecisionStep(tt.c, tt.d); got != tt.want {
+			t.Errorf("%s: NextDecisionStep = %d, want %d", tt.name, got, tt.want)
+		}
 	}
-	if NeedsSecondDecision(ProductBusiness5YMulti, rfi, false) {
-		t.Error("a request for information is not a first decision")
+}
+
+func TestActorID(t *testing.T) {
+	for name, want := range map[string]string{"officer:usr_1": "usr_1", "supervisor:usr_2": "usr_2",
+		"system": "system", "applicant": "applicant", "": ""} {
+		if got := ActorID(name); got != want {
+			t.Errorf("ActorID(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestCheckPassportAtIssue(t *testing.T) {
+	expiry := date("2027-06-30")
+	tests := []struct {
+		name     string
+		issuedOn time.Time
+		arrival  string
+		want     bool // passes
+	}{
+		{"six months and more after issue", date("2026-12-30"), "2026-12-01", true},
+		{"exactly six months after issue", date("2026-12-30"), "", true},
+		{"a day short of six months", date("2027-01-01"), "", false},
+		{"arrival later than issue counts", date("2026-10-01"), "2027-01-15", false},
+		{"arrival earlier than issue: the issue day counts", date("2027-01-01"), "2026-06-01", false},
+		{"expired before issue", date("2027-08-01"), "2026-06-01", false},
+		{"issued on the expiry day", date("2027-06-30"), "", false},
+		{"clock time does not matter", time.Date(2026, 12, 30, 23, 59, 0, 0, time.UTC), "", true},
+	}
+	for _, tt := range tests {
+		err := CheckPassportAtIssue(tt.issuedOn, tt.arrival, expiry)
+		if (err == nil) != tt.want {
+			t.Errorf("%s: CheckPassportAtIssue = %v, want pass=%v", tt.name, err, tt.want)
+			continue
+		}
+		if err != nil && (err.Code != CodePassportValidity || err.Pointer != "/passport/expiry_date") {
+			t.Errorf("%s: error %+v", tt.name, err)
+		}
+		if err == nil {
+			// A passport that passes gives a visa that ends after it starts.
+			spec, _ := LookupProduct(ProductBusiness5YMulti)
+			if terms := ComputeVisaTerms(spec, tt.issuedOn, expiry); !terms.ValidUntil.After(terms.ValidFrom) {
+				t.Errorf("%s: terms %+v", tt.name, terms)
+			}
+		}
+	}
+	if err := CheckPassportAtIssue(date("2027-08-01"), "", expiry); err == nil ||
+		!strings.Contains(err.Detail, "expired on 2027-06-30") {
+		t.Errorf("expired passport: %v", err)
+	}
+}
+
+func TestVouchingChamber(t *testing.T) {
+	rec := &Chamber{ChamberID: "chb_a", MembershipNumber: "M-1"}
+	tests := []struct {
+		name       string
+		chamber    *Chamber
+		endorsedBy string
+		want       Chamber
+		ok         bool
+	}{
+		{"recommendation on a single application", rec, "", *rec, true},
+		{"batch row: the submitting chamber's roster", rec, "chb_b", Chamber{ChamberID: "chb_b",
+			MembershipNumber: "M-1"}, true},
+		{"batch row without a membership number", &Chamber{ChamberID: "chb_b"}, "chb_b", Chamber{}, false},
+		{"no recommendation", nil, "", Chamber{}, false},
+		{"batch row without a chamber", nil, "chb_b", Chamber{}, false},
+		{"blank membership number", &Chamber{ChamberID: "chb_a", MembershipNumber: " "}, "", Chamber{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := VouchingChamber(Application{Chamber: tt.chamber}, tt.endorsedBy)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: VouchingChamber = %+v %v, want %+v %v", tt.name, got, ok, tt.want, tt.ok)
+		}
 	}
 }
 
@@ -193,18 +312,21 @@ func TestMayWithdraw(t *testing.T) {
 }
 
 func TestDecideSTP(t *testing.T) {
-	clean := STPFacts{Enabled: true, Product: ProductBusiness2Y, Endorsed: true}
+	clean := STPFacts{Enabled: true, Product: ProductBusiness2Y, Screened: true, Member: true}
 	tests := []struct {
 		name   string
 		change func(*STPFacts)
 		want   bool
 		reason string
 	}{
-		{"clean endorsed two-year case", func(*STPFacts) {}, true, ""},
+		{"clean two-year case of an active member", func(*STPFacts) {}, true, ""},
 		{"switched off", func(f *STPFacts) { f.Enabled = false }, false, "switched off"},
 		{"five-year visa", func(f *STPFacts) { f.Product = ProductBusiness5YMulti }, false, "only two-year"},
 		{"screening hit", func(f *STPFacts) { f.ScreeningHit = true }, false, "screening"},
-		{"not endorsed", func(f *STPFacts) { f.Endorsed = false }, false, "endorsement"},
+		{"not an active member on the roster", func(f *STPFacts) { f.Member = false }, false, "roster"},
+		{"no watchlist configured", func(f *STPFacts) { f.Screened = false }, false, "watchlist"},
+		{"no watchlist and no membership", func(f *STPFacts) { f.Screened, f.Member = false, false }, false,
+			"watchlist"},
 		{"refused recently", func(f *STPFacts) { f.RecentRefusal = true }, false, "twelve months"},
 		{"suspected duplicate", func(f *STPFacts) { f.SuspectedDuplicate = true }, false, "same passport"},
 	}
@@ -245,7 +367,7 @@ func TestDecisionSLA(t *testing.T) {
 func TestStatuses(t *testing.T) {
 	closed := map[Status]bool{StatusIssued: true, StatusRefused: true, StatusWithdrawn: true, StatusIneligible: true,
 		StatusLapsed: true}
-	if len(AllStatuses) != 11 {
+	if len(AllStatuses) != 12 {
 		t.Errorf("%d statuses", len(AllStatuses))
 	}
 	for _, s := range AllStatuses {

@@ -74,3 +74,28 @@ func ComputeVisaTerms(spec ProductSpec, issuedOn time.Time, passportExpiry time.
 		MaxStayDays: spec.MaxStayDays,
 	}
 }
+
+// CheckPassportAtIssue re-applies the passport validity rule on the day the
+// visa is issued, because a case can wait: the passport must remain valid for
+// six months after the first day the visa can be used (the later of the
+// issue day and the intended arrival). A passport that passes also makes
+// ComputeVisaTerms end after it starts. The error's code is
+// CodePassportValidity; the workflow refuses with ReasonPassportValidity.
+func CheckPassportAtIssue(issuedOn time.Time, intendedArrival string, passportExpiry time.Time) *FieldError {
+	first := dateOf(issuedOn)
+	if arrival, ok := ParseDate(intendedArrival); ok && arrival.After(first) {
+		first = arrival
+	}
+	need := addDateClamped(first, 0, passportMarginMonths)
+	expiry := dateOf(passportExpiry)
+	if !expiry.Before(need) {
+		return nil
+	}
+	detail := "the passport expires on " + expiry.Format(dateLayout) + ": on the issue day " +
+		dateOf(issuedOn).Format(dateLayout) + " it must remain valid until at least " + need.Format(dateLayout)
+	if !expiry.After(dateOf(issuedOn)) {
+		detail = "the passport expired on " + expiry.Format(dateLayout) + ", before the issue day " +
+			dateOf(issuedOn).Format(dateLayout)
+	}
+	return &FieldError{Pointer: ptrExpiryDate, Code: CodePassportValidity, Detail: detail}
+}

@@ -22,17 +22,20 @@ const (
 	StatusAwaitingReview         Status = "awaiting_review"
 	StatusInformationRequested   Status = "information_requested"
 	StatusAwaitingSecondApproval Status = "awaiting_second_approval"
-	StatusIssued                 Status = "issued"
-	StatusRefused                Status = "refused"
-	StatusWithdrawn              Status = "withdrawn"
-	StatusIneligible             Status = "ineligible"
-	StatusLapsed                 Status = "lapsed"
+	// StatusDisagreement: the two decisions on a five-year visa disagree; a third person, a supervisor, resolves.
+	StatusDisagreement Status = "disagreement"
+	StatusIssued       Status = "issued"
+	StatusRefused      Status = "refused"
+	StatusWithdrawn    Status = "withdrawn"
+	StatusIneligible   Status = "ineligible"
+	StatusLapsed       Status = "lapsed"
 )
 
 // AllStatuses lists every status in the order above.
 var AllStatuses = []Status{
 	StatusReceived, StatusValidating, StatusScreening, StatusAwaitingReview, StatusInformationRequested,
-	StatusAwaitingSecondApproval, StatusIssued, StatusRefused, StatusWithdrawn, StatusIneligible, StatusLapsed,
+	StatusAwaitingSecondApproval, StatusDisagreement, StatusIssued, StatusRefused, StatusWithdrawn, StatusIneligible,
+	StatusLapsed,
 }
 
 // ClosedStatuses end a case; they free the passport for a new application.
@@ -125,6 +128,7 @@ const (
 	EventWithdrawn            Event = "withdrawn"
 	EventLapsed               Event = "lapsed"
 	EventFirstDecision        Event = "first_decision"
+	EventDisagreement         Event = "disagreement"
 	EventInformationRequested Event = "information_requested"
 	EventInformationProvided  Event = "information_provided"
 	EventClaimed              Event = "claimed"
@@ -136,11 +140,11 @@ const (
 )
 
 // StaffOnlyDetail reports whether the event's detail is for officers only:
-// the screening's findings are, and which fields failed validation.
+// the screening's findings are, which fields failed validation, and a disagreement's (it names who decided what).
 func (e Event) StaffOnlyDetail() bool {
 	// validation_failed names the failing fields and codes; the applicant reads
 	// them through ApplicantReasons instead, which hides the roster's detail.
-	return e == EventScreeningStarted || e == EventScreened || e == EventValidationFailed
+	return e == EventScreeningStarted || e == EventScreened || e == EventValidationFailed || e == EventDisagreement
 }
 
 // ActorName is how an actor appears on a timeline: "system", "applicant",

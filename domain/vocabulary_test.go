@@ -174,3 +174,14 @@ func TestVocabularyLiteralsAreFound(t *testing.T) {
 		t.Errorf("found %q, want the literals %q of x.go only", found, want)
 	}
 }
+
+func TestStaffOnlyDetail(t *testing.T) {
+	for _, e := range []Event{EventScreeningStarted, EventScreened, EventDisagreement} {
+		if !e.StaffOnlyDetail() {
+			t.Errorf("%s: the applicant would see its detail", e)
+		}
+	}
+	if EventFirstDecision.StaffOnlyDetail() || EventRefused.StaffOnlyDetail() {
+		t.Error("a decision's detail is the applicant's too")
+	}
+}

@@ -67,14 +67,30 @@ type CaseState struct {
 	Ineligible    []domain.FieldError `json:"ineligible,omitempty"`
 	UpdatedAt     time.Time           `json:"updated_at"`
 	// Case handling.
-	Assignee           string              `json:"assignee,omitempty"`
-	FirstDecision      *domain.Decision    `json:"first_decision,omitempty"`
+	Assignee      string           `json:"assignee,omitempty"`
+	FirstDecision *domain.Decision `json:"first_decision,omitempty"`
+	// SecondDecision is the second decision on a five-year visa when it disagreed with the first.
+	SecondDecision     *domain.Decision    `json:"second_decision,omitempty"`
 	InformationRequest *InformationRequest `json:"information_request,omitempty"`
 	SLA                *domain.SLA         `json:"sla,omitempty"`
 
 	// The best watchlist match (docs/screening.md): its score and the list entry's reference.
 	ScreeningScore float64 `json:"screening_score,omitempty"`
 	ScreeningEntry string  `json:"screening_entry,omitempty"`
+}
+
+// Hold is who may act on the case as its state says (domain.MayDecide and
+// friends): the service layer checks it before it sends an update, and the
+// workflow's validators check it again.
+func (s CaseState) Hold() domain.CaseHold {
+	h := domain.CaseHold{Status: s.Status, Assignee: s.Assignee, Product: s.Product, ScreeningHit: s.ScreeningHit}
+	if f := s.FirstDecision; f != nil {
+		h.FirstDecider, h.FirstOutcome = domain.ActorID(f.DecidedBy), f.Outcome
+	}
+	if d := s.SecondDecision; d != nil {
+		h.SecondDecider = domain.ActorID(d.DecidedBy)
+	}
+	return h
 }
 
 // ApplicationWorkflow takes one application from submission to a decision.
@@ -114,7 +130,6 @@ type applicationWorkflow struct {
 	decisionsTaken, decisionsAccepted int
 	reply                             *InformationReply
 	clock                             slaClock
-	firstActor                        domain.Actor
 	// ended is set once run has returned, with its error.
 	ended  bool
 	runErr error
@@ -191,7 +206,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 	if !screening.Hit {
 		var stp activities.STPResult
 		if err := workflow.ExecuteActivity(readCtx(ctx), acts.CheckSTP, activities.STPInput{
-			ApplicationID: w.in.ApplicationID, DecidedAt: workflow.Now(ctx),
+			ApplicationID: w.in.ApplicationID, DecidedAt: workflow.Now(ctx), Screened: screening.Screened,
 		}).Get(ctx, &stp); err != nil {
 			return err
 		}
@@ -246,12 +261,33 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d domain.DecisionRequ
 		return workflow.ExecuteActivity(writeCtx(ctx), acts.IssueVisa,
 			activities.IssueInput{Status: status, IssuedOn: now}).Get(ctx, &visa)
 	}); err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypePassportInvalid {
+			// Nothing was recorded under that sequence number; the refusal takes the next.
+			return w.refusePassport(ctx, appErr.Message())
+		}
 		return err
 	}
 	w.state.Decision = info
 	w.state.Visa = &visa
 	w.state.Status = domain.StatusIssued
 	w.state.UpdatedAt = now
+	return nil
+}
+
+// refusePassport refuses an approved case whose passport no longer passes
+// the validity rule on the issue day (domain.CheckPassportAtIssue): the
+// system refuses it for passport validity rather than issue a visa that ends
+// before it starts.
+func (w *applicationWorkflow) refusePassport(ctx workflow.Context, why string) error {
+	info := &domain.Decision{Outcome: domain.OutcomeRefuse, ReasonCode: domain.ReasonPassportValidity,
+		DecidedBy: systemActor, DecidedAt: workflow.Now(ctx)}
+	detail := "reason: " + string(domain.ReasonPassportValidity) + ": " + truncate(why, domain.MaxMessageLength)
+	if err := w.setStatusWith(ctx, domain.StatusRefused, domain.EventRefused, systemActor, detail,
+		func(in *activities.StatusInput) { in.Decision = info }); err != nil {
+		return err
+	}
+	w.state.Decision = info
 	return nil
 }
 

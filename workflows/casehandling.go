@@ -97,8 +97,8 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d domain.DecisionRequest) (bool, error) {
 	now := workflow.Now(ctx)
 	actor := d.Actor.Name()
-	switch {
-	case d.Decision == domain.OutcomeRequestInformation:
+	switch domain.NextDecisionStep(w.hold(), d) {
+	case domain.StepRequestInformation:
 		due := now.AddDate(0, 0, d.InformationDays())
 		if w.in.InformationDay > 0 {
 			due = now.Add(time.Duration(d.InformationDays()) * w.in.InformationDay)
@@ -120,7 +120,7 @@ func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d domain.Decisi
 			)+")",
 		)
 
-	case domain.NeedsSecondDecision(w.in.Product, d, w.state.FirstDecision != nil):
+	case domain.StepAwaitSecond:
 		// Four eyes: the first decision waits for a second person.
 		w.state.FirstDecision = &domain.Decision{
 			Outcome:    d.Decision,
@@ -128,15 +128,33 @@ func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d domain.Decisi
 			DecidedBy:  actor,
 			DecidedAt:  now,
 		}
-		w.firstActor = d.Actor
-		detail := "first decision: " + string(d.Decision)
-		if d.ReasonCode != "" {
-			detail += " (" + string(d.ReasonCode) + ")"
-		}
+		detail := "first decision: " + outcomeText(d)
 		return false, w.setStatusWith(ctx, domain.StatusAwaitingSecondApproval, domain.EventFirstDecision, actor, detail,
 			func(in *activities.StatusInput) { in.FirstDecidedBy, in.Note = actor, d.Note })
+
+	case domain.StepDisagreement:
+		// The second decision contradicts the first: neither closes the case; a third person does.
+		w.state.SecondDecision = &domain.Decision{
+			Outcome:    d.Decision,
+			ReasonCode: d.ReasonCode,
+			DecidedBy:  actor,
+			DecidedAt:  now,
+		}
+		first := w.state.FirstDecision
+		detail := "second decision: " + outcomeText(d) + " disagrees with the first (" +
+			outcomeText(domain.DecisionRequest{Decision: first.Outcome, ReasonCode: first.ReasonCode}) + " by " +
+			first.DecidedBy + "): a supervisor resolves"
+		return false, w.setStatus(ctx, domain.StatusDisagreement, domain.EventDisagreement, actor, detail)
 	}
 	return true, w.decide(ctx, d)
+}
+
+// outcomeText is a decision as the timeline and the audit trail spell it: "refuse (other)".
+func outcomeText(d domain.DecisionRequest) string {
+	if d.ReasonCode != "" {
+		return string(d.Decision) + " (" + string(d.ReasonCode) + ")"
+	}
+	return string(d.Decision)
 }
 
 func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d domain.DecisionRequest) error {
@@ -149,10 +167,8 @@ func (w *applicationWorkflow) validateDecide(ctx workflow.Context, d domain.Deci
 	return ruleError(domain.MayDecide(w.hold(), d))
 }
 
-// hold is who holds the case and who decided it first, for the four-eyes rules.
-func (w *applicationWorkflow) hold() domain.CaseHold {
-	return domain.CaseHold{Status: w.state.Status, Assignee: w.state.Assignee, FirstDecider: w.firstActor.ID}
-}
+// hold is who holds the case and who decided it so far, for the four-eyes rules.
+func (w *applicationWorkflow) hold() domain.CaseHold { return w.state.Hold() }
 
 func (w *applicationWorkflow) validateClaim(ctx workflow.Context, r ClaimRequest) error {
 	return ruleError(domain.MayClaim(w.hold(), r.Actor))

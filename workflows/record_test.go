@@ -45,8 +45,8 @@ const (
 
 // recordingStack is one running test stack and its staff.
 type recordingStack struct {
-	env                           *testenv.Env
-	officer, officerB, supervisor string
+	env                                        *testenv.Env
+	officer, officerB, supervisor, supervisorB string
 }
 
 // stackKind names how a stack differs from the default one.
@@ -106,6 +106,7 @@ func TestRecordHistories(t *testing.T) {
 		s.officer, _ = env.StaffToken(domain.RoleOfficer, "Officer")
 		s.officerB, _ = env.StaffToken(domain.RoleOfficer, "Second Officer")
 		s.supervisor, _ = env.StaffToken(domain.RoleSupervisor, "Supervisor")
+		s.supervisorB, _ = env.StaffToken(domain.RoleSupervisor, "Second Supervisor")
 		stacks[kind] = s
 		return s
 	}
@@ -206,10 +207,19 @@ func recordedPaths() []recordedPath {
 		}},
 		{name: "application_four_eyes_refused", want: domain.StatusRefused,
 			run: func(t *testing.T, s *recordingStack) string {
-				// The officer approves; the supervisor refuses at the second approval.
+				// The officer refuses; the supervisor agrees at the second decision.
+				a := s.submit(t, domain.ProductBusiness5YMulti)
+				s.post(t, decision(a.ID), s.officer, refusal)
+				s.post(t, decision(a.ID), s.supervisor, refusal)
+				return workflows.WorkflowID(a.ID)
+			}},
+		{name: "application_four_eyes_disagreement", want: domain.StatusIssued,
+			run: func(t *testing.T, s *recordingStack) string {
+				// The officer approves, the supervisor refuses: a disagreement a second supervisor resolves.
 				a := s.submit(t, domain.ProductBusiness5YMulti)
 				s.post(t, decision(a.ID), s.officer, approval)
 				s.post(t, decision(a.ID), s.supervisor, refusal)
+				s.post(t, decision(a.ID), s.supervisorB, approval)
 				return workflows.WorkflowID(a.ID)
 			}},
 		{name: "application_rfi_answered", want: domain.StatusIssued, run: func(t *testing.T, s *recordingStack) string {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/visad/visad/activities"
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/app"
@@ -54,6 +55,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer temporal.Stop()
 	cfg.TemporalAddress = temporal.HostPort()
+	watchlistNote := "from VISA_WATCHLIST"
+	if cfg.Watchlist == "" {
+		// Straight-through processing needs a watchlist: dev screens against a small invented one.
+		if cfg.Watchlist, err = sample.WriteWatchlist(cfg.DataDir); err != nil {
+			return fmt.Errorf("sample watchlist: %w", err)
+		}
+		watchlistNote = "(sample, invented names; set VISA_WATCHLIST in production)"
+	}
 	if temporalOnly {
 		fmt.Fprintf(stdout, `visad dev --temporal-only is running
   Temporal         %s   namespace %q
@@ -89,10 +98,11 @@ Stop with Ctrl-C or SIGTERM.
   App keys         %s
   Payload keys     %s
   Action keys      %s
+  Watchlist        %s %s
 Stop with Ctrl-C; start again and every case is still there.
 `, addr, addr, cfg.MetricsAddr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
 			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg),
-			actionKeysSource(cfg))
+			actionKeysSource(cfg), cfg.Watchlist, watchlistNote)
 	})
 }
 
@@ -164,6 +174,16 @@ func productionServices(
 	}
 	if err := requireSealPKI(cfg, fs); err != nil {
 		return nil, nil, err
+	}
+	if name == "worker" {
+		// Checked again by NewWorker; here, before the worker connects to anything.
+		wl, err := activities.NewWatchlist(cfg.Watchlist)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := app.RequireWatchlistForSTP(cfg, wl.Len()); err != nil {
+			return nil, nil, err
+		}
 	}
 	log := newLogger(stderr, cfg.LogLevel, false)
 	svc, err := app.NewServices(ctx, cfg, log)
@@ -314,12 +334,18 @@ func joinRoles(roles []domain.Role, sep, last string) string {
 }
 
 func runChambers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New(`usage: visad chambers create --name "…"`)
+	const usage = `usage: visad chambers create --name "…" | visad chambers rotate-token --id chb_…`
+	if len(args) == 0 || (args[0] != "create" && args[0] != "rotate-token") {
+		return errors.New(usage)
 	}
-	var name string
-	cfg, _, err := config.Load("chambers create", args[1:], func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "name", "", "the chamber's name")
+	verb := args[0]
+	var name, id string
+	cfg, _, err := config.Load("chambers "+verb, args[1:], func(fs *flag.FlagSet) {
+		if verb == "create" {
+			fs.StringVar(&name, "name", "", "the chamber's name")
+		} else {
+			fs.StringVar(&id, "id", "", "the chamber's id (chb_…)")
+		}
 	})
 	if err != nil {
 		return err
@@ -333,7 +359,19 @@ func runChambers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	svc := &casework.Service{Store: store, Keys: k}
+	svc := &casework.Service{Store: store, Keys: k, ChamberTokenTTL: cfg.ChamberTokenTTL}
+	if verb == "rotate-token" {
+		if id == "" {
+			return errors.New("--id is required")
+		}
+		token, expiresAt, err := svc.RotateChamberToken(ctx, "cli", id)
+		if err != nil {
+			return err
+		}
+		// The old token stops working now; only the new one goes to stdout.
+		return json.NewEncoder(stdout).Encode(map[string]string{"chamber_id": id, "token": token,
+			"expires_at": expiresAt.Format(time.RFC3339)})
+	}
 	id, token, err := svc.NewChamber(ctx, "cli", name)
 	if err != nil {
 		return err

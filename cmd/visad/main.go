@@ -29,6 +29,7 @@ Commands:
   users list          list staff accounts (no tokens)
   users revoke        revoke a staff account: --id usr_…
   chambers create     create a chamber account: --name "…"; prints {"chamber_id": …, "token": …}
+  chambers rotate-token  replace a chamber's token: --id chb_…; the old one stops working
   sample-batch        write a realistic valid batch CSV: --rows N --chamber ID [--product] [--roster FILE]
   codec-server        decrypt Temporal payloads for the Temporal Web UI on VISA_CODEC_ADDR
                       (supervisor/admin bearer token)

@@ -324,6 +324,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		Store: store, Keys: k, Temporal: tc, TaskQueue: cfg.TaskQueue,
 		EligibleNationalities: cfg.EligibleNationalities, Log: log, SLA: cfg.SLA(),
 		ApplicantTokenTTL: cfg.ApplicantTokenTTL,
+		ChamberRowsPerDay: cfg.ChamberRowsPerDay, ChamberTokenTTL: cfg.ChamberTokenTTL,
 	}
 	metrics.WatchCounts(cases.Counts)
 	svc := &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases,
@@ -380,6 +381,9 @@ func (s *Services) NewWorker() (Workers, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := RequireWatchlistForSTP(s.Config, wl.Len()); err != nil {
+		return nil, err
+	}
 	acts := &activities.Activities{
 		Store: s.Store, Keys: s.Keys, Watchlist: wl, EligibleNationalities: s.Config.EligibleNationalities,
 		Starter: s.Cases.Bulk(), SLA: s.Config.SLA(), STPEnabled: s.Config.STPEnabled, OnSLAEvent: s.Metrics.SLAEvent,
@@ -399,6 +403,27 @@ func (s *Services) NewWorker() (Workers, error) {
 		ws = append(ws, w)
 	}
 	return ws, nil
+}
+
+// ErrNoWatchlist is why a worker with straight-through processing on and no
+// watchlist refuses to start: every screening would be clear, and clean cases
+// would be issued without anyone having been screened.
+var ErrNoWatchlist = errors.New("straight-through processing is on (VISA_STP_ENABLED) but no watchlist is " +
+	"configured: set VISA_WATCHLIST to the screening list (CSV), or VISA_STP_ENABLED=false to send every case " +
+	"to an officer")
+
+// RequireWatchlistForSTP refuses straight-through processing without a
+// watchlist that has entries (entries: how many the configured list holds).
+func RequireWatchlistForSTP(cfg config.Config, entries int) error {
+	switch {
+	case !cfg.STPEnabled:
+		return nil
+	case cfg.Watchlist == "":
+		return ErrNoWatchlist
+	case entries == 0:
+		return fmt.Errorf("%w (the watchlist %s has no entries)", ErrNoWatchlist, cfg.Watchlist)
+	}
+	return nil
 }
 
 // Dispatcher sends the notification outbox.

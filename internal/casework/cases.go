@@ -48,6 +48,8 @@ type Case struct {
 	// SuspectedDuplicate lists the other open applications for the same
 	// passport and product (staff only: one of them may be an impostor's).
 	SuspectedDuplicate []string
+	// SecondDecision is the second when it disagreed with the first (status disagreement).
+	SecondDecision *domain.Decision
 
 	sealedForm string
 }
@@ -146,7 +148,7 @@ func caseFromRow(app db.Application, live *workflows.CaseState, now time.Time) C
 		c.ScreeningHit = c.ScreeningHit || live.ScreeningHit
 		c.ScreeningScore, c.ScreeningEntry = live.ScreeningScore, live.ScreeningEntry
 		c.Assignee = live.Assignee
-		c.FirstDecision = live.FirstDecision
+		c.FirstDecision, c.SecondDecision = live.FirstDecision, live.SecondDecision
 		if ir := live.InformationRequest; ir != nil {
 			c.InformationRequest = &InformationRequest{Message: ir.Message, DueAt: ir.DueAt}
 		}
@@ -176,7 +178,7 @@ func caseFromState(st workflows.CaseState) Case {
 	c := Case{ID: st.ApplicationID, Product: st.Product, Status: st.Status, ScreeningHit: st.ScreeningHit,
 		ScreeningScore: st.ScreeningScore, ScreeningEntry: st.ScreeningEntry,
 		Decision: st.Decision, Visa: st.Visa, UpdatedAt: st.UpdatedAt, Assignee: st.Assignee,
-		FirstDecision: st.FirstDecision, Ineligible: st.Ineligible}
+		FirstDecision: st.FirstDecision, SecondDecision: st.SecondDecision, Ineligible: st.Ineligible}
 	if ir := st.InformationRequest; ir != nil {
 		c.InformationRequest = &InformationRequest{Message: ir.Message, DueAt: ir.DueAt}
 	}

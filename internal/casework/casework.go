@@ -41,6 +41,10 @@ type Service struct {
 	// BatchPageRows and BatchPagesPerRun size a batch workflow's pages and runs
 	// (zero: the workflow's defaults); the history recorder makes them small.
 	BatchPageRows, BatchPagesPerRun int
+	// ChamberRowsPerDay bounds the batch rows a chamber posts in a UTC day, and
+	// ChamberTokenTTL the life of a chamber account's token (zero: the domain's defaults).
+	ChamberRowsPerDay int
+	ChamberTokenTTL   time.Duration
 }
 
 func (s *Service) now() time.Time {
@@ -249,7 +253,35 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 
 // Decide relays an officer's decision to the case's workflow and waits for its outcome.
 func (s *Service) Decide(ctx context.Context, id string, d domain.DecisionRequest, requestID string) (Case, error) {
+	if err := s.mayDecide(ctx, id, d); err != nil {
+		return Case{}, err
+	}
 	return s.update(ctx, id, workflows.UpdateDecide, d, requestID)
+}
+
+// mayDecide is the fast check of a decision: the rules the workflow's
+// validator applies (domain.MayDecide), on the case's live state, so that a
+// decision the rules refuse is answered before any update is sent. The
+// validator checks again, and alone decides when the state cannot be read.
+func (s *Service) mayDecide(ctx context.Context, id string, d domain.DecisionRequest) error {
+	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	res, err := s.Temporal.QueryWorkflow(qctx, workflows.WorkflowID(id), "", workflows.QueryState)
+	if err != nil {
+		return nil
+	}
+	var st workflows.CaseState
+	if res.Get(&st) != nil || st.Status == "" || st.Status.IsClosed() {
+		return nil // a closed case is answered by update, as before
+	}
+	var re *domain.RuleError
+	if err := domain.MayDecide(st.Hold(), d); errors.As(err, &re) {
+		if re.Kind == domain.NotAllowed {
+			return &Error{Kind: Forbidden, Message: re.Message}
+		}
+		return &Error{Kind: Conflict, Message: re.Message}
+	}
+	return nil
 }
 
 // Claim assigns the case to the acting officer.

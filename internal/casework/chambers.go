@@ -3,10 +3,12 @@ package casework
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -44,9 +46,41 @@ func (s *Service) NewChamber(ctx context.Context, by, name string) (chamberID, t
 	chamberID = "chb_" + NewApplicationID()[4:24]
 	err = s.Store.CreateChamber(ctx, db.Chamber{ID: chamberID, Name: name, CreatedAtMS: now.UnixMilli()}, db.User{
 		ID: "usr_" + NewApplicationID()[4:], Name: name, Role: string(domain.RoleChamber), TokenHash: keys.HashToken(token),
-		CreatedAtMS: now.UnixMilli(),
+		CreatedAtMS: now.UnixMilli(), ExpiresAtMS: s.chamberTokenExpiry(now),
 	})
 	return chamberID, token, err
+}
+
+// chamberTokenExpiry is when a chamber token issued at now expires.
+func (s *Service) chamberTokenExpiry(now time.Time) sql.NullInt64 {
+	ttl := s.ChamberTokenTTL
+	if ttl <= 0 {
+		ttl = domain.DefaultChamberTokenTTL
+	}
+	return sql.NullInt64{Int64: now.Add(ttl).UnixMilli(), Valid: true}
+}
+
+// RotateChamberToken gives a chamber's account a new token, which expires
+// ChamberTokenTTL from now; the old one stops working at once. by names who
+// did it in the audit trail.
+func (s *Service) RotateChamberToken(ctx context.Context, by, chamberID string) (token string, expiresAt time.Time,
+	err error) {
+	if by != "" {
+		ctx = db.WithAuditActor(ctx, by)
+	}
+	if token, err = keys.NewStaffToken(); err != nil {
+		return "", time.Time{}, err
+	}
+	now := s.now()
+	expiry := s.chamberTokenExpiry(now)
+	found, err := s.Store.RotateChamberToken(ctx, chamberID, keys.HashToken(token), expiry, now)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if !found {
+		return "", time.Time{}, notFound("no such chamber, or its account is revoked")
+	}
+	return token, time.UnixMilli(expiry.Int64).UTC(), nil
 }
 
 // UpsertRoster validates every member and, only if all are valid, upserts
@@ -116,10 +150,23 @@ func (s *Service) SubmitBatch(ctx context.Context, chamberID, reference, format 
 	if err != nil {
 		return Batch{}, false, err
 	}
-	batch, created, err := s.Store.CreateBatch(ctx, db.Batch{
+	now := s.now()
+	perDay := s.ChamberRowsPerDay
+	if perDay <= 0 {
+		perDay = domain.DefaultChamberRowsPerDay
+	}
+	dayStart, nextDay := domain.QuotaDay(now)
+	batch, created, err := s.Store.CreateBatchWithin(ctx, db.Batch{
 		ID: id, ChamberID: chamberID, Reference: reference, ContentHash: contentHash,
-		TotalRows: len(rows), RowsSealed: sealed, CreatedAtMS: s.now().UnixMilli(),
-	})
+		TotalRows: len(rows), RowsSealed: sealed, CreatedAtMS: now.UnixMilli(),
+	}, dayStart, func(posted int) bool { return domain.WithinChamberQuota(posted, len(rows), perDay) })
+	var quota *db.QuotaError
+	if errors.As(err, &quota) {
+		return Batch{}, false, &Error{Kind: QuotaExceeded, RetryAfter: nextDay.Sub(now), Message: fmt.Sprintf(
+			"%s: the chamber may post %d batch rows a day (UTC); %d were posted today and this batch has %d; "+
+				"the quota is whole again at %s", domain.CodeChamberQuotaExceeded, perDay, quota.Posted, len(rows),
+			nextDay.Format(time.RFC3339))}
+	}
 	if err != nil {
 		return Batch{}, false, err
 	}

@@ -2,6 +2,7 @@ package casework
 
 import (
 	"errors"
+	"time"
 
 	"github.com/visad/visad/domain"
 )
@@ -26,6 +27,8 @@ const (
 	Forbidden
 	// Unavailable: case processing cannot be reached now; the same request may be retried.
 	Unavailable
+	// QuotaExceeded: the chamber has posted its batch rows for the day (RetryAfter: until the next day).
+	QuotaExceeded
 )
 
 // Error is every failure the service layer reports for the caller to act on.
@@ -35,6 +38,8 @@ type Error struct {
 	Message string
 	// Fields are the invalid fields of an Invalid request, when it has them.
 	Fields domain.FieldErrors
+	// RetryAfter is when a QuotaExceeded request may succeed.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

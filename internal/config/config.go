@@ -44,6 +44,8 @@ type Config struct {
 	SLABusiness2Y         time.Duration
 	SLABusiness5YMulti    time.Duration
 	STPEnabled            bool
+	ChamberRowsPerDay     int
+	ChamberTokenTTL       time.Duration
 	SMTPURL               string
 	MailFrom              string
 	SupervisorEmail       string

@@ -93,10 +93,13 @@ var Settings = []Setting{
 	},
 	{
 		Env: "VISA_WATCHLIST", Flag: "watchlist",
-		Help: "screening watchlist CSV; without one every screening is clear",
+		Help: "screening watchlist CSV; required while straight-through processing is on",
+		DocDefault: "`dev`: `<data-dir>/sample-watchlist.csv`, a small invented sample list; " +
+			"`worker`: none (without one every screening is clear)",
 		Doc: "Header `surname,given_names,date_of_birth`. The date may be empty, which matches any birth date. " +
 			"Names are compared after normalisation (case, diacritics, word order). " +
-			"The file is re-read when it changes.",
+			"The file is re-read when it changes. A worker with `VISA_STP_ENABLED=true` and no watchlist, " +
+			"or one without entries, refuses to start.",
 		field: to(filePath, func(c *Config) *string { return &c.Watchlist }),
 	},
 	{
@@ -197,9 +200,24 @@ var Settings = []Setting{
 	},
 	{
 		Env: "VISA_STP_ENABLED", Flag: "stp", Default: "true",
-		Help:  "straight-through processing of endorsed two-year cases",
-		Doc:   "`false` (or `--stp=false`) sends every case to an officer.",
+		Help: "straight-through processing of two-year cases of active chamber members",
+		Doc: "`false` (or `--stp=false`) sends every case to an officer. On, it needs `VISA_WATCHLIST` " +
+			"([case-handling.md](case-handling.md#straight-through-processing)).",
 		field: to(trueFalse, func(c *Config) *bool { return &c.STPEnabled }),
+	},
+	{
+		Env: "VISA_CHAMBER_ROWS_PER_DAY", Flag: "chamber-rows-per-day", Default: "20000",
+		Help: "batch rows one chamber may post per UTC day",
+		Doc: "A batch that does not fit in what is left of the day is refused whole: `429` with " +
+			"`Retry-After` (until midnight UTC) and code `chamber_quota_exceeded` ([chambers.md](chambers.md)).",
+		field: to(positiveInt, func(c *Config) *int { return &c.ChamberRowsPerDay }),
+	},
+	{
+		Env: "VISA_CHAMBER_TOKEN_TTL", Flag: "chamber-token-ttl", Default: "2160h",
+		Help: "lifetime of a chamber account's token, from its creation or rotation",
+		Doc: "`visad chambers rotate-token --id chb_…` or `POST /v1/chambers/{id}/token` (admin) issue a new " +
+			"token; the old one stops working at once.",
+		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.ChamberTokenTTL }),
 	},
 	{
 		Env: "VISA_SMTP_URL", Flag: "smtp-url", Secret: true,
@@ -331,7 +349,8 @@ var (
 		"VISA_AUDIT_KEYS"}
 	// serving: the HTTP API (api, dev).
 	serving = []string{"VISA_HTTP_ADDR", "VISA_METRICS_ADDR", "VISA_RATE_LIMIT_RPS", "VISA_RATE_LIMIT_BURST",
-		"VISA_STATUS_LOOKUPS_PER_MINUTE", "VISA_TRUSTED_PROXIES", "VISA_SHUTDOWN_TIMEOUT"}
+		"VISA_STATUS_LOOKUPS_PER_MINUTE", "VISA_TRUSTED_PROXIES", "VISA_SHUTDOWN_TIMEOUT",
+		"VISA_CHAMBER_ROWS_PER_DAY", "VISA_CHAMBER_TOKEN_TTL"}
 	// working: the worker's activities and notification dispatcher (worker, dev).
 	working = []string{"VISA_WATCHLIST", "VISA_STP_ENABLED", "VISA_SMTP_URL", "VISA_MAIL_FROM", "VISA_SUPERVISOR_EMAIL"}
 	logging = []string{"VISA_LOG_LEVEL"}
@@ -355,7 +374,7 @@ var Commands = []Command{
 	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"})},
 	{"migrate", storage},
 	{"users", join(storage, appKeys)},
-	{"chambers", join(storage, appKeys)},
+	{"chambers", join(storage, appKeys, []string{"VISA_CHAMBER_TOKEN_TTL"})},
 	{"sample-batch", nil},
 	{"codec-server", join(storage, logging,
 		[]string{"VISA_PAYLOAD_KEYS", "VISA_CODEC_ADDR", "VISA_CODEC_CORS_ORIGIN", "VISA_SHUTDOWN_TIMEOUT"})},

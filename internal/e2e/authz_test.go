@@ -54,6 +54,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	chamberID, chamberTok := env.Chamber("Own Chamber")
 	otherChamberID, otherChamberTok := env.Chamber("Other Chamber")
+	rotatedChamberID, _ := env.Chamber("Rotated Chamber") // its token is rotated below
 
 	// fresh submits a case and waits until an officer may act on it.
 	fresh := func() submitted {
@@ -236,6 +237,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		claim,
 		release,
 		createChamber,
+		staffRoute("POST", "/v1/chambers/:id/token", "/v1/chambers/"+rotatedChamberID+"/token", nil, "admin"),
 		chamberRoute("PUT", "/v1/chambers/:id/members", "/v1/chambers/"+chamberID+"/members", []byte(roster), "text/csv"),
 		chamberRoute("GET", "/v1/chambers/:id/members", "/v1/chambers/"+chamberID+"/members", nil, ""),
 		postBatchRoute,

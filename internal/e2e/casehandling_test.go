@@ -259,6 +259,7 @@ func TestStraightThroughProcessing(t *testing.T) {
 		200,
 	)
 
+	putRoster(t, env, chamberID, chamberToken, people) // straight-through processing needs active members
 	b := postBatch(t, env, chamberID, chamberToken, "stp-1", batchCSV(t, people))
 	waitBatch(t, env, b.BatchID, chamberToken)
 	var report struct {

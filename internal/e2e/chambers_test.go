@@ -317,16 +317,18 @@ func applicationRuns(t *testing.T, env *testenv.Env, want int) map[string]int {
 }
 
 // Chamber-endorsed two-year applications proceed on the chamber's
-// recommendation and go straight through; the batch also accepts JSON.
+// recommendation and, for active members on its roster, go straight through;
+// the batch also accepts JSON.
 func TestBatchJSONEndorsedTwoYear(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	chamberID, token := env.Chamber("Astana Chamber")
 	people := sample.Generate(sample.Options{Rows: 3, Seed: 21})
+	putRoster(t, env, chamberID, token, people)
 	var rows []map[string]string
 	for _, p := range people {
 		v := map[string]string{}
 		for k, val := range p.Row.Values {
-			if !strings.HasPrefix(k, "host_") && k != "membership_number" { // the endorsement is the evidence
+			if !strings.HasPrefix(k, "host_") { // the endorsement is the evidence
 				v[k] = val
 			}
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/visad/visad/internal/dbtest"
 	"github.com/visad/visad/internal/devserver"
 	"github.com/visad/visad/internal/keys"
+	"github.com/visad/visad/internal/sample"
 )
 
 var (
@@ -112,9 +113,13 @@ func Start(t testing.TB, opts Options) *Env {
 	if opts.LookupsPerMinute > 0 {
 		cfg.LookupsPerMinute = opts.LookupsPerMinute
 	}
-	if opts.Watchlist != "" {
+	watchlist := opts.Watchlist
+	if watchlist == "" && cfg.STPEnabled {
+		watchlist = string(sample.WatchlistCSV) // straight-through processing needs a watchlist
+	}
+	if watchlist != "" {
 		cfg.Watchlist = filepath.Join(dir, "watchlist.csv")
-		if err := os.WriteFile(cfg.Watchlist, []byte(opts.Watchlist), 0o600); err != nil {
+		if err := os.WriteFile(cfg.Watchlist, []byte(watchlist), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
