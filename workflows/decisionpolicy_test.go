@@ -86,11 +86,12 @@ func TestPassportInvalidAtIssueRefuses(t *testing.T) {
 		t.Errorf("refusal recorded as %+v", rec)
 	}
 	h.env.AssertActivityNumberOfCalls(t, "IssueVisa", 1)
-	// The failed issue recorded nothing: the refusal takes its sequence number, leaving no gap.
+	// Writes are numbered and run one at a time (write): the failed issue keeps its number, recorded nothing,
+	// and the refusal is the next write, so a reader ordering by sequence sees it last.
 	h.mu.Lock()
 	issueSeq := h.issues[0].Status.Seq
 	h.mu.Unlock()
-	if rec.Seq != issueSeq {
-		t.Errorf("refusal recorded as seq %d, want the unused issue seq %d", rec.Seq, issueSeq)
+	if rec.Seq != issueSeq+1 {
+		t.Errorf("refusal recorded as seq %d, want the write after the failed issue (seq %d)", rec.Seq, issueSeq+1)
 	}
 }
