@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -24,6 +25,7 @@ import (
 	"github.com/visad/visad/internal/keys"
 	"github.com/visad/visad/internal/notify"
 	"github.com/visad/visad/internal/sealpki"
+	"github.com/visad/visad/web"
 	"github.com/visad/visad/workflows"
 )
 
@@ -235,15 +237,24 @@ func (s *Services) Dispatcher() *notify.Dispatcher {
 		SupervisorEmail: s.Config.SupervisorEmail, Log: s.Log}
 }
 
-// Handler builds the HTTP API handler.
+// Handler builds the HTTP handler: the applicant portal's pages (package
+// web) on their routes, the JSON API on everything else.
 func (s *Services) Handler() http.Handler {
-	return api.New(api.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log, Metrics: s.Metrics,
+	apiHandler := api.New(api.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log, Metrics: s.Metrics,
 		Limits: api.RateLimit{
 			Rate:            s.Config.RateLimitRPS,
 			Burst:           s.Config.RateLimitBurst,
 			LookupPerMinute: s.Config.LookupsPerMinute,
 		},
 		TrustedProxies: s.Config.TrustedProxies})
+	portal := web.New(web.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log,
+		Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), LookupsPerMinute: s.Config.LookupsPerMinute})
+	mux := http.NewServeMux()
+	mux.Handle("/", apiHandler)
+	for _, route := range web.Routes {
+		mux.Handle(route, portal)
+	}
+	return mux
 }
 
 // RunWorker runs the worker and the start reconciler until ctx ends.
