@@ -388,7 +388,8 @@ func (p *Portal) submit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/apply/product", http.StatusSeeOther)
 		return
 	}
-	sub, err := p.deps.Cases.Submit(r.Context(), d.Form, r.PostFormValue("page_token"))
+	sub, err := p.deps.Cases.SubmitInLanguage(r.Context(), d.Form, r.PostFormValue("page_token"),
+		chooseLanguage(r).String())
 	var cerr *casework.Error
 	if errors.As(err, &cerr) && cerr.Kind != casework.Unavailable {
 		pg := p.checkPage(w, r, d)

@@ -234,7 +234,7 @@ func (s *Services) NewWorker() (Workers, error) {
 // Dispatcher sends the notification outbox.
 func (s *Services) Dispatcher() *notify.Dispatcher {
 	return &notify.Dispatcher{Store: s.Store, Keys: s.Keys, SMTPURL: s.Config.SMTPURL, From: s.Config.MailFrom,
-		SupervisorEmail: s.Config.SupervisorEmail, Log: s.Log}
+		SupervisorEmail: s.Config.SupervisorEmail, PortalURL: s.Config.PublicURL, Log: s.Log}
 }
 
 // Handler builds the HTTP handler: the applicant portal's pages (package

@@ -1,6 +1,7 @@
 package casework
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -74,3 +75,21 @@ func (s *Service) VerifyPageToken(session, token string) bool {
 
 // NewSession returns a random browser session id (it names no one).
 func NewSession() string { return base64.RawURLEncoding.EncodeToString(randomBytes(18)) }
+
+// SubmitInLanguage is Submit for the portal: it also records the language
+// the applicant used, so that every e-mail about the case speaks it.
+func (s *Service) SubmitInLanguage(
+	ctx context.Context,
+	form domain.Application,
+	idempotencyKey, language string,
+) (Submitted, error) {
+	sub, err := s.Submit(ctx, form, idempotencyKey)
+	if err != nil {
+		return sub, err
+	}
+	if err := s.Store.SetApplicationLanguage(ctx, sub.ID, language); err != nil {
+		// The application stands; its e-mails fall back to English.
+		s.Log.Warn("applicant language not recorded", "application_id", sub.ID, "error", err)
+	}
+	return sub, nil
+}
