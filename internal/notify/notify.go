@@ -32,7 +32,7 @@ type Dispatcher struct {
 	SupervisorEmail string
 	// PortalURL is the portal's public base URL, for the link to the case page.
 	PortalURL string
-	Log             *slog.Logger
+	Log       *slog.Logger
 	// Lease is how long a claimed row is reserved for one attempt.
 	Lease time.Duration
 	// RetryBase is the first retry delay; it doubles per attempt up to an hour.
