@@ -21,6 +21,7 @@ func (p *Portal) routeCase(mux *http.ServeMux) {
 	mux.HandleFunc("GET /application/e-visa.pdf", p.downloadEVisa)
 	mux.HandleFunc("GET /find", p.showFind)
 	mux.HandleFunc("POST /find", p.find)
+	mux.HandleFunc("POST /find/code", p.redeemCode)
 }
 
 // caseID reads and checks the capability cookie.
@@ -255,8 +256,8 @@ func (p *Portal) find(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusTooManyRequests, "find", pg)
 		return
 	}
-	st, err := p.deps.Cases.LookupStatus(r.Context(), pg.Values["reference"], pg.Values["passport_number"],
-		pg.Values["date_of_birth"])
+	st, challenge, err := p.deps.Cases.SendSignInCode(r.Context(), pg.Values["reference"],
+		pg.Values["passport_number"], pg.Values["date_of_birth"])
 	if errors.Is(err, casework.ErrNotFound) || casework.KindOf(err) == casework.NotFound {
 		pg.Errors = []fieldError{{Href: "#reference", Message: pg.T("find.no_match")}}
 		p.render(w, http.StatusUnprocessableEntity, "find", pg)
@@ -266,8 +267,46 @@ func (p *Portal) find(w http.ResponseWriter, r *http.Request) {
 		p.serverError(w, r, "find", err)
 		return
 	}
+	// The browser keeps the challenge; the code went to the application's e-mail address.
+	p.setCookie(w, signInCookie, challenge, int(casework.SignInCodeLifetime.Seconds()))
 	pg.Values = map[string]string{} // the found page does not echo the passport details
 	pg.Title = pg.T("found.title")
 	pg.Data = struct{ Reference, Status, UpdatedAt string }{st.Reference, string(st.Status), pg.DateTime(st.UpdatedAt)}
 	p.render(w, http.StatusOK, "found", pg)
+}
+
+const signInCookie = "visad_sign_in"
+
+// redeemCode trades the e-mailed one-time code for the case's capability
+// cookie: from then on this browser may act on the case.
+func (p *Portal) redeemCode(w http.ResponseWriter, r *http.Request) {
+	if !p.checkToken(w, r) {
+		return
+	}
+	pg := p.newPage(w, r, "code.title")
+	challenge, err := r.Cookie(signInCookie)
+	code := strings.TrimSpace(r.PostFormValue("code"))
+	if err != nil || code == "" || !p.lookups.allow(r) {
+		p.codeError(w, pg, code)
+		return
+	}
+	id, token, err := p.deps.Cases.RedeemSignInCode(r.Context(), challenge.Value, code)
+	if casework.KindOf(err) == casework.NotFound {
+		p.codeError(w, pg, code)
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "sign in with code", err)
+		return
+	}
+	p.setCookie(w, signInCookie, "", -1)
+	p.setCookie(w, caseCookie, id+"."+token, 0)
+	http.Redirect(w, r, "/application", http.StatusSeeOther)
+}
+
+func (p *Portal) codeError(w http.ResponseWriter, pg *page, code string) {
+	m := pg.T("code.wrong")
+	pg.Errors = []fieldError{{Href: "#code", Message: m}}
+	pg.Fields["code"], pg.Values["code"] = m, code
+	p.render(w, http.StatusUnprocessableEntity, "code", pg)
 }

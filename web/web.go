@@ -49,7 +49,7 @@ type Portal struct {
 }
 
 // Routes are the paths the portal answers; the binary sends the rest to the API.
-var Routes = []string{"GET /{$}", "/apply/", "/application", "/application/", "/find", "/language", "/assets/"}
+var Routes = []string{"GET /{$}", "/apply/", "/application", "/application/", "/find", "/find/", "/language", "/assets/"}
 
 // New builds the portal's handler: every route behind the security headers
 // and Go's cross-origin protection (a cross-site POST is refused before any

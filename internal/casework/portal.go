@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/keys"
 )
 
 // The applicant portal (package web) keeps a form in progress in the
@@ -92,4 +96,69 @@ func (s *Service) SubmitInLanguage(
 		s.Log.Warn("applicant language not recorded", "application_id", sub.ID, "error", err)
 	}
 	return sub, nil
+}
+
+// SignInCodeLifetime is how long an e-mailed one-time code is valid.
+const SignInCodeLifetime = 15 * time.Minute
+
+// SendSignInCode finds a case as LookupStatus does (every mismatch the same)
+// and e-mails a one-time code to the address on the application, through
+// the outbox. It returns the status and the challenge the browser keeps.
+func (s *Service) SendSignInCode(
+	ctx context.Context,
+	reference, passportNumber, dateOfBirth string,
+) (StatusSummary, string, error) {
+	st, err := s.LookupStatus(ctx, reference, passportNumber, dateOfBirth)
+	if err != nil {
+		return st, "", err
+	}
+	app, err := s.Store.GetApplicationByReference(ctx, st.Reference)
+	if err != nil {
+		return st, "", err
+	}
+	now := s.now()
+	b := randomBytes(8)
+	code := fmt.Sprintf("%06d", binary.BigEndian.Uint64(b)%1_000_000)
+	challenge := base64.RawURLEncoding.EncodeToString(randomBytes(18))
+	sealed, err := s.Keys.Seal([]byte(code), "sign-in:"+app.ID)
+	if err != nil {
+		return st, "", err
+	}
+	err = s.Store.CreateSignInCode(ctx, db.SignInCode{ID: challenge, ApplicationID: app.ID,
+		Seq:      -now.UnixMicro(), // below every status change's seq, unique per microsecond
+		CodeHash: keys.HashToken("sign-in:" + challenge + ":" + code), CodeSealed: sealed,
+		CreatedAtMS: now.UnixMilli(), ExpiresAtMS: now.Add(SignInCodeLifetime).UnixMilli()})
+	return st, challenge, err
+}
+
+// RedeemSignInCode trades a challenge and its e-mailed code for the case's
+// capability. A wrong, used, expired or exhausted code is NotFound, alike.
+func (s *Service) RedeemSignInCode(ctx context.Context, challenge, code string) (id, accessToken string, err error) {
+	wrong := notFound("the code is not valid")
+	row, err := s.Store.GetSignInCode(ctx, challenge)
+	if errors.Is(err, db.ErrNotFound) {
+		return "", "", wrong
+	}
+	if err != nil {
+		return "", "", err
+	}
+	ok, err := s.Store.TakeSignInAttempt(ctx, challenge, s.now())
+	if err != nil || !ok {
+		return "", "", cmpErr(err, wrong)
+	}
+	given := keys.HashToken("sign-in:" + challenge + ":" + strings.TrimSpace(code))
+	if subtle.ConstantTimeCompare([]byte(given), []byte(row.CodeHash)) != 1 {
+		return "", "", wrong
+	}
+	if ok, err = s.Store.UseSignInCode(ctx, challenge, s.now()); err != nil || !ok {
+		return "", "", cmpErr(err, wrong)
+	}
+	return row.ApplicationID, s.Keys.AccessToken(row.ApplicationID), nil
+}
+
+func cmpErr(err error, otherwise *Error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -229,6 +230,24 @@ func (b *browser) submit(id string) int {
 	return b.navigate("click #"+id, chromedp.Click(chromedp.CSS("#"+id)))
 }
 
+// pressEnter presses Enter as a keyboard does: one keydown with its text, one
+// keyup. (chromedp's KeyEvent adds a char event, a second keypress that lands on
+// whatever the first one focused.)
+func (b *browser) pressEnter() {
+	b.t.Helper()
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown,
+		input.DispatchKeyEventTypeKeyUp} {
+		p := input.DispatchKeyEventParams{Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13}
+		if typ == input.DispatchKeyEventTypeKeyDown {
+			p.Text = "\r"
+		}
+		if _, err := chromedp.Call(b.ctx, input.DispatchKeyEvent, p); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	b.do("settle", chromedp.Sleep(300*time.Millisecond))
+}
+
 func (b *browser) text(sel string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
@@ -332,8 +351,8 @@ func portalJourney(t *testing.T, env *testenv.Env, b *browser, officer string) {
 	}
 	if b.js {
 		// Follow the summary's link by keyboard: the focus lands on the field.
-		b.do("follow the summary link", chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Enter),
-			chromedp.Sleep(300*time.Millisecond))
+		b.do("tab to the summary link", chromedp.KeyEvent(kb.Tab))
+		b.pressEnter()
 		if id := eval[string](b, `(document.activeElement || {}).id || ""`); id != "passport-expiry_date" {
 			t.Errorf("summary link moved the focus to %q", id)
 		}
@@ -510,6 +529,30 @@ func TestPortalCaseActionsInBrowser(t *testing.T) {
 				t.Errorf("found page: %s", other.text("main"))
 			}
 			other.check("found")
+
+			// To act from there, the code e-mailed to the application's address (read from its outbox row).
+			challenge := other.cookie("visad_sign_in")
+			row, err := env.Store.GetSignInCode(t.Context(), challenge)
+			if err != nil {
+				t.Fatalf("sign-in code for the browser's challenge: %v", err)
+			}
+			code, err := env.Services.Keys.Open(row.CodeSealed, "sign-in:"+row.ApplicationID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other.fill("code", "12345x")
+			if other.submit("send-code") != http.StatusUnprocessableEntity {
+				t.Error("a wrong code was accepted")
+			}
+			other.check("code-wrong")
+			other.fill("code", string(code))
+			other.submit("send-code")
+			if got := other.cookie("visad_case"); !strings.HasPrefix(got, sub.ID+".") {
+				t.Fatalf("after the code the browser holds %q, not the case's capability", got)
+			}
+			if !other.exists(".status-closed") {
+				t.Errorf("the second device does not see the case: %s", other.text("main"))
+			}
 		})
 	}
 }

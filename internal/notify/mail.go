@@ -145,3 +145,35 @@ func notifiedKinds() []string {
 	}
 	return append(out, "changed")
 }
+
+// composeCode writes the e-mail with a one-time sign-in code. It has no link:
+// the code is typed into the page that asked for it.
+func composeCode(code, reference, lang string) (mail, error) {
+	tag, err := language.Parse(lang)
+	if err != nil {
+		tag = language.English
+	}
+	loc := i18n.NewLocalizer(bundle, tag.String(), language.English.String())
+	t := func(id string, data map[string]any) string {
+		s, _ := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+		return s
+	}
+	data := map[string]any{"Reference": reference, "Code": code, "Minutes": 15}
+	m := mail{Lang: tag.String(), Subject: t("mail.code.subject", data)}
+	body, note := t("mail.code.body", data), t("mail.code.note", data)
+	m.Text = strings.Join([]string{body, "", "    " + code, "", note, "", "-- ", t("mail.footer", nil), ""}, "\r\n")
+	var h bytes.Buffer
+	err = codeMail.Execute(&h, map[string]string{"Lang": m.Lang, "Subject": m.Subject, "Body": body,
+		"Code": code, "Note": note, "Footer": t("mail.footer", nil)})
+	m.HTML = h.String()
+	return m, err
+}
+
+var codeMail = template.Must(template.New("code").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
+<body style="font-family:Arial,sans-serif;font-size:16px;line-height:1.4;color:#0b0c0c">
+<p>{{.Body}}</p>
+<p style="font-size:32px;font-weight:bold;letter-spacing:.2em">{{.Code}}</p>
+<p>{{.Note}}</p>
+<hr><p style="font-size:14px;color:#505a5f">{{.Footer}}</p>
+</body></html>`))

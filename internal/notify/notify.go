@@ -123,6 +123,21 @@ func (d *Dispatcher) deliver(ctx context.Context, n db.Notification) error {
 	if err != nil {
 		return err
 	}
+	if n.Kind == db.NotificationSignInCode {
+		code, err := d.Store.SignInCodeBySeq(ctx, app.ID, n.Seq)
+		if err != nil {
+			return err
+		}
+		plain, err := d.Keys.Open(code.CodeSealed, "sign-in:"+app.ID)
+		if err != nil {
+			return err
+		}
+		m, err := composeCode(string(plain), app.Reference, lang)
+		if err != nil {
+			return err
+		}
+		return d.sendMail(to, messageID, m)
+	}
 	// The link names the case page only: the applicant's browser holds the capability.
 	m, err := compose(n.Kind, app.Reference, lang, strings.TrimRight(d.PortalURL, "/")+"/application")
 	if err != nil {
