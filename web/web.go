@@ -17,13 +17,11 @@ import (
 	"time"
 
 	"github.com/visad/visad/internal/casework"
+	"github.com/visad/visad/web/assets"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
-
-//go:embed static
-var staticFS embed.FS
 
 // CSP allows script and style from this origin only: no inline script, no
 // framing, forms post only here.
@@ -49,7 +47,9 @@ type Portal struct {
 }
 
 // Routes are the paths the portal answers; the binary sends the rest to the API.
-var Routes = []string{"GET /{$}", "/apply/", "/application", "/application/", "/find", "/find/", "/language", "/assets/"}
+var Routes = []string{
+	"GET /{$}", "/apply/", "/application", "/application/", "/find", "/find/", "/language", "/assets/",
+}
 
 // New builds the portal's handler: every route behind the security headers
 // and Go's cross-origin protection (a cross-site POST is refused before any
@@ -60,8 +60,7 @@ func New(deps Deps) http.Handler {
 	}
 	p := &Portal{deps: deps, pages: parsePages(), lookups: newLimiter(deps.LookupsPerMinute)}
 	mux := http.NewServeMux()
-	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheFor(time.Hour, http.FileServerFS(static))))
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheFor(time.Hour, http.FileServerFS(assets.FS))))
 	mux.HandleFunc("GET /{$}", p.start)
 	mux.HandleFunc("POST /language", p.setLanguage)
 	p.routeApply(mux)

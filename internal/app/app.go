@@ -254,8 +254,17 @@ func (s *Services) Handler() http.Handler {
 	for _, route := range web.Routes {
 		mux.Handle(route, portal)
 	}
-	return mux
+	return portalAndAPI{Handler: mux, api: apiHandler}
 }
+
+// portalAndAPI is the binary's handler; it names the API's own handler so
+// that api.Routes can list the API's routes.
+type portalAndAPI struct {
+	http.Handler
+	api http.Handler
+}
+
+func (h portalAndAPI) APIHandler() http.Handler { return h.api }
 
 // RunWorker runs the worker and the start reconciler until ctx ends.
 func (s *Services) RunWorker(ctx context.Context) error {

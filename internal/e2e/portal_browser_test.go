@@ -400,6 +400,9 @@ func portalJourney(t *testing.T, env *testenv.Env, b *browser, officer string) {
 	// Follow the case: an officer approves it through the API unless it went straight through.
 	b.submit("view-application")
 	b.check("application-open")
+	if b.js && b.exists("#clock") && eval[string](b, `document.getElementById("clock").dataset.live || ""`) != "on" {
+		t.Error("the decision clock is not live with JavaScript on")
+	}
 	if waitForDecisionOrReview(t, env, id, token) != domain.StatusIssued {
 		approve := map[string]string{"decision": "approve"}
 		if r := env.Do("POST", "/v1/cases/"+id+"/decision", officer, approve); r.Status != 200 {
