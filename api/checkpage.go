@@ -9,12 +9,14 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/visad/visad/web/assets"
 )
 
 // The public check page the e-visa's QR code opens: a server-rendered form
 // that works without JavaScript, under a CSP that allows no script at all.
 
-//go:embed web/check.html web/check.css
+//go:embed web/check.html
 var checkAssets embed.FS
 
 var checkTemplate = template.Must(template.ParseFS(checkAssets, "web/check.html"))
@@ -48,9 +50,9 @@ func (s *Server) checkPage(c *gin.Context) {
 }
 
 func (s *Server) checkStyles(c *gin.Context) {
-	css, _ := checkAssets.ReadFile("web/check.css")
+	// The stylesheet every page shares (the portal serves it as /assets/visad.css).
 	c.Header("Cache-Control", "public, max-age=3600")
-	c.Data(http.StatusOK, "text/css; charset=utf-8", css)
+	c.Data(http.StatusOK, "text/css; charset=utf-8", assets.CSS())
 }
 
 // checkSeal answers the check page's form. The seal travels in the body,

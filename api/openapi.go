@@ -27,8 +27,12 @@ type Route struct {
 	Path   string
 }
 
-// Routes lists the routes of a handler built by New; nil for any other handler.
+// Routes lists the routes of a handler built by New, or of one that wraps it
+// and says so (an APIHandler method); nil for any other handler.
 func Routes(h http.Handler) []Route {
+	if w, ok := h.(interface{ APIHandler() http.Handler }); ok {
+		h = w.APIHandler()
+	}
 	var engine *gin.Engine
 	switch e := h.(type) {
 	case headAsGet:

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -31,6 +32,7 @@ import (
 	"github.com/visad/visad/internal/keys"
 	"github.com/visad/visad/internal/notify"
 	"github.com/visad/visad/internal/sealpki"
+	"github.com/visad/visad/web"
 	"github.com/visad/visad/workflows"
 )
 
@@ -429,19 +431,37 @@ func RequireWatchlistForSTP(cfg config.Config, entries int) error {
 // Dispatcher sends the notification outbox.
 func (s *Services) Dispatcher() *notify.Dispatcher {
 	return &notify.Dispatcher{Store: s.Store, Keys: s.Keys, SMTPURL: s.Config.SMTPURL, From: s.Config.MailFrom,
-		SupervisorEmail: s.Config.SupervisorEmail, Log: s.Log}
+		SupervisorEmail: s.Config.SupervisorEmail, PortalURL: s.Config.PublicURL, Log: s.Log}
 }
 
-// Handler builds the HTTP API handler.
+// Handler builds the HTTP handler: the applicant portal's pages (package
+// web) on their routes, the JSON API on everything else.
 func (s *Services) Handler() http.Handler {
-	return api.New(api.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log, Metrics: s.Metrics,
+	apiHandler := api.New(api.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log, Metrics: s.Metrics,
 		Limits: api.RateLimit{
 			Rate:            s.Config.RateLimitRPS,
 			Burst:           s.Config.RateLimitBurst,
 			LookupPerMinute: s.Config.LookupsPerMinute,
 		},
 		TrustedProxies: s.Config.TrustedProxies})
+	portal := web.New(web.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log,
+		Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), LookupsPerMinute: s.Config.LookupsPerMinute})
+	mux := http.NewServeMux()
+	mux.Handle("/", apiHandler)
+	for _, route := range web.Routes {
+		mux.Handle(route, portal)
+	}
+	return portalAndAPI{Handler: mux, api: apiHandler}
 }
+
+// portalAndAPI is the binary's handler; it names the API's own handler so
+// that api.Routes can list the API's routes.
+type portalAndAPI struct {
+	http.Handler
+	api http.Handler
+}
+
+func (h portalAndAPI) APIHandler() http.Handler { return h.api }
 
 // RunWorker runs the worker and the start reconciler until ctx ends.
 func (s *Services) RunWorker(ctx context.Context) error {

@@ -294,3 +294,12 @@ func HashRequest(body []byte) string {
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:])
 }
+
+// MAC authenticates msg for one purpose (e.g. the portal's page tokens) with a
+// key derived from the active token key, so no two purposes share a key. What
+// it authenticates is short-lived: a token key rotation only ends open forms.
+func (k *Keyring) MAC(purpose, msg string) string {
+	m := hmac.New(sha256.New, derive(k.tokens[0].Key, "mac/"+purpose))
+	m.Write([]byte(msg))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}

@@ -30,7 +30,9 @@ type Dispatcher struct {
 	SMTPURL         string // smtp://[user:pass@]host:port; empty: log instead of sending (dev)
 	From            string
 	SupervisorEmail string
-	Log             *slog.Logger
+	// PortalURL is the portal's public base URL, for the link to the case page.
+	PortalURL string
+	Log       *slog.Logger
 	// Lease is how long a claimed row is reserved for one attempt.
 	Lease time.Duration
 	// RetryBase is the first retry delay; it doubles per attempt up to an hour.
@@ -104,33 +106,56 @@ func (d *Dispatcher) deliver(ctx context.Context, n db.Notification) error {
 		return err
 	}
 	to := form.Applicant.Email
-	subject, body := compose(n.Kind, app.Reference)
+	messageID := fmt.Sprintf("<%s.%d@visad>", app.ID, n.Seq)
 	if n.Kind == string(domain.EventEscalated) {
-		to = d.SupervisorEmail
-		subject = "Escalated: case " + app.Reference + " is at 75% of its decision deadline"
-		body = "Case " + app.Reference + " (" + app.ID + ") has used 75% of its decision deadline " +
-			"and is now at the top of the queue.\r\n"
-		if to == "" {
+		if d.SupervisorEmail == "" {
 			d.Log.Info("escalation (no VISA_SUPERVISOR_EMAIL set; not e-mailed)", "application_id", app.ID)
 			return nil
 		}
+		// Staff mail: English, plain text.
+		m := mail{Lang: "en", Subject: "Escalated: case " + app.Reference + " is at 75% of its decision deadline",
+			Text: "Case " + app.Reference + " (" + app.ID + ") has used 75% of its decision deadline " +
+				"and is now at the top of the queue.\r\n"}
+		m.HTML = "<p>" + m.Text + "</p>"
+		return d.sendMail(d.SupervisorEmail, messageID, m)
 	}
+	lang, err := d.Store.ApplicationLanguage(ctx, app.ID)
+	if err != nil {
+		return err
+	}
+	if n.Kind == db.NotificationSignInCode {
+		code, err := d.Store.SignInCodeBySeq(ctx, app.ID, n.Seq)
+		if err != nil {
+			return err
+		}
+		plain, err := d.Keys.Open(code.CodeSealed, "sign-in:"+app.ID)
+		if err != nil {
+			return err
+		}
+		m, err := composeCode(string(plain), app.Reference, lang)
+		if err != nil {
+			return err
+		}
+		return d.sendMail(to, messageID, m)
+	}
+	// The link names the case page only: the applicant's browser holds the capability.
+	m, err := compose(n.Kind, app.Reference, lang, strings.TrimRight(d.PortalURL, "/")+"/application")
+	if err != nil {
+		return err
+	}
+	return d.sendMail(to, messageID, m)
+}
+
+func (d *Dispatcher) sendMail(to, messageID string, m mail) error {
 	if d.SMTPURL == "" {
-		d.Log.Info("notification (dev mode: not sent; set VISA_SMTP_URL to send)", "application_id", app.ID, "kind", n.Kind)
+		d.Log.Info("notification (dev mode: not sent; set VISA_SMTP_URL to send)", "message_id", messageID)
 		return nil
 	}
-	msg := strings.Join([]string{
-		"From: " + d.From,
-		"To: " + to,
-		"Subject: " + subject,
-		// A stable Message-ID lets mail systems recognise a resend of the same event.
-		fmt.Sprintf("Message-ID: <%s.%d@visad>", app.ID, n.Seq),
-		"MIME-Version: 1.0",
-		"Content-Type: text/plain; charset=utf-8",
-		"",
-		body,
-	}, "\r\n")
-	return d.send(to, []byte(msg))
+	msg, err := message(d.From, to, messageID, time.Now(), m)
+	if err != nil {
+		return err
+	}
+	return d.send(to, msg)
 }
 
 func (d *Dispatcher) send(to string, msg []byte) error {
@@ -164,22 +189,4 @@ func scrub(err error) string {
 		s = s[:120]
 	}
 	return s
-}
-
-func compose(kind, reference string) (subject, body string) {
-	texts := map[domain.Status]string{
-		domain.StatusReceived: "We have received your business visa application. We will tell you when anything changes.",
-		domain.StatusInformationRequested: "The case officer needs more information from you. " +
-			"Please sign in with your access token and answer before the deadline shown there.",
-		domain.StatusIssued:    "Your business visa has been issued. Its number and validity are shown on your application.",
-		domain.StatusRefused:   "Your business visa application has been refused. The reason is shown on your application.",
-		domain.StatusLapsed:    "Your application has been closed because the requested information did not arrive in time.",
-		domain.StatusWithdrawn: "Your application has been withdrawn, as you asked.",
-	}
-	text, ok := texts[domain.Status(kind)]
-	if !ok {
-		text = "Your application has changed: " + kind + "."
-	}
-	return "Business visa application " + reference + ": " + strings.ReplaceAll(kind, "_", " "),
-		"Application " + reference + "\r\n\r\n" + text + "\r\n\r\n-- Government of Pakistan business visa service\r\n"
 }
