@@ -38,13 +38,19 @@ func (s *Service) SealDraft(form domain.Application, choice string) (string, err
 		return "", err
 	}
 	sealed, err := s.Keys.Seal(b, draftAAD)
-	// Cookie values may not hold '+', '/' or '=' unquoted: re-encode URL-safe.
-	return strings.NewReplacer("+", "-", "/", "_").Replace(sealed), err
+	return cookieSafe(sealed, strings.NewReplacer("+", "-", "/", "_")), err
+}
+
+// cookieSafe re-encodes a sealed value's base64 tail (after its last '.') URL-safe, since cookie values may not
+// hold '+' or '/' unquoted, and leaves its head (format and key id, which may hold '-' or '_') alone.
+func cookieSafe(sealed string, r *strings.Replacer) string {
+	i := strings.LastIndexByte(sealed, '.')
+	return sealed[:i+1] + r.Replace(sealed[i+1:])
 }
 
 // OpenDraft opens what SealDraft sealed, unless it is too old or was altered.
 func (s *Service) OpenDraft(sealed string) (domain.Application, string, error) {
-	b, err := s.Keys.Open(strings.NewReplacer("-", "+", "_", "/").Replace(sealed), draftAAD)
+	b, err := s.Keys.Open(cookieSafe(sealed, strings.NewReplacer("-", "+", "_", "/")), draftAAD)
 	if err != nil {
 		return domain.Application{}, "", err
 	}
