@@ -110,38 +110,17 @@ func New(list ...Key) (*Codec, error) {
 // comments). Each key is hex or base64 and exactly 32 bytes. Errors name the
 // key id, never the key.
 func ParseKeys(spec string) ([]Key, error) {
-	var out []Key
-	for _, line := range strings.Split(spec, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		for _, entry := range strings.Split(line, ",") {
-			entry = strings.TrimSpace(entry)
-			if entry == "" {
-				continue
-			}
-			id, material, ok := strings.Cut(entry, ":")
-			id = strings.TrimSpace(id)
-			if !ok || id == "" {
-				return nil, fmt.Errorf("payload key entry %d: want id:key (hex or base64)", len(out)+1)
-			}
-			b, err := keys.ParseSecret(material)
-			if err != nil {
-				return nil, fmt.Errorf("payload key %q: %w", id, err)
-			}
-			if len(b) != KeySize {
-				return nil, fmt.Errorf(
-					"payload key %q: want %d bytes (64 hex digits or 44 base64 characters), got %d",
-					id,
-					KeySize,
-					len(b),
-				)
-			}
-			out = append(out, Key{ID: id, Key: b})
-		}
+	list, err := keys.SplitKeyList("payload", spec)
+	if err != nil {
+		return nil, err
 	}
-	if len(out) == 0 {
-		return nil, errors.New("no payload keys given (want id:key[,id:key…])")
+	out := make([]Key, 0, len(list))
+	for _, k := range list {
+		if len(k.Key) != KeySize {
+			return nil, fmt.Errorf("payload key %q: want %d bytes (64 hex digits or 44 base64 characters), got %d",
+				k.ID, KeySize, len(k.Key))
+		}
+		out = append(out, Key{ID: k.ID, Key: k.Key})
 	}
 	return out, nil
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 )
 
 // MinActionKeyBytes is the shortest action signing key accepted.
@@ -91,30 +90,13 @@ func NewActionKeys(list ...ActionKey) (*ActionKeys, error) {
 // commas or newlines (lines starting with # are comments), each key hex or
 // base64 of at least 32 bytes. Errors name key ids, never keys.
 func ParseActionKeys(spec string) (*ActionKeys, error) {
-	var list []ActionKey
-	for _, line := range strings.Split(spec, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		for _, entry := range strings.Split(line, ",") {
-			entry = strings.TrimSpace(entry)
-			if entry == "" {
-				continue
-			}
-			id, material, ok := strings.Cut(entry, ":")
-			id = strings.TrimSpace(id)
-			if !ok || id == "" {
-				return nil, fmt.Errorf("action key entry %d: want id:key (hex or base64)", len(list)+1)
-			}
-			b, err := ParseSecret(material)
-			if err != nil {
-				return nil, fmt.Errorf("action key %q: %w", id, err)
-			}
-			list = append(list, ActionKey{ID: id, Key: b})
-		}
+	entries, err := SplitKeyList("action", spec)
+	if err != nil {
+		return nil, err
 	}
-	if len(list) == 0 {
-		return nil, errors.New("no action keys given (want id:key[,id:key…])")
+	list := make([]ActionKey, 0, len(entries))
+	for _, e := range entries {
+		list = append(list, ActionKey(e))
 	}
 	return NewActionKeys(list...)
 }

@@ -166,30 +166,46 @@ func ValidKeyID(id string) bool {
 // separated by commas, each key 32 bytes as hex or base64. Errors name key
 // ids, never keys.
 func ParseKeys(what, spec string) ([]Key, error) {
-	var out []Key
-	for _, entry := range strings.Split(spec, ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
-		id, material, ok := strings.Cut(entry, ":")
-		id = strings.TrimSpace(id)
-		if !ok || id == "" {
-			return nil, fmt.Errorf("%s key entry %d: want id:key (hex or base64)", what, len(out)+1)
-		}
-		b, err := ParseSecret(material)
-		if err != nil {
-			return nil, fmt.Errorf("%s key %q: %w", what, id, err)
-		}
-		key := Key{ID: id, Key: b}
-		seen := map[string]bool{}
-		for _, k := range out {
-			seen[k.ID] = true
-		}
+	list, err := SplitKeyList(what, spec)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, key := range list {
 		if err := checkKey(what, key, seen); err != nil {
 			return nil, err
 		}
-		out = append(out, key)
+	}
+	return list, nil
+}
+
+// SplitKeyList reads the entries of any key list (VISA_SEALING_KEYS,
+// VISA_PAYLOAD_KEYS, VISA_ACTION_KEYS, a key file): "id:key" separated by
+// commas or newlines, lines starting with # being comments, each key hex or
+// base64. It checks the form only; each kind of key checks ids and sizes its
+// own way. Errors name the kind (what) and key ids, never keys.
+func SplitKeyList(what, spec string) ([]Key, error) {
+	var out []Key
+	for _, line := range strings.Split(spec, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		for _, entry := range strings.Split(line, ",") {
+			entry = strings.TrimSpace(entry)
+			if entry == "" {
+				continue
+			}
+			id, material, ok := strings.Cut(entry, ":")
+			id = strings.TrimSpace(id)
+			if !ok || id == "" {
+				return nil, fmt.Errorf("%s key entry %d: want id:key (hex or base64)", what, len(out)+1)
+			}
+			b, err := ParseSecret(material)
+			if err != nil {
+				return nil, fmt.Errorf("%s key %q: %w", what, id, err)
+			}
+			out = append(out, Key{ID: id, Key: b})
+		}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no %s keys given (want id:key[,id:key…])", what)
