@@ -28,11 +28,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -251,11 +249,7 @@ func GenerateKeys(id string) (string, error) {
 	if !keyIDPattern.MatchString(id) {
 		return "", fmt.Errorf("payload key id %q: want 1-64 letters, digits, '.', '_' or '-'", id)
 	}
-	k := make([]byte, KeySize)
-	if _, err := rand.Read(k); err != nil {
-		return "", err
-	}
-	return id + ":" + hex.EncodeToString(k), nil
+	return keys.GenerateKeyList(id, KeySize)
 }
 
 // LoadKeyFile reads a key list file (see ParseKeys).
@@ -281,22 +275,11 @@ func LoadOrCreateKeyFile(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return "", err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		// Another process created it between our check and our create.
-		return LoadKeyFile(path)
-	}
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
 	content := "# visad dev payload keys (id:key, first encrypts); generated, keep it with the Temporal state\n" +
 		spec + "\n"
-	if _, err := f.WriteString(content); err != nil {
-		return "", err
+	created, err := keys.CreateKeyFile(path, content)
+	if err != nil || created {
+		return content, err
 	}
-	return content, nil
+	return LoadKeyFile(path) // another process created it between our check and our create
 }

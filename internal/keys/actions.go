@@ -2,14 +2,11 @@ package keys
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 )
 
@@ -134,11 +131,7 @@ func GenerateActionKeys(id string) (string, error) {
 	if !actionKeyIDPattern.MatchString(id) {
 		return "", fmt.Errorf("action key id %q: want 1-64 letters, digits, '.', '_' or '-'", id)
 	}
-	b := make([]byte, MinActionKeyBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return id + ":" + hex.EncodeToString(b), nil
+	return GenerateKeyList(id, MinActionKeyBytes)
 }
 
 // LoadOrCreateActionKeyFile reads the key list at path, creating it (0600)
@@ -155,23 +148,12 @@ func LoadOrCreateActionKeyFile(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return "", err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		// Another process created it between our read and our create.
-		b, err := os.ReadFile(path)
-		return string(b), err
-	}
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
 	content := "# visad dev action signing keys (id:key, first signs); generated, for api and worker only\n" +
 		spec + "\n"
-	if _, err := f.WriteString(content); err != nil {
-		return "", err
+	created, err := CreateKeyFile(path, content)
+	if err != nil || created {
+		return content, err
 	}
-	return content, nil
+	b, err := os.ReadFile(path) // another process created it between our read and our create
+	return string(b), err
 }

@@ -121,27 +121,46 @@ func LoadOrCreateKeyFile(path string) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return Settings{}, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return ReadKeyFile(path) // another process created it first
-	}
-	if err != nil {
-		return Settings{}, err
-	}
-	defer f.Close()
 	values := []string{s.Sealing, s.Index, s.Tokens, s.Audit}
 	var b strings.Builder
 	b.WriteString("# visad development keys (generated). Production sets these variables instead.\n")
 	for i, name := range fileVars {
 		b.WriteString(name + "=" + values[i] + "\n")
 	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		return Settings{}, err
+	created, err := CreateKeyFile(path, b.String())
+	if err != nil || !created {
+		return ReadKeyFile(path) // another process created it first
 	}
-	return s, f.Close()
+	return s, nil
+}
+
+// CreateKeyFile writes a new dev key file (0600) unless one exists, which
+// another process may have created meanwhile: then it reports created false.
+func CreateKeyFile(path, content string) (created bool, err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return false, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return false, err
+	}
+	return true, f.Close()
+}
+
+// GenerateKeyList returns a fresh key list "id:hex" with one random key of size bytes.
+func GenerateKeyList(id string, size int) (string, error) {
+	b := make([]byte, size)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return id + ":" + hex.EncodeToString(b), nil
 }
 
 // ReadSecretFile reads a legacy secret file (hex), as dev mode wrote before
