@@ -30,6 +30,7 @@ func TestWorkerRefusesSTPWithoutWatchlist(t *testing.T) {
 			t.Setenv("VISA_TEMPORAL_ADDRESS", "127.0.0.1:1")
 			t.Setenv("VISA_SECRET_KEY", strings.Repeat("ab", 32))
 			t.Setenv("VISA_PAYLOAD_KEYS", "k1:"+strings.Repeat("cd", 32))
+			t.Setenv("VISA_ACTION_KEYS", "a1:"+strings.Repeat("ef", 32))
 			t.Setenv("VISA_WATCHLIST", "")
 			t.Setenv("VISA_STP_ENABLED", "")
 			for k, v := range tc.env {
