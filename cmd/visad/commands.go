@@ -90,6 +90,7 @@ Stop with Ctrl-C or SIGTERM.
 	}()
 	return svc.RunAPI(ctx, func(addr string) {
 		fmt.Fprintf(stdout, `visad dev is running
+  Apply            http://%s/   (the applicant portal: open it in a browser)
   API              http://%s   (try: curl http://%s/readyz)
   Metrics          http://%s/metrics
   Temporal         %s   namespace %q, task queue %q
@@ -100,7 +101,7 @@ Stop with Ctrl-C or SIGTERM.
   Action keys      %s
   Watchlist        %s %s
 Stop with Ctrl-C; start again and every case is still there.
-`, addr, addr, cfg.MetricsAddr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
+`, addr, addr, addr, cfg.MetricsAddr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
 			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg),
 			actionKeysSource(cfg), cfg.Watchlist, watchlistNote)
 	})
