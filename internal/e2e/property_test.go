@@ -417,7 +417,7 @@ func checkAudit(env *testenv.Env, id string, timeline []db.TimelineEvent) []stri
 		bySeq[e.Seq] = e
 		switch domain.Event(e.Event) {
 		case domain.EventClaimed, domain.EventReleased, domain.EventIssued, domain.EventRefused,
-			domain.EventFirstDecision:
+			domain.EventFirstDecision, domain.EventDisagreement:
 			audited++
 		}
 	}
@@ -449,7 +449,12 @@ func checkAudit(env *testenv.Env, id string, timeline []db.TimelineEvent) []stri
 		case "sla":
 			want["sla.escalated"], want["sla.breached"] = true, true
 		case "status":
-			want[rec.Action] = strings.HasPrefix(rec.Action, "decision.")
+			// A decision's entry names the decision's own event: issued, refused, the first of two
+			// approvals, or the second that disagrees with it.
+			switch domain.Event(e.Event) {
+			case domain.EventIssued, domain.EventRefused, domain.EventFirstDecision, domain.EventDisagreement:
+				want[rec.Action] = strings.HasPrefix(rec.Action, "decision.")
+			}
 		}
 		if !ok || !want[rec.Action] {
 			problems = append(problems, fmt.Sprintf("audit %d %s names timeline seq %d (%s)", rec.Seq, rec.Action,
