@@ -140,7 +140,9 @@ func CheckUpload(kind DocumentKind, f UploadFacts) FieldErrors {
 			Detail: fmt.Sprintf("a %s must be %s (judged by the file's content, not its name)",
 				kind.Title(), typeNames(rule.Types))})
 	}
-	if f.Type.IsImage() && len(errs) == 0 && (f.Width < rule.MinWidth || f.Height < rule.MinHeight) {
+	// Pixels are checked once known (after the header is decoded): zero means not yet.
+	known := f.Width > 0 || f.Height > 0
+	if f.Type.IsImage() && known && len(errs) == 0 && (f.Width < rule.MinWidth || f.Height < rule.MinHeight) {
 		errs = append(errs, FieldError{Pointer: PointerUploadFile, Code: CodeImageTooSmall,
 			Detail: fmt.Sprintf("a %s must be at least %d×%d pixels", kind.Title(), rule.MinWidth, rule.MinHeight)})
 	}

@@ -73,6 +73,7 @@ func TestCheckUpload(t *testing.T) {
 		{"photo 400 KB", DocumentPhotograph, UploadFacts{MediaJPEG, 400_000, 800, 800}, "/file", CodeFileTooLarge},
 		{"photo small", DocumentPhotograph, UploadFacts{MediaJPEG, 100_000, 599, 800}, "/file", CodeImageTooSmall},
 		{"photo pdf", DocumentPhotograph, UploadFacts{MediaPDF, 100_000, 0, 0}, "/file", CodeUnsupportedType},
+		{"photo pixels not yet known", DocumentPhotograph, UploadFacts{MediaJPEG, 300_000, 0, 0}, "", ""},
 		{"passport pdf", DocumentPassportDataPage, UploadFacts{MediaPDF, 4_000_000, 0, 0}, "", ""},
 		{"passport small image ok", DocumentPassportDataPage, UploadFacts{MediaPNG, 1_000, 10, 10}, "", ""},
 		{"letter 6 MB", DocumentInvitationLetter, UploadFacts{MediaPDF, 6_000_000, 0, 0}, "/file", CodeFileTooLarge},
