@@ -564,6 +564,8 @@ func TestComposeConfigValidates(t *testing.T) {
 		"VISA_PAYLOAD_KEYS": "k1:" + strings.Repeat("cd", 32),
 		"VISA_ACTION_KEYS":  "a1:" + strings.Repeat("ef", 32),
 		"POSTGRES_PASSWORD": "not-a-default",
+		// The object store's secret (issue 16), shared by it and the visad services.
+		"VISA_S3_SECRET_ACCESS_KEY": "not-a-default-either",
 	}
 	config := func(skip string) ([]byte, error) {
 		cmd := exec.Command(bin, "-f", "docker-compose.yml", "config", "-q")

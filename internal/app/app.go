@@ -315,6 +315,11 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		store.Close()
 		return nil, err
 	}
+	vault, err := DocumentVault(ctx, cfg, k)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	metrics := api.NewMetrics(log)
 	tc, err := DialTemporal(ctx, cfg, log, metrics.TemporalHandler(), actions)
 	if err != nil {
@@ -327,6 +332,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		EligibleNationalities: cfg.EligibleNationalities, Log: log, SLA: cfg.SLA(),
 		ApplicantTokenTTL: cfg.ApplicantTokenTTL,
 		ChamberRowsPerDay: cfg.ChamberRowsPerDay, ChamberTokenTTL: cfg.ChamberTokenTTL,
+		Documents: vault, UploadTTL: cfg.UploadTTL, DocumentRetention: cfg.DocumentRetention,
 	}
 	metrics.WatchCounts(cases.Counts)
 	svc := &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases,
@@ -475,6 +481,7 @@ func (s *Services) RunWorker(ctx context.Context) error {
 	defer w.Stop()
 	go s.Cases.RunReconciler(ctx, 10*time.Second)
 	go s.Dispatcher().Run(ctx, 2*time.Second)
+	go s.Cases.RunDocumentSweeper(ctx, time.Minute)
 	<-ctx.Done()
 	return nil
 }

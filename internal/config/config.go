@@ -73,6 +73,17 @@ type Config struct {
 	TemporalTLSKey           string
 	TemporalTLSServerName    string
 	TemporalAPIKey           string
+
+	// Supporting documents (issue 16): the blob store and how long uploads and documents are kept.
+	DocumentsStore    string
+	DocumentsDir      string
+	S3Endpoint        string
+	S3Region          string
+	S3Bucket          string
+	S3AccessKeyID     string
+	S3SecretAccessKey string
+	UploadTTL         time.Duration
+	DocumentRetention time.Duration
 }
 
 // Defaults is the configuration with every setting at its default, as if no
@@ -183,6 +194,9 @@ func (s Setting) docDefault() string {
 func (c *Config) derive() {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = filepath.Join(c.DataDir, "visad.db")
+	}
+	if c.DocumentsDir == "" {
+		c.DocumentsDir = filepath.Join(c.DataDir, "documents")
 	}
 }
 

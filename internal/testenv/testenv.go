@@ -97,6 +97,7 @@ func Start(t testing.TB, opts Options) *Env {
 	if cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = StackDatabase(t, dir)
 	}
+	cfg.DocumentsDir = filepath.Join(dir, "documents")
 	cfg.TemporalAddress = ts.HostPort()
 	cfg.Namespace = "default"
 	cfg.TaskQueue = fmt.Sprintf("test-%s-%d", sanitize(t.Name()), time.Now().UnixNano())
