@@ -1,0 +1,123 @@
+package capacity
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/visad/visad/internal/scenario"
+)
+
+// Plan is `visad plan`'s answer.
+type Plan struct {
+	Scenario string       `json:"scenario"`
+	Seed     uint64       `json:"seed"`
+	Target   float64      `json:"target"`
+	Shifts   []PlanShift  `json:"shifts"`
+	Staffing Staffing     `json:"staffing"`
+	Result   Result       `json:"result"`
+	PeakLess *Result      `json:"peak_minus_one,omitempty"`
+	Runs     int          `json:"model_runs"`
+	Elapsed  float64      `json:"elapsed_seconds"`
+	Arrivals ArrivalStats `json:"arrivals"`
+}
+
+// PlanShift is one row of the staffing table.
+type PlanShift struct {
+	Name        string `json:"name"`
+	From        int    `json:"from"`
+	To          int    `json:"to"`
+	Officers    int    `json:"officers"`
+	Supervisors int    `json:"supervisors"`
+}
+
+// ArrivalStats count the scenario's applications.
+type ArrivalStats struct {
+	Total   int `json:"total"`
+	Portal  int `json:"portal"`
+	Chamber int `json:"chamber"`
+}
+
+// maxPerShift bounds the search.
+const maxPerShift = 400
+
+// Search finds the fewest officers and supervisors per shift that keep the
+// target: it grows every shift until the target holds, then lowers one
+// shift at a time while the target still holds, until no shift can lose a
+// person. At the answer, one person fewer on any shift misses the target
+// (Minimal checks it).
+func Search(s *scenario.Scenario, slas map[string]time.Duration) (Plan, error) {
+	start := time.Now()
+	arrivals := s.Arrivals()
+	runs := 0
+	eval := func(st Staffing) Result {
+		runs++
+		return Run(s, arrivals, st, slas)
+	}
+	st := FromScenario(s)
+	for i := range st.Officers {
+		st.Officers[i] = max(st.Officers[i], 1)
+		st.Supervisors[i] = max(st.Supervisors[i], 1)
+	}
+	for !eval(st).Meets() {
+		grown := false
+		for i := range st.Officers {
+			if st.Officers[i] < maxPerShift {
+				st.Officers[i], grown = min(maxPerShift, st.Officers[i]*2), true
+			}
+			if st.Supervisors[i] < maxPerShift {
+				st.Supervisors[i], grown = min(maxPerShift, st.Supervisors[i]*2), true
+			}
+		}
+		if !grown {
+			return Plan{}, fmt.Errorf("no staffing up to %d people per shift keeps %.1f %% of cases within their deadline",
+				maxPerShift, Target*100)
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, v := range [][]int{st.Officers, st.Supervisors} {
+			for i := range v {
+				for v[i] > 0 {
+					v[i]--
+					if eval(st).Meets() {
+						changed = true
+						continue
+					}
+					v[i]++
+					break
+				}
+			}
+		}
+	}
+	p := Plan{Scenario: s.Name, Seed: s.Seed, Target: Target, Staffing: st, Result: eval(st)}
+	for i, sh := range s.Shifts {
+		p.Shifts = append(p.Shifts, PlanShift{Name: sh.Name, From: sh.From, To: sh.To, Officers: st.Officers[i],
+			Supervisors: st.Supervisors[i]})
+	}
+	if less, ok := PeakMinusOne(st); ok {
+		r := eval(less)
+		p.PeakLess = &r
+	}
+	for _, a := range arrivals {
+		p.Arrivals.Total++
+		if a.Source == scenario.Chamber {
+			p.Arrivals.Chamber++
+		} else {
+			p.Arrivals.Portal++
+		}
+	}
+	p.Runs = runs
+	p.Elapsed = time.Since(start).Seconds()
+	return p, nil
+}
+
+// PeakMinusOne is the staffing with one officer fewer on the peak shift.
+func PeakMinusOne(st Staffing) (Staffing, bool) {
+	less := st.clone()
+	peak := st.Peak()
+	if less.Officers[peak] == 0 {
+		return less, false
+	}
+	less.Officers[peak]--
+	return less, true
+}
