@@ -41,10 +41,10 @@ type ArrivalStats struct {
 const maxPerShift = 400
 
 // Search finds the fewest officers and supervisors per shift that keep the
-// target: it grows every shift until the target holds, then lowers one
-// shift at a time while the target still holds, until no shift can lose a
-// person. At the answer, one person fewer on any shift misses the target
-// (Minimal checks it).
+// target: it grows every shift until the target holds, then takes one
+// person away at a time (the one whose absence the model feels least)
+// while the target still holds. At the answer, one person fewer on any
+// shift misses the target in the model.
 func Search(s *scenario.Scenario, slas map[string]time.Duration) (Plan, error) {
 	start := time.Now()
 	arrivals := s.Arrivals()
@@ -73,21 +73,32 @@ func Search(s *scenario.Scenario, slas map[string]time.Duration) (Plan, error) {
 				maxPerShift, Target*100)
 		}
 	}
-	for changed := true; changed; {
-		changed = false
-		for _, v := range [][]int{st.Officers, st.Supervisors} {
-			for i := range v {
-				for v[i] > 0 {
-					v[i]--
-					if eval(st).Meets() {
-						changed = true
-						continue
-					}
-					v[i]++
-					break
+	// Take away one person at a time, each time the one whose absence hurts least (the
+	// highest worst share within the deadline, then the fewest escalations), while the target holds.
+	for {
+		var best *Staffing
+		var bestRes Result
+		for _, role := range []int{0, 1} {
+			for i := range st.Officers {
+				cand := st.clone()
+				v := cand.Officers
+				if role == 1 {
+					v = cand.Supervisors
+				}
+				if v[i] == 0 {
+					continue
+				}
+				v[i]--
+				r := eval(cand)
+				if r.Meets() && (best == nil || better(r, bestRes)) {
+					best, bestRes = &cand, r
 				}
 			}
 		}
+		if best == nil {
+			break
+		}
+		st = *best
 	}
 	p := Plan{Scenario: s.Name, Seed: s.Seed, Target: Target, Staffing: st, Result: eval(st)}
 	for i, sh := range s.Shifts {
@@ -109,6 +120,23 @@ func Search(s *scenario.Scenario, slas map[string]time.Duration) (Plan, error) {
 	p.Runs = runs
 	p.Elapsed = time.Since(start).Seconds()
 	return p, nil
+}
+
+// better says whether a is the better service: a higher worst share within the deadline, then fewer escalations.
+func better(a, b Result) bool {
+	wa, wb := a.worst(), b.worst()
+	if wa != wb {
+		return wa > wb
+	}
+	return a.Escalated < b.Escalated
+}
+
+func (r Result) worst() float64 {
+	w := 1.0
+	for _, p := range r.Products {
+		w = min(w, p.Share)
+	}
+	return w
 }
 
 // PeakMinusOne is the staffing with one officer fewer on the peak shift.

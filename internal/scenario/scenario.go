@@ -473,8 +473,8 @@ type Source int
 
 // Sources.
 const (
-	Portal Source = iota + 1 // an individual applicant on the portal
-	Chamber                  // a row of a chamber batch
+	Portal  Source = iota + 1 // an individual applicant on the portal
+	Chamber                   // a row of a chamber batch
 )
 
 // Arrival is one application of the scenario.
