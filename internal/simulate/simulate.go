@@ -422,6 +422,13 @@ func (r *runner) postBatch(ctx context.Context, i int, b scenario.Batch, rows []
 	r.subs.Add(int64(len(rows)))
 }
 
+// decisionBody is POST /v1/cases/{id}/decision's body: the API takes the actor from the token.
+type decisionBody struct {
+	Decision domain.Outcome `json:"decision"`
+	Message  string         `json:"message,omitempty"`
+	Note     string         `json:"note,omitempty"`
+}
+
 type caseItem struct {
 	ID           string         `json:"id"`
 	Product      domain.Product `json:"product"`
@@ -504,9 +511,9 @@ func (r *runner) officer(ctx context.Context, b bot) {
 		if !r.work(ctx, began, capacity.Handling(r.o.Scenario, w, picked.Product)) {
 			return
 		}
-		d := domain.DecisionRequest{Decision: domain.OutcomeApprove}
+		d := decisionBody{Decision: domain.OutcomeApprove}
 		if w == capacity.WorkRequestInformation {
-			d = domain.DecisionRequest{Decision: domain.OutcomeRequestInformation,
+			d = decisionBody{Decision: domain.OutcomeRequestInformation,
 				Message: "Please upload the invitation letter from your host company."}
 		}
 		_, err = r.call(ctx, http.MethodPost, "/v1/cases/"+picked.ID+"/decision", b.token, d, nil)
@@ -595,7 +602,7 @@ func (r *runner) supervisor(ctx context.Context, b bot) {
 		if !r.work(ctx, began, capacity.Handling(r.o.Scenario, w, picked.Product)) {
 			return
 		}
-		d := domain.DecisionRequest{Decision: domain.OutcomeApprove,
+		d := decisionBody{Decision: domain.OutcomeApprove,
 			Note: "Screening match reviewed: a different person (date of birth and passport checked)."}
 		if _, err := r.call(ctx, http.MethodPost, "/v1/cases/"+picked.ID+"/decision", b.token, d, nil); err != nil {
 			r.fail("decide", err)
