@@ -59,7 +59,8 @@ func TestParseErrorsNameFieldAndLine(t *testing.T) {
 		want           []string // substrings of one error each
 	}{
 		{"unknown field", "seed: 7", "seed: 7\nsede: 8", []string{"tiny.yaml:4: sede: unknown field (in Scenario)"}},
-		{"unknown nested field", "rows: 20,", "rows: 20, rowz: 3,", []string{"tiny.yaml:8: batches[0].rowz: unknown field (in Batch)"}},
+		{"unknown nested field", "rows: 20,", "rows: 20, rowz: 3,",
+			[]string{"tiny.yaml:8: batches[0].rowz: unknown field (in Batch)"}},
 		{"wrong type", "days: 2", "days: two", []string{"tiny.yaml:2:", "cannot unmarshal"}},
 		{"rows out of range", "rows: 20", "rows: 0", []string{"tiny.yaml:8: batches[0].rows: must be from 1 to 10000"}},
 		{"day after the end", "day: 1,", "day: 3,", []string{"tiny.yaml:8: batches[0].day: must be from 1 to days (2)"}},
@@ -69,7 +70,8 @@ func TestParseErrorsNameFieldAndLine(t *testing.T) {
 			[]string{"products.business_1y: is not a product"}},
 		{"share above one", "screening_hit_share: 0.05", "screening_hit_share: 1.5",
 			[]string{"tiny.yaml:9: screening_hit_share: must be a share from 0 to 1"}},
-		{"per_hour too short", "[0,0,0,0,0,0,0,0,", "[0,0,0,0,0,0,0,", []string{"tiny.yaml:6: individuals.per_hour: needs 24"}},
+		{"per_hour too short", "[0,0,0,0,0,0,0,0,", "[0,0,0,0,0,0,0,",
+			[]string{"tiny.yaml:6: individuals.per_hour: needs 24"}},
 		{"overlapping shifts", "from: 20, to: 8", "from: 19, to: 8",
 			[]string{`tiny.yaml:14: shifts[1]: overlaps shift "day" at 19:00`}},
 		{"handling zero", "review_5y: 25", "review_5y: 0", []string{"handling_minutes.review_5y: must be more than 0"}},

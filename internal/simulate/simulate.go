@@ -275,7 +275,8 @@ func (r *runner) prepare(ctx context.Context, arrivals []scenario.Arrival) (*set
 		}
 	}
 	su.portalPeople = sample.Generate(sample.Options{Rows: max(portal, 1), Seed: 1})
-	if su.memberChamber, _, err = r.st.svc.Cases.NewChamber(ctx, "simulate", "Kazakh Chamber of International Commerce"); err != nil {
+	su.memberChamber, _, err = r.st.svc.Cases.NewChamber(ctx, "simulate", "Kazakh Chamber of International Commerce")
+	if err != nil {
 		return nil, err
 	}
 	// Five-year portal applicants carry this chamber's recommendation, and are on its roster.
