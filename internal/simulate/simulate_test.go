@@ -59,7 +59,7 @@ func TestSimulateTinyScenarioOnTheRealStack(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	rep, err := Run(ctx, Options{Scenario: s, Compress: 3600, Staffing: capacity.FromScenario(s),
-		StaffingSource: "the scenario's shifts", Grace: 24 * time.Hour, WorkDir: t.TempDir(), LogLevel: "off",
+		StaffingSource: "the scenario's shifts", Grace: 48 * time.Hour, WorkDir: t.TempDir(), LogLevel: "off",
 		Progress: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
