@@ -389,6 +389,14 @@ func DecisionSLA(product Product, overrides map[string]time.Duration) time.Durat
 	return fallbackSLA
 }
 
+// EscalateAtFraction is the share of a case's decision deadline after which it is escalated.
+const EscalateAtFraction = 0.75
+
+// EscalationAfter is how long a case's clock runs before the case is escalated.
+func EscalationAfter(sla time.Duration) time.Duration {
+	return time.Duration(float64(sla) * EscalateAtFraction)
+}
+
 // SLA is a case's decision clock: when a decision is due, and whether the
 // clock is paused (the applicant holds the case), has passed 75 % (escalated)
 // or has run out (breached).

@@ -11,9 +11,6 @@ import (
 	"github.com/visad/visad/domain"
 )
 
-// escalateAtFraction is the share of the SLA after which a case is escalated.
-const escalateAtFraction = 0.75
-
 // InformationRequest is an open request for information to the applicant.
 type InformationRequest struct {
 	Message     string    `json:"message"`
@@ -271,7 +268,7 @@ func (w *applicationWorkflow) watchSLA(ctx workflow.Context) {
 		var event domain.Event
 		switch {
 		case !c.escalated:
-			threshold, event = time.Duration(float64(c.total)*escalateAtFraction), domain.EventEscalated
+			threshold, event = domain.EscalationAfter(c.total), domain.EventEscalated
 		case !c.breached:
 			threshold, event = c.total, domain.EventSLABreached
 		default:

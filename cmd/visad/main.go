@@ -40,6 +40,10 @@ Commands:
   seal decode         print an e-visa seal's fields as JSON, without verifying it
   seal verify         verify an e-visa seal offline: --certs FILE (the published set) [--revocations FILE]
   seal init           create the production seal PKI once: --out DIR --ca-key FILE [--rotate | --if-missing]
+  plan                the fewest officers and supervisors per shift that keep the deadline, from a capacity model
+                      of a scenario file (seconds, no stack): visad plan scenarios/forum-week.yaml
+  simulate            run a scenario against the real stack in-process, time compressed, with officer bots;
+                      writes an HTML and JSON report: visad simulate scenarios/forum-week.yaml --staffing plan.json
 
 Configuration comes from VISA_* environment variables; flags override them.
 Run "visad <command> -h" for the flags and settings of a command; docs/configuration.md lists them all.
@@ -84,6 +88,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, args[1:], stdout, stderr)
 	case "seal":
 		return runSeal(ctx, args[1:], stdout, stderr)
+	case "plan":
+		return runPlan(ctx, args[1:], stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -438,6 +438,8 @@ var Commands = []Command{
 	{"audit", join(storage, appKeys)},
 	{"keys", join(storage, appKeys)},
 	{"seal", []string{"VISA_DATA_DIR"}}, // verify without --certs: the development PKI's certificates
+	{"plan", []string{"VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI"}},
+	{"simulate", join(logging, []string{"VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI", "VISA_TEMPORAL_LOG_LEVEL"})},
 }
 
 func join(groups ...[]string) []string {
