@@ -65,7 +65,7 @@ type traffic struct {
 	mu        sync.Mutex
 	phase     time.Time
 	samples   []reading
-	problems  []string // the first few unexpected answers
+	problems  []string          // the first few unexpected answers
 	accepted  map[string]string // application id → where it came from
 	apps      []applicant
 	queue     []string
