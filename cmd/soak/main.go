@@ -145,7 +145,7 @@ func run(ctx context.Context, o options) (code int) {
 		}
 	}()
 	go func() { defer side.Done(); progress(loadCtx, t, began) }()
-	late := openLoop(loadCtx, t, rate, o)
+	late := openLoop(loadCtx, ctx, t, rate, o)
 	side.Wait()
 	elapsed := time.Since(began)
 	if ctx.Err() != nil {
@@ -184,11 +184,11 @@ func probe(ctx context.Context, t *traffic, db *sql.DB, o options) (float64, err
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(i), 7))
 			for pctx.Err() == nil {
-				t.op(pctx, r, pick(r))
+				t.op(ctx, r, pick(r)) // a request under way when the probe ends is finished
 			}
 		}(i)
 	}
-	batchClock(pctx, t, o.batchEvery)
+	batchClock(pctx, ctx, t, o.batchEvery)
 	wg.Wait()
 	t.batches.Wait()
 	if _, err := waitDrained(ctx, db, 5*time.Minute); err != nil {
@@ -212,9 +212,10 @@ func probe(ctx context.Context, t *traffic, db *sql.DB, o options) (float64, err
 	return float64(ok) / took.Seconds(), nil
 }
 
-// batchClock posts a batch now and every period until ctx ends.
-func batchClock(ctx context.Context, t *traffic, every time.Duration) {
-	t.batch(ctx)
+// batchClock posts a batch now and every period until ctx ends; each
+// batch is followed to its report under reqCtx.
+func batchClock(ctx, reqCtx context.Context, t *traffic, every time.Duration) {
+	t.batch(reqCtx)
 	go func() {
 		tick := time.NewTicker(every)
 		defer tick.Stop()
@@ -223,7 +224,7 @@ func batchClock(ctx context.Context, t *traffic, every time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				t.batch(ctx)
+				t.batch(reqCtx)
 			}
 		}
 	}()
@@ -232,7 +233,8 @@ func batchClock(ctx context.Context, t *traffic, every time.Duration) {
 // openLoop sends requests at rate per second, whatever the answers take,
 // from a pool of clients; it returns how many started late because every
 // client was busy.
-func openLoop(ctx context.Context, t *traffic, rate float64, o options) int {
+// Requests under way when ctx ends run to their end under reqCtx.
+func openLoop(ctx, reqCtx context.Context, t *traffic, rate float64, o options) int {
 	jobs := make(chan string, 64)
 	var wg sync.WaitGroup
 	for i := 0; i < 128; i++ {
@@ -241,11 +243,11 @@ func openLoop(ctx context.Context, t *traffic, rate float64, o options) int {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(i), 11))
 			for kind := range jobs {
-				t.op(ctx, r, kind)
+				t.op(reqCtx, r, kind)
 			}
 		}(i)
 	}
-	batchClock(ctx, t, o.batchEvery)
+	batchClock(ctx, reqCtx, t, o.batchEvery)
 	r := rand.New(rand.NewPCG(42, 42))
 	interval := time.Duration(float64(time.Second) / rate)
 	next := time.Now()
