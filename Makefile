@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin/visad
 PKGS      := ./...
 
-.PHONY: run build test vet bench fuzz fuzz-brief clean chaos chaos-short lines
+.PHONY: run build test vet bench fuzz fuzz-brief clean chaos chaos-short lines soak
 
 ## run: everything in one process — embedded Temporal (SQLite file), app DB, worker, API
 run: build
@@ -36,9 +36,15 @@ lines:
 	$(GO) run github.com/segmentio/golines@v0.13.0 -m 120 -t 1 --base-formatter=gofmt --no-reformat-tags -w \
 		$$(git ls-files '*.go' | grep -v /testdata/)
 
-## bench: every P-figure against its raw Temporal baseline, measured in the same run
+## bench: every P-figure against its baseline, measured in the same run; lists each target's PASS/FAIL
+## at the end and fails if a target or a benchmark failed (the output is kept in BENCH_OUT)
+BENCH_OUT ?= bin/bench.txt
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./bench/
+	@mkdir -p $(dir $(BENCH_OUT))
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 120m ./bench/ 2>&1 | tee $(BENCH_OUT)
+	@echo "== targets (full output: $(BENCH_OUT)) =="; grep ' target ' $(BENCH_OUT) || true
+	@if grep -Eq '^(--- )?FAIL|^panic:|^P[0-9a-z]+ target .* FAIL$$' $(BENCH_OUT); then \
+		echo "make bench: FAIL"; exit 1; fi; echo "make bench: every target PASS"
 
 ## fuzz: run each fuzz target for a while (FUZZTIME, default 30s)
 FUZZTIME ?= 30s
@@ -67,3 +73,9 @@ histories:
 
 clean:
 	rm -rf bin data
+
+## soak: ten minutes of mixed traffic (applicants, status lookups, chamber batches, an officer, portal pages)
+## at 70 % of the capacity measured first, against `visad dev` run from bin/visad; fails on any 5xx, a lost or
+## duplicated case, p99 drifting upward or RSS still growing (docs/testing.md). SOAK_DURATION=1m for a smoke test
+soak: build
+	$(GO) run ./cmd/soak -bin $(BIN) $(SOAKFLAGS)

@@ -20,6 +20,10 @@ import (
 	"github.com/visad/visad/internal/sample"
 )
 
+// p3Hold holds the baseline's starts as the batch holds its rows: past the
+// measured window (here, past the end of the benchmark).
+const p3Hold = time.Hour
+
 // BenchmarkP3 posts a 10,000-row CSV batch and measures the time to 202 and
 // until every row's workflow is started, against the raw start rate of a
 // no-op workflow measured on the same server in the same run.
@@ -55,10 +59,14 @@ func runP3(b *testing.B) {
 	parseRate := float64(len(parsed)) / time.Since(t0).Seconds()
 
 	// Raw baseline: start rate of a no-op workflow at the batch starter's
-	// concurrency, over as many starts as the batch has rows. A short burst
-	// would overstate it: the server acknowledges a start before it records
-	// the workflow in visibility, and that deferred work only catches up
-	// over a run as long as the batch's.
+	// concurrency, over as many starts as the batch has rows. Like the
+	// batch's rows, which hold their first step until the whole batch is
+	// expected to be admitted (StartDelay, see workflows.AdmissionProgress),
+	// the baseline's starts are held (for an hour: past the end of this
+	// benchmark), so neither side runs workflow work inside its measured
+	// window. A short burst would overstate the rate: the server acknowledges
+	// a start before it records the workflow in visibility, and that deferred
+	// work only catches up over a run as long as the batch's.
 	tc := env.Services.Temporal
 	w := worker.New(tc, "bench-noop-p3", worker.Options{})
 	w.RegisterWorkflow(noopWorkflow)
@@ -69,7 +77,7 @@ func runP3(b *testing.B) {
 	var seq atomic.Int64
 	rawRes := measureN(b, rows, 32, func() error {
 		_, err := tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-			ID: fmt.Sprintf("bench-p3-noop-%d", seq.Add(1)), TaskQueue: "bench-noop-p3",
+			ID: fmt.Sprintf("bench-p3-noop-%d", seq.Add(1)), TaskQueue: "bench-noop-p3", StartDelay: p3Hold,
 		}, noopWorkflow)
 		return err
 	})
@@ -78,7 +86,7 @@ func runP3(b *testing.B) {
 	rawSettled := waitVisible(
 		b,
 		tc,
-		"WorkflowType = 'noopWorkflow' AND TaskQueue = 'bench-noop-p3' AND ExecutionStatus = 'Completed'",
+		"WorkflowType = 'noopWorkflow' AND TaskQueue = 'bench-noop-p3' AND ExecutionStatus = 'Running'",
 		int64(rows),
 	)
 
@@ -119,6 +127,7 @@ func runP3(b *testing.B) {
 	fmt.Printf("P3 accepted_202_s=%.3f\n", accepted.Seconds())
 	fmt.Printf("P3 parse_validate_rows_per_s=%.0f\n", parseRate)
 	fmt.Printf("P3 raw_starts=%d\n", rows)
+	fmt.Printf("P3 raw_start_delay=%s\n", p3Hold)
 	fmt.Printf("P3 raw_start_throughput_per_s=%.1f\n", rawRes.throughput)
 	fmt.Printf("P3 raw_settled_after_s=%.1f\n", rawSettled.Seconds())
 	fmt.Printf("P3 all_started_s=%.1f\n", allStarted.Seconds())
@@ -126,6 +135,8 @@ func runP3(b *testing.B) {
 	fmt.Printf("P3 all_started_vs_budget_ratio=%.2f\n", allStarted.Seconds()/budget)
 	fmt.Printf("P3 batch_start_throughput_per_s=%.1f\n", float64(rows)/allStarted.Seconds())
 	fmt.Printf("P3 process_peak_rss_mb=%.0f\n", peakRSSMB())
+	verdict("P3", "accepted_202_s", accepted.Seconds(), atMost, 1)
+	verdict("P3", "all_started_vs_budget_ratio", allStarted.Seconds()/budget, atMost, 1)
 	b.ReportMetric(allStarted.Seconds()/budget, "started/budget")
 }
 

@@ -103,6 +103,7 @@ func runP4(b *testing.B, engine string, store *db.Store) {
 	fmt.Printf("P4 %s_queue_deepest_page=%d\n", engine, deepest)
 	fmt.Printf("P4 %s_queue_p50_ms=%.2f\n", engine, pct(0.50))
 	fmt.Printf("P4 %s_queue_p99_ms=%.2f\n", engine, pct(0.99))
+	verdict("P4", engine+"_queue_p99_ms", pct(0.99), atMost, 20)
 	fmt.Printf("P4 %s_queue_max_ms=%.2f\n", engine, float64(latencies[len(latencies)-1].Microseconds())/1000)
 	b.ReportMetric(pct(0.99), "p99-ms")
 }
