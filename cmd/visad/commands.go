@@ -20,6 +20,7 @@ import (
 	"github.com/visad/visad/internal/casework"
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/devserver"
+	"github.com/visad/visad/internal/devui"
 	"github.com/visad/visad/internal/keys"
 	"github.com/visad/visad/internal/sample"
 )
@@ -88,23 +89,45 @@ Stop with Ctrl-C or SIGTERM.
 		cancel()
 		<-workerErr
 	}()
+	uiLine, err := startDevUI(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
 	return svc.RunAPI(ctx, func(addr string) {
 		fmt.Fprintf(stdout, `visad dev is running
   Apply            http://%s/   (the applicant portal: open it in a browser)
   API              http://%s   (try: curl http://%s/readyz)
   Metrics          http://%s/metrics
   Temporal         %s   namespace %q, task queue %q
-  Temporal state   %s   (server log: %s)
+%s  Temporal state   %s   (server log: %s)
   App database     %s
   App keys         %s
   Payload keys     %s
   Action keys      %s
   Watchlist        %s %s
 Stop with Ctrl-C; start again and every case is still there.
-`, addr, addr, addr, cfg.MetricsAddr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue,
+`, addr, addr, addr, cfg.MetricsAddr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue, uiLine,
 			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg),
 			actionKeysSource(cfg), cfg.Watchlist, watchlistNote)
 	})
+}
+
+// startDevUI serves the Temporal Web UI (VISA_DEV_UI_ADDR; empty: none) and
+// returns its banner lines.
+func startDevUI(ctx context.Context, cfg config.Config, log *slog.Logger) (string, error) {
+	if cfg.DevUIAddr == "" {
+		return "", nil
+	}
+	pc, err := codecServerKeys(cfg)
+	if err != nil {
+		return "", err
+	}
+	ui, err := devui.Start(ctx, devui.Config{Addr: cfg.DevUIAddr, TemporalAddress: cfg.TemporalAddress,
+		Namespace: cfg.Namespace, Codec: pc, Log: log})
+	if err != nil {
+		return "", fmt.Errorf("%w (set VISA_DEV_UI_ADDR to another address, or empty for no UI)", err)
+	}
+	return fmt.Sprintf("  Temporal UI      %s   (decrypted payloads: open %s)\n", ui.URL, ui.UnlockURL), nil
 }
 
 func secretSource(cfg config.Config) string {

@@ -40,6 +40,7 @@ func (l *lockedBuffer) String() string {
 var (
 	apiLine      = regexp.MustCompile(`API\s+http://(\S+)`)
 	temporalLine = regexp.MustCompile(`Temporal\s+(\S+:\d+)\s`)
+	uiLine       = regexp.MustCompile(`Temporal UI\s+(http://\S+)\s+\(decrypted payloads: open (\S+)\)`)
 )
 
 // The test binary doubles as the visad binary: run with this variable set, it
@@ -60,6 +61,7 @@ type devProcess struct {
 	cmd          *exec.Cmd
 	api          string // host:port
 	temporalAddr string // host:port
+	ui, unlock   string // the Temporal Web UI's URL and its unlock link
 }
 
 // startDev starts `visad dev` (as `make run` does) with extra VISA_*
@@ -68,7 +70,8 @@ func startDev(t *testing.T, dataDir, temporalAddr string, env ...string) devProc
 	t.Helper()
 	out := &lockedBuffer{}
 	cmd := exec.Command(os.Args[0], "dev", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
-		"--metrics-addr", "127.0.0.1:0", "--temporal-address", temporalAddr, "--log-level", "warn")
+		"--metrics-addr", "127.0.0.1:0", "--temporal-address", temporalAddr, "--log-level", "warn",
+		"--dev-ui-addr", "127.0.0.1:0")
 	cmd.Env = append(append(os.Environ(), runAsVisad+"=1"), env...)
 	cmd.Stdout, cmd.Stderr = out, io.Discard
 	if err := cmd.Start(); err != nil {
@@ -82,7 +85,11 @@ func startDev(t *testing.T, dataDir, temporalAddr string, env ...string) devProc
 			if tm == nil {
 				t.Fatalf("visad dev did not report its Temporal address:\n%s", out.String())
 			}
-			return devProcess{cmd: cmd, api: m[1], temporalAddr: tm[1]}
+			um := uiLine.FindStringSubmatch(out.String())
+			if um == nil {
+				t.Fatalf("visad dev did not report its Temporal Web UI:\n%s", out.String())
+			}
+			return devProcess{cmd: cmd, api: m[1], temporalAddr: tm[1], ui: um[1], unlock: um[2]}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

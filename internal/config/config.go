@@ -56,6 +56,7 @@ type Config struct {
 	MetricsAddr           string
 	PayloadKeys           string
 	CodecAddr             string
+	DevUIAddr             string // dev only: the Temporal Web UI; empty: none
 	CodecCORSOrigins      []string
 	SealCACert            string
 	SealSignerCert        string

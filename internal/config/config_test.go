@@ -39,6 +39,7 @@ func TestDefaults(t *testing.T) {
 		PublicURL:        "http://127.0.0.1:8080", ApplicantTokenTTL: 90 * 24 * time.Hour,
 		DocumentsStore: "fs", DocumentsDir: "data/documents", S3Region: "us-east-1", UploadTTL: 24 * time.Hour,
 		DocumentRetention: 365 * 24 * time.Hour,
+		DevUIAddr:         "127.0.0.1:8233",
 	}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", got, want)
@@ -83,6 +84,7 @@ var samples = map[string]string{
 	"VISA_S3_ENDPOINT": "http://objectstore:7070", "VISA_S3_REGION": "eu-central-1", "VISA_S3_BUCKET": "visad-documents",
 	"VISA_S3_ACCESS_KEY_ID": "visad", "VISA_S3_SECRET_ACCESS_KEY": "s3-secret", "VISA_UPLOAD_TTL": "2h",
 	"VISA_DOCUMENT_RETENTION": "720h",
+	"VISA_DEV_UI_ADDR":        "127.0.0.1:18233",
 }
 
 // Each row sets exactly one Config field, and every field has its row.

@@ -58,6 +58,14 @@ var (
 
 	address = kind[string]{"host:port such as 127.0.0.1:8080 (port 0 picks a free port)", "host:port", parseAddress}
 
+	optionalAddress = kind[string]{"host:port such as 127.0.0.1:8233, or empty for none", "host:port",
+		func(s string) (string, error) {
+			if s == "" {
+				return "", nil
+			}
+			return parseAddress(s)
+		}}
+
 	positiveDuration = kind[time.Duration]{"a positive duration such as 90s, 20m or 24h", "duration",
 		func(s string) (time.Duration, error) {
 			d, err := time.ParseDuration(s)

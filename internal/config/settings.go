@@ -381,6 +381,14 @@ var Settings = []Setting{
 		Doc:   "Counted from the case's last change (its closing); then the worker's sweeper deletes them.",
 		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.DocumentRetention }),
 	},
+	{
+		Env: "VISA_DEV_UI_ADDR", Flag: "dev-ui-addr", Default: "127.0.0.1:8233",
+		Help: "where `dev` serves the Temporal Web UI, decrypting payloads with the dev keys; empty: no UI",
+		Doc: "The UI reads the embedded Temporal server and decodes payloads through its own `/codec` endpoint, " +
+			"which answers only a browser that opened the unlock link the dev banner prints. Loopback only: " +
+			"anyone who reaches it can act on workflows.",
+		field: to(optionalAddress, func(c *Config) *string { return &c.DevUIAddr }),
+	},
 }
 
 // DefaultCodecCORSOrigin is the Temporal Web UI of `temporal server start-dev`
@@ -426,7 +434,7 @@ type Command struct {
 // environment for the whole stack) cannot stop a command that ignores it.
 var Commands = []Command{
 	{"dev", join(storage, logging, services, serving, working, sealing,
-		[]string{"VISA_PUBLIC_URL", "VISA_TEMPORAL_LOG_LEVEL"})},
+		[]string{"VISA_PUBLIC_URL", "VISA_TEMPORAL_LOG_LEVEL", "VISA_DEV_UI_ADDR"})},
 	{"api", join(storage, logging, services, serving, sealing, []string{"VISA_PUBLIC_URL"})},
 	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"})},
 	{"migrate", storage},

@@ -145,7 +145,7 @@ func walkthroughStartDev(t *testing.T, work, dataDir string) string {
 	out := &walkthroughBuffer{}
 	cmd := exec.Command(filepath.Join(work, "bin", "visad"), "dev", "--data-dir", dataDir,
 		"--http-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--temporal-address", "127.0.0.1:0",
-		"--log-level", "warn")
+		"--log-level", "warn", "--dev-ui-addr", "127.0.0.1:0")
 	cmd.Env = walkthroughEnv()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
