@@ -73,6 +73,9 @@ type Config struct {
 	TemporalTLSKey           string
 	TemporalTLSServerName    string
 	TemporalAPIKey           string
+
+	// DocumentsRequired enforces each product's document checklist (issue 16).
+	DocumentsRequired bool
 }
 
 // Defaults is the configuration with every setting at its default, as if no

@@ -328,6 +328,15 @@ var Settings = []Setting{
 		Help:  "how long the API and the codec server may take to drain on shutdown",
 		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	},
+	{
+		Env: "VISA_DOCUMENTS_REQUIRED", Flag: "documents-required", Default: "true",
+		Help: "enforce each product's checklist of supporting documents",
+		Doc: "On, a case without its required documents asks for them at once (a request for information, " +
+			"the decision clock paused) and is neither processed straight through nor approved until they " +
+			"arrive. `false` turns enforcement off for integrators who are migrating " +
+			"([documents.md](documents.md#completeness)). Set it the same on API and worker processes.",
+		field: to(trueFalse, func(c *Config) *bool { return &c.DocumentsRequired }),
+	},
 }
 
 // DefaultCodecCORSOrigin is the Temporal Web UI of `temporal server start-dev`
@@ -356,6 +365,8 @@ var (
 	logging = []string{"VISA_LOG_LEVEL"}
 	// sealing: the e-visa seal PKI (api, worker, dev).
 	sealing = []string{"VISA_SEAL_CA_CERT", "VISA_SEAL_SIGNER_CERT", "VISA_SEAL_SIGNER_KEY", "VISA_SEAL_RETIRED_CERTS"}
+	// documentPolicy: the document checklist's enforcement (api, worker, dev).
+	documentPolicy = []string{"VISA_DOCUMENTS_REQUIRED"}
 )
 
 // Command is a visad command and the settings it reads.
@@ -369,9 +380,9 @@ type Command struct {
 // environment for the whole stack) cannot stop a command that ignores it.
 var Commands = []Command{
 	{"dev", join(storage, logging, services, serving, working, sealing,
-		[]string{"VISA_PUBLIC_URL", "VISA_TEMPORAL_LOG_LEVEL"})},
-	{"api", join(storage, logging, services, serving, sealing, []string{"VISA_PUBLIC_URL"})},
-	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"})},
+		[]string{"VISA_PUBLIC_URL", "VISA_TEMPORAL_LOG_LEVEL"}, documentPolicy)},
+	{"api", join(storage, logging, services, serving, sealing, []string{"VISA_PUBLIC_URL"}, documentPolicy)},
+	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"}, documentPolicy)},
 	{"migrate", storage},
 	{"users", join(storage, appKeys)},
 	{"chambers", join(storage, appKeys, []string{"VISA_CHAMBER_TOKEN_TTL"})},

@@ -68,6 +68,10 @@ type Options struct {
 	// LookupsPerMinute overrides the public status lookup's limit per client (default 10).
 	LookupsPerMinute int
 	NoSTP            bool // switch straight-through processing off
+	// DocumentsRequired enforces the document checklist (VISA_DOCUMENTS_REQUIRED), on by
+	// default in production. Test stacks leave it off unless a test is about documents:
+	// the fixtures (ValidApplication, chamber batches) carry no uploads.
+	DocumentsRequired bool
 }
 
 // Env is a running stack.
@@ -110,6 +114,7 @@ func Start(t testing.TB, opts Options) *Env {
 	if opts.NoSTP {
 		cfg.STPEnabled = false
 	}
+	cfg.DocumentsRequired = opts.DocumentsRequired
 	if opts.LookupsPerMinute > 0 {
 		cfg.LookupsPerMinute = opts.LookupsPerMinute
 	}
