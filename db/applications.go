@@ -72,6 +72,8 @@ type NewApplication struct {
 	SLADueAt           time.Time
 	EndorsedBy         string // the chamber submitting for its member, if any
 	BatchID            string
+	// Documents are uploads the application names, attached in the same transaction.
+	Documents []DocumentLink
 }
 
 // ErrIDCollision is returned when a freshly drawn id or reference is taken; draw again.
@@ -114,6 +116,9 @@ func (s *Store) CreateApplication(ctx context.Context, n NewApplication) (app Ap
 			return ErrIDCollision
 		}
 		if err := s.insertSubmitted(ctx, tx, n, domain.RoleApplicant); err != nil {
+			return err
+		}
+		if err := attachDocuments(ctx, tx, n.ID, n.Documents, n.SubmittedAt); err != nil {
 			return err
 		}
 		created = true

@@ -19,6 +19,8 @@ type Application struct {
 	Employment Employment `json:"employment"`
 	Visit      Visit      `json:"visit"`
 	Chamber    *Chamber   `json:"chamber,omitempty"`
+	// Documents name uploads (POST /v1/uploads) as the application's supporting documents.
+	Documents []DocumentRef `json:"documents,omitempty"`
 }
 
 // Applicant is the person applying for the visa.
@@ -139,6 +141,16 @@ func Normalize(app Application) Application {
 		p.MRZ = make([]string, len(app.Passport.MRZ))
 		for i, line := range app.Passport.MRZ {
 			p.MRZ[i] = upperTrim(line)
+		}
+	}
+
+	if len(app.Documents) == 0 {
+		out.Documents = nil
+	} else {
+		out.Documents = make([]DocumentRef, len(app.Documents))
+		for i, d := range app.Documents {
+			out.Documents[i] = DocumentRef{Kind: DocumentKind(lowerTrim(string(d.Kind))),
+				UploadID: strings.TrimSpace(d.UploadID)}
 		}
 	}
 

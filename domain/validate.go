@@ -194,6 +194,7 @@ func Validate(app Application, p Policy) FieldErrors {
 	r.plausibleDates()
 	r.evidence()
 	r.mrz()
+	r.errs = append(r.errs, CheckDocumentRefs(app.Documents)...)
 	if len(r.errs) == 0 {
 		return nil
 	}

@@ -27,6 +27,9 @@ func vocabularyWords(t *testing.T) map[string]bool {
 	for _, p := range Products() {
 		words[string(p.Code)] = true
 	}
+	for _, k := range DocumentKinds {
+		words[string(k)] = true
+	}
 	for _, typ := range []string{"Role", "Event"} { // no list of all of them to range over
 		for _, w := range constantsOfType(t, typ) {
 			words[w] = true
@@ -144,7 +147,7 @@ func vocabularyLiterals(t *testing.T, root string) []string {
 
 func TestNoVocabularyLiteralsOutsideDomain(t *testing.T) {
 	for _, f := range vocabularyLiterals(t, "..") {
-		t.Errorf("%s: use the domain constant (Status*, Role*, Outcome*, Event*, Product*) instead of the literal", f)
+		t.Errorf("%s: use the domain constant (Status*, Role*, Outcome*, Event*, Product*, Document*) instead of the literal", f)
 	}
 }
 

@@ -319,3 +319,12 @@ func (k *Keyring) MAC(purpose, msg string) string {
 	m.Write([]byte(msg))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
+
+// DocumentAddress names a document's blob: a keyed hash of its plaintext, so
+// equal files share a blob while nobody without the index key can tell from
+// a name whether a known file (a passport scan) is stored.
+func (k *Keyring) DocumentAddress(plaintext []byte) string {
+	m := hmac.New(sha256.New, derive(k.indexKey, "document-address"))
+	m.Write(plaintext)
+	return hex.EncodeToString(m.Sum(nil))
+}

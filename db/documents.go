@@ -1,0 +1,174 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/visad/visad/domain"
+)
+
+// Document is one row of the documents table: an upload, attached to an
+// application or not yet. The bytes are in the blob store under BlobRef.
+type Document struct {
+	ID            string         `db:"id"`
+	Kind          string         `db:"kind"`
+	MediaType     string         `db:"media_type"`
+	SizeBytes     int64          `db:"size_bytes"`
+	Width         int            `db:"width"`
+	Height        int            `db:"height"`
+	BlobRef       string         `db:"blob_ref"`
+	ApplicationID sql.NullString `db:"application_id"`
+	UploadedAtMS  int64          `db:"uploaded_at"`
+	ExpiresAtMS   sql.NullInt64  `db:"expires_at"`
+	AttachedAtMS  sql.NullInt64  `db:"attached_at"`
+	DeletedAtMS   sql.NullInt64  `db:"deleted_at"`
+}
+
+// UploadedAt is when the file was uploaded.
+func (d Document) UploadedAt() time.Time { return fromMS(d.UploadedAtMS) }
+
+const documentColumns = `id, kind, media_type, size_bytes, width, height, blob_ref, application_id,
+	uploaded_at, expires_at, attached_at, deleted_at`
+
+// NewDocument is an upload to record. With ApplicationID it is attached at
+// once (an upload inside a case); without, it expires at ExpiresAt.
+type NewDocument struct {
+	ID            string
+	Kind          domain.DocumentKind
+	MediaType     domain.MediaType
+	SizeBytes     int64
+	Width, Height int
+	BlobRef       string
+	ApplicationID string
+	UploadedAt    time.Time
+	ExpiresAt     time.Time
+}
+
+// InsertDocument records an upload.
+func (s *Store) InsertDocument(ctx context.Context, d NewDocument) error {
+	var expires, attached any
+	if d.ApplicationID == "" {
+		expires = ms(d.ExpiresAt)
+	} else {
+		attached = ms(d.UploadedAt)
+	}
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO documents
+		(id, kind, media_type, size_bytes, width, height, blob_ref, application_id, uploaded_at, expires_at, attached_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		d.ID, string(d.Kind), string(d.MediaType), d.SizeBytes, d.Width, d.Height, d.BlobRef,
+		nullable(d.ApplicationID), ms(d.UploadedAt), expires, attached)
+	return err
+}
+
+// DocumentLink attaches one upload to a new application as a kind.
+type DocumentLink struct {
+	Kind     domain.DocumentKind
+	UploadID string
+}
+
+// UnknownUploadError says which of an application's documents named no
+// usable upload: none with that id and kind, expired, or attached elsewhere.
+type UnknownUploadError struct{ Index int }
+
+func (e *UnknownUploadError) Error() string {
+	return fmt.Sprintf("document %d names no usable upload", e.Index)
+}
+
+// attachDocuments attaches uploads to an application inside its creating
+// transaction: each must exist with the kind, be unattached and unexpired.
+func attachDocuments(ctx context.Context, tx *sqlx.Tx, applicationID string, links []DocumentLink, at time.Time) error {
+	for i, l := range links {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE documents
+			SET application_id = ?, attached_at = ?, expires_at = NULL
+			WHERE id = ? AND kind = ? AND application_id IS NULL AND deleted_at IS NULL AND expires_at > ?`),
+			applicationID, ms(at), l.UploadID, string(l.Kind), ms(at))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return &UnknownUploadError{Index: i}
+		}
+	}
+	return nil
+}
+
+// AttachDocuments attaches uploads to an existing application (the
+// applicant answering a request for information with uploads).
+func (s *Store) AttachDocuments(ctx context.Context, applicationID string, links []DocumentLink, at time.Time) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error { return attachDocuments(ctx, tx, applicationID, links, at) })
+}
+
+// ApplicationDocuments lists an application's documents that are kept, oldest first.
+func (s *Store) ApplicationDocuments(ctx context.Context, applicationID string) ([]Document, error) {
+	var out []Document
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT `+documentColumns+` FROM documents
+		WHERE application_id = ? AND deleted_at IS NULL ORDER BY uploaded_at, id`), applicationID)
+	return out, err
+}
+
+// GetDocument loads one document row (deleted or not).
+func (s *Store) GetDocument(ctx context.Context, id string) (Document, error) {
+	var d Document
+	err := s.db.GetContext(ctx, &d, s.db.Rebind(`SELECT `+documentColumns+` FROM documents WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, ErrNotFound
+	}
+	return d, err
+}
+
+// DocumentsToDelete lists documents past keeping: unattached uploads that
+// expired before now, and documents of cases closed (last updated) before
+// closedBefore (zero: keep closed cases' documents).
+func (s *Store) DocumentsToDelete(ctx context.Context, now, closedBefore time.Time, limit int) ([]Document, error) {
+	var out []Document
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT `+documentColumns+` FROM documents
+		WHERE deleted_at IS NULL AND application_id IS NULL AND expires_at <= ?
+		ORDER BY expires_at LIMIT ?`), ms(now), limit)
+	if err != nil || closedBefore.IsZero() {
+		return out, err
+	}
+	var closed []Document
+	err = s.db.SelectContext(ctx, &closed, s.db.Rebind(`SELECT `+prefixed("d.", documentColumns)+`
+		FROM documents d JOIN applications a ON a.id = d.application_id
+		WHERE d.deleted_at IS NULL AND a.status IN (`+closedList()+`) AND a.updated_at < ?
+		ORDER BY a.updated_at LIMIT ?`), ms(closedBefore), limit)
+	return append(out, closed...), err
+}
+
+// MarkDocumentDeleted records that a document is gone, and reports whether
+// another kept document still shares its blob (then the blob stays).
+func (s *Store) MarkDocumentDeleted(ctx context.Context, id string, at time.Time) (blobShared bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var ref string
+		if err := tx.GetContext(ctx, &ref, tx.Rebind(`SELECT blob_ref FROM documents WHERE id = ?`), id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE documents SET deleted_at = ? WHERE id = ?
+			AND deleted_at IS NULL`), ms(at), id); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM documents
+			WHERE blob_ref = ? AND deleted_at IS NULL`), ref); err != nil {
+			return err
+		}
+		blobShared = n > 0
+		return nil
+	})
+	return blobShared, err
+}
+
+// prefixed qualifies a column list ("a, b") with a table alias ("d.a, d.b").
+func prefixed(alias, columns string) string {
+	var out []string
+	for _, c := range strings.Split(columns, ",") {
+		out = append(out, alias+strings.TrimSpace(c))
+	}
+	return strings.Join(out, ", ")
+}

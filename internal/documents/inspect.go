@@ -1,0 +1,92 @@
+package documents
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"net/http"
+
+	"github.com/visad/visad/domain"
+)
+
+// MaxPixels bounds the images decoded, so a small file that claims to be a
+// huge image (a decompression bomb) is refused before it is decoded.
+const MaxPixels = 40_000_000
+
+// jpegQuality is the quality of re-encoded JPEGs.
+const jpegQuality = 90
+
+// Sniff decides a file's type by its bytes (the declared type and the file
+// name are never consulted): JPEG, PNG or PDF, or "" for anything else.
+func Sniff(data []byte) domain.MediaType {
+	switch http.DetectContentType(data) {
+	case string(domain.MediaJPEG):
+		return domain.MediaJPEG
+	case string(domain.MediaPNG):
+		return domain.MediaPNG
+	case string(domain.MediaPDF):
+		return domain.MediaPDF
+	}
+	return ""
+}
+
+// Inspect checks an upload of the given kind and returns what is to be
+// stored: images decoded and re-encoded (which drops EXIF, GPS positions,
+// camera makes and any bytes appended to the image), PDFs checked to be
+// well-formed PDFs and kept as sent. Problems are field errors pointing at
+// the multipart fields ("/kind", "/file").
+func Inspect(kind domain.DocumentKind, data []byte) ([]byte, domain.UploadFacts, domain.FieldErrors) {
+	facts := domain.UploadFacts{Type: Sniff(data), Size: int64(len(data))}
+	if errs := domain.CheckUpload(kind, facts); len(errs) > 0 {
+		return nil, facts, errs
+	}
+	unreadable := func(what string) domain.FieldErrors {
+		return domain.FieldErrors{{Pointer: domain.PointerUploadFile, Code: domain.CodeUnreadableFile,
+			Detail: "the file could not be read as a " + what}}
+	}
+	switch facts.Type {
+	case domain.MediaPDF:
+		if err := CheckPDF(data); err != nil {
+			return nil, facts, unreadable("PDF")
+		}
+		return data, facts, nil
+	case domain.MediaJPEG, domain.MediaPNG:
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+		if err != nil || cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+			return nil, facts, unreadable("picture")
+		}
+		facts.Width, facts.Height = cfg.Width, cfg.Height
+		if errs := domain.CheckUpload(kind, facts); len(errs) > 0 {
+			return nil, facts, errs
+		}
+		clean, err := reencode(facts.Type, data)
+		if err != nil {
+			return nil, facts, unreadable("picture")
+		}
+		return clean, facts, nil
+	}
+	return nil, facts, unreadable("document")
+}
+
+func reencode(t domain.MediaType, data []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	switch t {
+	case domain.MediaJPEG:
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: jpegQuality})
+		return buf.Bytes(), err
+	case domain.MediaPNG:
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		err = (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img)
+		return buf.Bytes(), err
+	}
+	return nil, errors.New("not an image")
+}
