@@ -38,9 +38,7 @@ type Activities struct {
 	OnSLAEvent func(event domain.Event)
 	// Seals signs issued visas' visible digital seals (see evisa.go).
 	Seals *sealpki.PKI
-	// Documents indexes the cases' supporting documents (documents.go);
-	// DocumentsRequired enforces each product's checklist.
-	Documents         DocumentIndex
+	// DocumentsRequired enforces each product's document checklist (documents.go).
 	DocumentsRequired bool
 
 	rows rowCache

@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -9,30 +11,20 @@ import (
 	"github.com/visad/visad/domain"
 )
 
-// DocumentIndex is what the activities need of the document store: which
-// kinds of document a case holds, and attaching uploads to it. Only
-// references cross it; the bytes stay in the blob store.
-type DocumentIndex interface {
-	// DocumentKinds lists the kinds of the documents attached to the application.
-	DocumentKinds(ctx context.Context, applicationID string) ([]domain.DocumentKind, error)
-	// AttachUploads attaches uploads to the application; attaching one again is a no-op.
-	AttachUploads(ctx context.Context, applicationID string, uploadIDs []string) error
-}
-
-// ErrTypeUploadUnusable marks an upload that cannot be attached (gone,
-// expired or another case's): no retry mends it.
-const ErrTypeUploadUnusable = "UploadUnusable"
-
-// missingDocuments is what the application's checklist still lacks; none
-// while documents are not required (VISA_DOCUMENTS_REQUIRED=false) or no
-// document store is configured.
+// missingDocuments is the requirement codes of the application's checklist
+// that its documents do not meet; none while documents are not required
+// (VISA_DOCUMENTS_REQUIRED=false).
 func (a *Activities) missingDocuments(ctx context.Context, app db.Application) ([]string, error) {
-	if !a.DocumentsRequired || a.Documents == nil {
+	if !a.DocumentsRequired {
 		return nil, nil
 	}
-	have, err := a.Documents.DocumentKinds(ctx, app.ID)
+	docs, err := a.Store.ApplicationDocuments(ctx, app.ID)
 	if err != nil {
 		return nil, err
+	}
+	have := make([]domain.DocumentKind, len(docs))
+	for i, d := range docs {
+		have[i] = domain.DocumentKind(d.Kind)
 	}
 	return domain.MissingRequirements(domain.Product(app.Product), have), nil
 }
@@ -49,19 +41,36 @@ type AttachResult struct {
 }
 
 // AttachDocuments attaches the uploads of an answer to a request for
-// information to the case and says what the checklist still lacks.
-// Idempotent: an upload already attached to this case stays attached.
+// information to the case, each as the kind it was uploaded as, and says
+// what the checklist still lacks. Idempotent: an upload already attached to
+// this case stays attached. An upload that cannot be attached (gone,
+// expired, another case's — the service checked them, so only a race gets
+// here) is skipped: the checklist then still lacks it, and the case asks again.
 func (a *Activities) AttachDocuments(ctx context.Context, in AttachInput) (AttachResult, error) {
 	app, err := a.Store.GetApplication(ctx, in.ApplicationID)
+	if errors.Is(err, db.ErrNotFound) {
+		return AttachResult{}, temporal.NewNonRetryableApplicationError("application not found",
+			ErrTypeApplicationMissing, nil)
+	}
 	if err != nil {
 		return AttachResult{}, err
 	}
-	if a.Documents == nil {
-		return AttachResult{}, temporal.NewNonRetryableApplicationError("no document store is configured",
-			ErrTypeUploadUnusable, nil)
-	}
-	if err := a.Documents.AttachUploads(ctx, in.ApplicationID, in.Uploads); err != nil {
-		return AttachResult{}, err
+	for _, id := range in.Uploads {
+		d, err := a.Store.GetDocument(ctx, id)
+		switch {
+		case errors.Is(err, db.ErrNotFound):
+			continue
+		case err != nil:
+			return AttachResult{}, err
+		case d.ApplicationID.Valid || d.DeletedAtMS.Valid:
+			continue // attached by an earlier attempt, or not ours to attach
+		}
+		link := []db.DocumentLink{{Kind: domain.DocumentKind(d.Kind), UploadID: id}}
+		var unknown *db.UnknownUploadError
+		if err := a.Store.AttachDocuments(ctx, in.ApplicationID, link, time.Now().UTC()); err != nil &&
+			!errors.As(err, &unknown) {
+			return AttachResult{}, err
+		}
 	}
 	missing, err := a.missingDocuments(ctx, app)
 	return AttachResult{Missing: missing}, err

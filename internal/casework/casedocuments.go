@@ -2,33 +2,81 @@ package casework
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/workflows"
 )
 
 // checkAnswerUploads checks the uploads of an answer before they reach the
-// workflow: each exists, is the applicant's to attach, and together they
-// are of the kinds the request asks for.
+// workflow: each exists, is unattached and unexpired (or already this
+// case's), and together they meet what the open request asks for.
 func (s *Service) checkAnswerUploads(ctx context.Context, id string, uploads []string) error {
-	return nil // filled in once the document store is merged
+	if len(uploads) == 0 {
+		return nil
+	}
+	now := s.now()
+	var errs domain.FieldErrors
+	var kinds []domain.DocumentKind
+	for i, u := range uploads {
+		d, err := s.Store.GetDocument(ctx, u)
+		if err != nil && !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+		usable := err == nil && !d.DeletedAtMS.Valid &&
+			(d.ApplicationID.String == id || !d.ApplicationID.Valid && d.ExpiresAtMS.Int64 > now.UnixMilli())
+		if !usable {
+			errs = append(errs, domain.FieldError{Pointer: fmt.Sprintf("/uploads/%d", i),
+				Code: domain.CodeUnknownUpload, Detail: "no such upload, or it expired or belongs to another case"})
+			continue
+		}
+		kinds = append(kinds, domain.DocumentKind(d.Kind))
+	}
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	asked, err := s.requestedDocuments(ctx, id)
+	if err != nil {
+		return err
+	}
+	if unmet := domain.UnmetRequirements(asked, kinds); len(unmet) > 0 {
+		return invalid(domain.FieldErrors{{Pointer: "/uploads", Code: domain.CodeDocumentRequired,
+			Detail: "the request asks for documents these uploads do not include: " + strings.Join(unmet, ", ")}})
+	}
+	return nil
+}
+
+// requestedDocuments is what the case's open request for information asks
+// to upload; none when it cannot be read (the workflow checks again).
+func (s *Service) requestedDocuments(ctx context.Context, id string) ([]string, error) {
+	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	res, err := s.Temporal.QueryWorkflow(qctx, workflows.WorkflowID(id), "", workflows.QueryState)
+	if err != nil {
+		return nil, nil
+	}
+	var st workflows.CaseState
+	if res.Get(&st) != nil || st.InformationRequest == nil {
+		return nil, nil
+	}
+	return st.InformationRequest.Documents, nil
 }
 
 // Content types of stored documents (decided by their bytes at upload).
-const (
-	ContentTypePDF  = "application/pdf"
-	ContentTypeJPEG = "image/jpeg"
-	ContentTypePNG  = "image/png"
-)
+const ContentTypePDF = string(domain.MediaPDF)
 
 // DocumentExtension is the file name extension of a content type.
 func DocumentExtension(contentType string) string {
-	switch contentType {
-	case ContentTypePDF:
+	switch domain.MediaType(contentType) {
+	case domain.MediaPDF:
 		return ".pdf"
-	case ContentTypeJPEG:
+	case domain.MediaJPEG:
 		return ".jpg"
-	case ContentTypePNG:
+	case domain.MediaPNG:
 		return ".png"
 	}
 	return ".bin"
