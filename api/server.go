@@ -106,6 +106,10 @@ func New(deps Deps) http.Handler {
 	v1.GET("/batches/:id", s.authenticate(noApplicant, chamber), s.getBatch)
 	v1.GET("/batches/:id/report", s.authenticate(noApplicant, chamber), s.getBatchReport)
 	s.routeEVisa(r, v1)
+	// Supporting documents (documents.go): the checklist, and uploads anonymous or inside a case.
+	v1.GET("/products", s.public, s.listProducts)
+	v1.POST("/uploads", s.public, s.uploadDocument)
+	v1.POST("/applications/:id/uploads", s.authenticate(allowApplicant), s.uploadDocument)
 	return headAsGet{r}
 }
 

@@ -91,15 +91,73 @@ type DocumentInfo struct {
 	UploadedAt  time.Time
 }
 
+func documentInfo(d Document) DocumentInfo {
+	return DocumentInfo{ID: d.ID, Kind: d.Kind, ContentType: string(d.MediaType), Size: d.SizeBytes,
+		UploadedAt: d.UploadedAt}
+}
+
 // Documents lists a case's documents for a member of staff, and audits the
 // view (documents.list).
 func (s *Service) Documents(ctx context.Context, reader domain.Actor, id string) ([]DocumentInfo, error) {
-	return nil, notFound("no such application") // filled in once the document store is merged
+	if _, err := s.Store.GetApplication(ctx, id); errors.Is(err, db.ErrNotFound) {
+		return nil, notFound("no such application")
+	} else if err != nil {
+		return nil, err
+	}
+	docs, err := s.CaseDocuments(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditDocuments(ctx, reader, "documents.list", id, ""); err != nil {
+		return nil, err
+	}
+	out := make([]DocumentInfo, len(docs))
+	for i, d := range docs {
+		out[i] = documentInfo(d)
+	}
+	return out, nil
 }
 
-// DocumentContent opens one document of a case for a member of staff, and
-// audits the view (document.read, naming the document).
+// DocumentContent opens one document of a case for a member of staff and
+// audits the view (document.read, naming the document) before a byte of it
+// is served.
 func (s *Service) DocumentContent(ctx context.Context, reader domain.Actor, id, docID string) (DocumentInfo, []byte,
 	error) {
-	return DocumentInfo{}, nil, notFound("no such document") // filled in once the document store is merged
+	d, content, err := s.OpenDocument(ctx, id, docID)
+	if err != nil {
+		return DocumentInfo{}, nil, err
+	}
+	if err := s.auditDocuments(ctx, reader, "document.read", id, "document "+d.ID+" ("+string(d.Kind)+")"); err != nil {
+		return DocumentInfo{}, nil, err
+	}
+	return documentInfo(d), content, nil
+}
+
+// Photograph is the case's latest photograph, for the e-visa; nil when it has none.
+func (s *Service) Photograph(ctx context.Context, id string) ([]byte, error) {
+	if s.Documents == nil {
+		return nil, nil
+	}
+	docs, err := s.CaseDocuments(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(docs) - 1; i >= 0; i-- {
+		if docs[i].Kind == domain.DocumentPhotograph {
+			_, data, err := s.OpenDocument(ctx, id, docs[i].ID)
+			return data, err
+		}
+	}
+	return nil, nil
+}
+
+// auditDocuments records a member of staff's view of a case's documents:
+// who, which case, which document (ids and kinds only).
+func (s *Service) auditDocuments(ctx context.Context, reader domain.Actor, action, applicationID,
+	detail string) error {
+	if _, err := s.Store.AppendAudit(ctx, db.AuditEntry{Actor: reader.Name(), Action: action,
+		Subject: applicationID, Detail: detail, At: s.now()}); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/visad/visad/db"
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/documents"
 	"github.com/visad/visad/internal/keys"
 	"github.com/visad/visad/workflows"
 )
@@ -45,6 +46,13 @@ type Service struct {
 	// ChamberTokenTTL the life of a chamber account's token (zero: the domain's defaults).
 	ChamberRowsPerDay int
 	ChamberTokenTTL   time.Duration
+
+	// Documents stores supporting documents (nil: uploads are refused).
+	// UploadTTL is how long an unattached upload is kept (zero: DefaultUploadTTL);
+	// DocumentRetention how long a closed case keeps its documents (zero: for good).
+	Documents         *documents.Vault
+	UploadTTL         time.Duration
+	DocumentRetention time.Duration
 }
 
 func (s *Service) now() time.Time {
@@ -100,6 +108,7 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 			IdempotencyKeyHash: keyHash,
 			SubmittedAt:        now,
 			SLADueAt:           now.Add(domain.DecisionSLA(form.Product, s.SLA)),
+			Documents:          documentLinks(form.Documents),
 		})
 		if errors.Is(err, db.ErrIDCollision) && attempt < 3 {
 			continue
@@ -109,7 +118,7 @@ func (s *Service) Submit(ctx context.Context, form domain.Application, idempoten
 			return Submitted{}, &Error{Kind: IdempotencyMismatch,
 				Message: "this Idempotency-Key was already used with a different request"}
 		case err != nil:
-			return Submitted{}, err
+			return Submitted{}, uploadError(err)
 		}
 		break
 	}

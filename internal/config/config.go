@@ -74,6 +74,17 @@ type Config struct {
 	TemporalTLSServerName    string
 	TemporalAPIKey           string
 
+	// Supporting documents (issue 16): the blob store and how long uploads and documents are kept.
+	DocumentsStore    string
+	DocumentsDir      string
+	S3Endpoint        string
+	S3Region          string
+	S3Bucket          string
+	S3AccessKeyID     string
+	S3SecretAccessKey string
+	UploadTTL         time.Duration
+	DocumentRetention time.Duration
+
 	// DocumentsRequired enforces each product's document checklist (issue 16).
 	DocumentsRequired bool
 }
@@ -186,6 +197,9 @@ func (s Setting) docDefault() string {
 func (c *Config) derive() {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = filepath.Join(c.DataDir, "visad.db")
+	}
+	if c.DocumentsDir == "" {
+		c.DocumentsDir = filepath.Join(c.DataDir, "documents")
 	}
 }
 

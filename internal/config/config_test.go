@@ -37,6 +37,8 @@ func TestDefaults(t *testing.T) {
 		LookupsPerMinute: 10, CodecAddr: "127.0.0.1:8089", MetricsAddr: "127.0.0.1:9090",
 		CodecCORSOrigins: []string{"http://localhost:8233", "http://127.0.0.1:8233"},
 		PublicURL:        "http://127.0.0.1:8080", ApplicantTokenTTL: 90 * 24 * time.Hour,
+		DocumentsStore: "fs", DocumentsDir: "data/documents", S3Region: "us-east-1", UploadTTL: 24 * time.Hour,
+		DocumentRetention: 365 * 24 * time.Hour,
 		DocumentsRequired: true,
 	}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
@@ -78,6 +80,10 @@ var samples = map[string]string{
 	"VISA_SEALING_KEYS":     "s2:" + secretHex + ",s1:" + secretHex, "VISA_INDEX_KEY": secretHex,
 	"VISA_TOKEN_KEYS": "t1:" + secretHex, "VISA_AUDIT_KEYS": "a1:" + secretHex,
 	"VISA_APPLICANT_TOKEN_TTL_AFTER_CLOSE": "720h",
+	"VISA_DOCUMENTS_STORE":                 "s3", "VISA_DOCUMENTS_DIR": "/var/lib/visad/documents",
+	"VISA_S3_ENDPOINT": "http://objectstore:7070", "VISA_S3_REGION": "eu-central-1", "VISA_S3_BUCKET": "visad-documents",
+	"VISA_S3_ACCESS_KEY_ID": "visad", "VISA_S3_SECRET_ACCESS_KEY": "s3-secret", "VISA_UPLOAD_TTL": "2h",
+	"VISA_DOCUMENT_RETENTION": "720h",
 }
 
 // Each row sets exactly one Config field, and every field has its row.

@@ -329,6 +329,59 @@ var Settings = []Setting{
 		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	},
 	{
+		Env: "VISA_DOCUMENTS_STORE", Flag: "documents-store", Default: "fs",
+		Help: "where supporting documents are kept, encrypted: fs (a directory) or s3 (an S3-compatible bucket)",
+		Doc: "Either way each document is encrypted with its own key, wrapped by `VISA_PAYLOAD_KEYS`, and named " +
+			"by a keyed hash of its content ([documents.md](documents.md)). Every `api` and `worker` process " +
+			"must reach the same store: `fs` suits `dev` and a single host.",
+		field: to(oneOf("fs", "s3"), func(c *Config) *string { return &c.DocumentsStore }),
+	},
+	{
+		Env: "VISA_DOCUMENTS_DIR", Flag: "documents-dir", DocDefault: "`<data-dir>/documents`",
+		Help:  "the directory of the fs document store",
+		field: to(filePath, func(c *Config) *string { return &c.DocumentsDir }),
+	},
+	{
+		Env: "VISA_S3_ENDPOINT", Flag: "s3-endpoint",
+		Help:  "URL of the S3-compatible object store, e.g. http://objectstore:7070 (empty: AWS S3)",
+		Doc:   "Objects are addressed by path (`<endpoint>/<bucket>/<key>`), which every S3-compatible store takes.",
+		field: to(anyText, func(c *Config) *string { return &c.S3Endpoint }),
+	},
+	{
+		Env: "VISA_S3_REGION", Flag: "s3-region", Default: "us-east-1",
+		Help:  "region of the S3 bucket",
+		field: to(anyText, func(c *Config) *string { return &c.S3Region }),
+	},
+	{
+		Env: "VISA_S3_BUCKET", Flag: "s3-bucket",
+		Help:  "bucket of the s3 document store (required with VISA_DOCUMENTS_STORE=s3)",
+		Doc:   "It must exist; `dev` creates it.",
+		field: to(anyText, func(c *Config) *string { return &c.S3Bucket }),
+	},
+	{
+		Env:   "VISA_S3_ACCESS_KEY_ID",
+		Help:  "access key id of the s3 document store",
+		field: to(anyText, func(c *Config) *string { return &c.S3AccessKeyID }),
+	},
+	{
+		Env: "VISA_S3_SECRET_ACCESS_KEY", Secret: true,
+		Help:  "secret access key of the s3 document store",
+		Doc:   "No flag, because a flag shows in `ps`.",
+		field: to(anyText, func(c *Config) *string { return &c.S3SecretAccessKey }),
+	},
+	{
+		Env: "VISA_UPLOAD_TTL", Flag: "upload-ttl", Default: "24h",
+		Help:  "how long an upload that no application names is kept",
+		Doc:   "The worker's sweeper deletes it (and its blob, unless another document shares it) after that.",
+		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.UploadTTL }),
+	},
+	{
+		Env: "VISA_DOCUMENT_RETENTION", Flag: "document-retention", Default: "8760h",
+		Help:  "how long a closed case keeps its documents",
+		Doc:   "Counted from the case's last change (its closing); then the worker's sweeper deletes them.",
+		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.DocumentRetention }),
+	},
+	{
 		Env: "VISA_DOCUMENTS_REQUIRED", Flag: "documents-required", Default: "true",
 		Help: "enforce each product's checklist of supporting documents",
 		Doc: "On, a case without its required documents asks for them at once (a request for information, " +
@@ -352,7 +405,7 @@ var (
 		"VISA_PAYLOAD_KEYS", "VISA_ELIGIBLE_NATIONALITIES", "VISA_SLA_BUSINESS_2Y", "VISA_SLA_BUSINESS_5Y_MULTI",
 		"VISA_APPLICANT_TOKEN_TTL_AFTER_CLOSE", "VISA_ACTION_KEYS", "VISA_CODEC_ALLOW_PLAINTEXT_READS",
 		"VISA_TEMPORAL_TLS", "VISA_TEMPORAL_TLS_CA", "VISA_TEMPORAL_TLS_CERT", "VISA_TEMPORAL_TLS_KEY",
-		"VISA_TEMPORAL_TLS_SERVER_NAME", "VISA_TEMPORAL_API_KEY"}, appKeys)
+		"VISA_TEMPORAL_TLS_SERVER_NAME", "VISA_TEMPORAL_API_KEY"}, appKeys, documentStore)
 	// appKeys: the keys of the app database (sealing, blind index, tokens, audit chain).
 	appKeys = []string{"VISA_SECRET_KEY", "VISA_SEALING_KEYS", "VISA_INDEX_KEY", "VISA_TOKEN_KEYS",
 		"VISA_AUDIT_KEYS"}
@@ -363,6 +416,10 @@ var (
 	// working: the worker's activities and notification dispatcher (worker, dev).
 	working = []string{"VISA_WATCHLIST", "VISA_STP_ENABLED", "VISA_SMTP_URL", "VISA_MAIL_FROM", "VISA_SUPERVISOR_EMAIL"}
 	logging = []string{"VISA_LOG_LEVEL"}
+	// documentStore: where supporting documents are kept, and for how long (api, worker, dev).
+	documentStore = []string{"VISA_DOCUMENTS_STORE", "VISA_DOCUMENTS_DIR", "VISA_S3_ENDPOINT", "VISA_S3_REGION",
+		"VISA_S3_BUCKET", "VISA_S3_ACCESS_KEY_ID", "VISA_S3_SECRET_ACCESS_KEY", "VISA_UPLOAD_TTL",
+		"VISA_DOCUMENT_RETENTION"}
 	// sealing: the e-visa seal PKI (api, worker, dev).
 	sealing = []string{"VISA_SEAL_CA_CERT", "VISA_SEAL_SIGNER_CERT", "VISA_SEAL_SIGNER_KEY", "VISA_SEAL_RETIRED_CERTS"}
 	// documentPolicy: the document checklist's enforcement (api, worker, dev).
