@@ -37,7 +37,7 @@ func (s *Server) listDocuments(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Status: http.StatusNotFound, Detail: "no such application"})
 		return
 	}
-	docs, err := s.deps.Cases.Documents(c.Request.Context(), principal(c).Actor(), id)
+	docs, err := s.deps.Cases.StaffDocuments(c.Request.Context(), principal(c).Actor(), id)
 	if err != nil {
 		s.fail(c, "list documents", err, "")
 		return
@@ -53,8 +53,7 @@ func (s *Server) listDocuments(c *gin.Context) {
 
 // getDocument serves one document's content (staff only; every view
 // audited) so that a browser neither runs nor sniffs it: a sandboxing CSP,
-// nosniff, and as an attachment — PDFs inline, for the browser's viewer,
-// under the same sandbox.
+// nosniff, and always as an attachment (PDFs too: never inline from our origin).
 func (s *Server) getDocument(c *gin.Context) {
 	id := c.Param("id")
 	if !validID(id) {
@@ -71,11 +70,7 @@ func (s *Server) getDocument(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	disposition := "attachment"
-	if doc.ContentType == casework.ContentTypePDF {
-		disposition = "inline"
-	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition,
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment",
 		map[string]string{"filename": string(doc.Kind) + casework.DocumentExtension(doc.ContentType)}))
 	h.Set("Content-Length", strconv.Itoa(len(content)))
 	c.Data(http.StatusOK, doc.ContentType, content)

@@ -89,6 +89,9 @@ func TestDocumentCanary(t *testing.T) {
 	if len(list.Items) != 3 {
 		t.Fatalf("the officer lists %d documents, want 3", len(list.Items))
 	}
+	if r := env.Do("GET", "/v1/applications/"+app.ID+"/documents", app.AccessToken, nil); r.Status != http.StatusForbidden {
+		t.Errorf("the applicant lists the documents as staff do: %d, want 403", r.Status)
+	}
 	contents := [][]byte{}
 	for _, f := range files {
 		contents = append(contents, f)
@@ -97,6 +100,12 @@ func TestDocumentCanary(t *testing.T) {
 		r := env.Do("GET", "/v1/applications/"+app.ID+"/documents/"+d.ID, officer, nil)
 		if r.Status != http.StatusOK || len(r.Body) < 100 {
 			t.Fatalf("document %s: %d (%d bytes)", d.Kind, r.Status, len(r.Body))
+		}
+		if csp := r.Header.Get("Content-Security-Policy"); csp != "sandbox; default-src 'none'" ||
+			r.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("document %s served with CSP %q, nosniff %q, disposition %q", d.Kind, csp,
+				r.Header.Get("X-Content-Type-Options"), r.Header.Get("Content-Disposition"))
 		}
 		contents = append(contents, r.Body)
 	}

@@ -96,9 +96,9 @@ func documentInfo(d Document) DocumentInfo {
 		UploadedAt: d.UploadedAt}
 }
 
-// Documents lists a case's documents for a member of staff, and audits the
+// StaffDocuments lists a case's documents for a member of staff, and audits the
 // view (documents.list).
-func (s *Service) Documents(ctx context.Context, reader domain.Actor, id string) ([]DocumentInfo, error) {
+func (s *Service) StaffDocuments(ctx context.Context, reader domain.Actor, id string) ([]DocumentInfo, error) {
 	if _, err := s.Store.GetApplication(ctx, id); errors.Is(err, db.ErrNotFound) {
 		return nil, notFound("no such application")
 	} else if err != nil {
