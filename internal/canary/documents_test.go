@@ -1,12 +1,14 @@
 package canary_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
@@ -52,7 +54,7 @@ func TestDocumentCanary(t *testing.T) {
 	}
 	var app submitted
 	r.JSON(t, &app)
-	env.WaitForStatus(app.ID, app.AccessToken, string(domain.StatusInformationRequested))
+	env.WaitForStatus(app.ID, app.AccessToken, domain.StatusInformationRequested)
 	var asked struct {
 		InformationRequest struct {
 			Documents []string `json:"documents"`
@@ -70,13 +72,13 @@ func TestDocumentCanary(t *testing.T) {
 	var uploads []string
 	for _, kind := range []domain.DocumentKind{domain.DocumentPassportDataPage, domain.DocumentPhotograph,
 		domain.DocumentInvitationLetter} {
-		uploads = append(uploads, env.UploadID(kind, string(kind)+".bin", "application/octet-stream", files[kind]))
+		uploads = append(uploads, upload(t, env, kind, files[kind]))
 	}
 	if r := env.Do("POST", "/v1/applications/"+app.ID+"/information", app.AccessToken,
 		map[string]any{"uploads": uploads}); r.Status != http.StatusOK {
 		t.Fatalf("answer with uploads: %d %s", r.Status, r.Body)
 	}
-	env.WaitForStatus(app.ID, app.AccessToken, string(domain.StatusAwaitingReview))
+	env.WaitForStatus(app.ID, app.AccessToken, domain.StatusAwaitingReview)
 
 	// What the officer is served is what the store holds (images re-encoded): those bytes are canaries too.
 	var list struct {
@@ -89,7 +91,8 @@ func TestDocumentCanary(t *testing.T) {
 	if len(list.Items) != 3 {
 		t.Fatalf("the officer lists %d documents, want 3", len(list.Items))
 	}
-	if r := env.Do("GET", "/v1/applications/"+app.ID+"/documents", app.AccessToken, nil); r.Status != http.StatusForbidden {
+	r = env.Do("GET", "/v1/applications/"+app.ID+"/documents", app.AccessToken, nil)
+	if r.Status != http.StatusForbidden {
 		t.Errorf("the applicant lists the documents as staff do: %d, want 403", r.Status)
 	}
 	contents := [][]byte{}
@@ -109,10 +112,11 @@ func TestDocumentCanary(t *testing.T) {
 		}
 		contents = append(contents, r.Body)
 	}
-	if r := env.Do("POST", "/v1/cases/"+app.ID+"/decision", officer, map[string]string{"decision": "approve"}); r.Status != http.StatusOK {
+	r = env.Do("POST", "/v1/cases/"+app.ID+"/decision", officer, map[string]string{"decision": "approve"})
+	if r.Status != http.StatusOK {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
-	env.WaitForStatus(app.ID, app.AccessToken, string(domain.StatusIssued))
+	env.WaitForStatus(app.ID, app.AccessToken, domain.StatusIssued)
 
 	// The history, as Temporal stores it and as the codec decrypts it.
 	cfg := env.Services.Config
@@ -188,4 +192,34 @@ func findAny(c corpus, needles []string) []string {
 		}
 	}
 	return out
+}
+
+// upload posts a document anonymously (POST /v1/uploads, multipart "kind"
+// and "file") and returns its id.
+func upload(t *testing.T, env *testenv.Env, kind domain.DocumentKind, data []byte) string {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if err := w.WriteField("kind", string(kind)); err != nil {
+		t.Fatal(err)
+	}
+	part, err := w.CreateFormFile("file", string(kind)+".bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := part.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := env.DoRaw("POST", "/v1/uploads", "", body.Bytes(), "Content-Type", w.FormDataContentType())
+	var v struct {
+		ID string `json:"id"`
+	}
+	if r.Status != http.StatusCreated {
+		t.Fatalf("upload %s: %d %s", kind, r.Status, r.Body)
+	}
+	r.JSON(t, &v)
+	return v.ID
 }

@@ -68,7 +68,7 @@ var samples = map[string]string{
 	"VISA_RATE_LIMIT_RPS": "0.5", "VISA_RATE_LIMIT_BURST": "3", "VISA_STATUS_LOOKUPS_PER_MINUTE": "2",
 	"VISA_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10", "VISA_METRICS_ADDR": ":9091", "VISA_CODEC_ADDR": ":8090",
 	"VISA_CODEC_CORS_ORIGIN": "http://localhost:8088/", "VISA_LOG_LEVEL": "DEBUG", "VISA_TEMPORAL_LOG_LEVEL": "off",
-	"VISA_SHUTDOWN_TIMEOUT": "5s", "VISA_DOCUMENTS_REQUIRED": "false",
+	"VISA_SHUTDOWN_TIMEOUT": "5s", "VISA_DOCUMENTS_REQUIRED": "true",
 	"VISA_SEAL_CA_CERT": "/etc/visad/seal/ca.pem", "VISA_SEAL_SIGNER_CERT": "/etc/visad/seal/signer.pem",
 	"VISA_SEAL_SIGNER_KEY": "/etc/visad/seal/signer-key.pem", "VISA_SEAL_RETIRED_CERTS": "/etc/visad/seal/old.pem",
 	"VISA_PUBLIC_URL": "https://visa.example.org/",
