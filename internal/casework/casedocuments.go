@@ -14,7 +14,7 @@ import (
 
 // checkAnswerUploads checks the uploads of an answer before they reach the
 // workflow: each exists, is unattached and unexpired (or already this
-// case's), and together they meet what the open request asks for.
+// case's), and at least one meets what the open request asks for.
 func (s *Service) checkAnswerUploads(ctx context.Context, id string, uploads []string) error {
 	if len(uploads) == 0 {
 		return nil
@@ -43,9 +43,10 @@ func (s *Service) checkAnswerUploads(ctx context.Context, id string, uploads []s
 	if err != nil {
 		return err
 	}
-	if unmet := domain.UnmetRequirements(asked, kinds); len(unmet) > 0 {
+	// A partial answer is taken: the case asks again for what is still missing.
+	if unmet := domain.UnmetRequirements(asked, kinds); len(asked) > 0 && len(unmet) == len(asked) {
 		return invalid(domain.FieldErrors{{Pointer: "/uploads", Code: domain.CodeDocumentRequired,
-			Detail: "the request asks for documents these uploads do not include: " + strings.Join(unmet, ", ")}})
+			Detail: "none of these uploads is a document the request asks for: " + strings.Join(unmet, ", ")}})
 	}
 	return nil
 }
