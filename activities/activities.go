@@ -38,6 +38,8 @@ type Activities struct {
 	OnSLAEvent func(event domain.Event)
 	// Seals signs issued visas' visible digital seals (see evisa.go).
 	Seals *sealpki.PKI
+	// DocumentsRequired enforces each product's document checklist (documents.go).
+	DocumentsRequired bool
 
 	rows rowCache
 }
@@ -94,9 +96,12 @@ type ValidateInput struct {
 	SubmittedAt   time.Time
 }
 
-// ValidateResult lists every broken rule; empty means valid.
+// ValidateResult lists every broken rule; empty means valid. A valid form
+// may still lack documents its checklist requires: the case then asks for
+// them before anything else.
 type ValidateResult struct {
-	Errors []domain.FieldError
+	Errors           []domain.FieldError
+	MissingDocuments []string `json:",omitempty"` // requirement codes (domain.MissingRequirements)
 }
 
 // ValidateApplication re-checks every domain rule against the stored form,
@@ -119,9 +124,13 @@ func (a *Activities) ValidateApplication(ctx context.Context, in ValidateInput) 
 		}
 		errs = append(errs, rosterErrs...)
 	}
+	missing, err := a.missingDocuments(ctx, app)
+	if err != nil {
+		return ValidateResult{}, err
+	}
 	// Another open application for the passport is no reason to refuse this
 	// one (it may be an impostor's): officers see both flagged instead.
-	return ValidateResult{Errors: errs}, nil
+	return ValidateResult{Errors: errs, MissingDocuments: missing}, nil
 }
 
 // checkRoster verifies the chamber membership the application relies on,

@@ -88,6 +88,11 @@ func (a *Activities) stpFacts(ctx context.Context, in STPInput, facts domain.STP
 		return facts, err
 	}
 	facts.Product = domain.Product(app.Product)
+	missing, err := a.missingDocuments(ctx, app)
+	if err != nil {
+		return facts, err
+	}
+	facts.DocumentsComplete = len(missing) == 0
 	if facts.Product != domain.ProductBusiness2Y {
 		return facts, nil // the policy stops here; spare the queries
 	}

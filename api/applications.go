@@ -78,6 +78,8 @@ type ApplicationView struct {
 	SuspectedDuplicate []string `json:"suspected_duplicate,omitempty"`
 	// SecondDecision is the second decision when it disagreed with the first (status disagreement).
 	SecondDecision *DecisionView `json:"second_decision,omitempty"`
+	// MissingDocuments (staff only) are the checklist's documents the open case still lacks.
+	MissingDocuments []string `json:"missing_documents,omitempty"`
 }
 
 // SLAView is a case's decision clock.
@@ -89,10 +91,12 @@ type SLAView struct {
 	Breached         bool      `json:"breached"`
 }
 
-// InformationRequestView is what the officer asked the applicant for.
+// InformationRequestView is what the officer (or, for missing documents, the system) asked the applicant for.
 type InformationRequestView struct {
 	Message string    `json:"message"`
 	DueAt   time.Time `json:"due_at"`
+	// Documents are what to upload with the answer: requirement codes (a kind, or "a_or_b").
+	Documents []string `json:"documents,omitempty"`
 }
 
 // slaView is the clock as of now.
@@ -226,6 +230,7 @@ func (s *Server) applicationView(ctx context.Context, cs casework.Case, p Princi
 		out.FirstDecision = decisionView(cs.FirstDecision, true)
 		out.SuspectedDuplicate = cs.SuspectedDuplicate
 		out.SecondDecision = decisionView(cs.SecondDecision, true)
+		out.MissingDocuments = cs.MissingDocuments
 		out.Screening = &ScreeningView{Hit: cs.ScreeningHit, Score: cs.ScreeningScore, Entry: cs.ScreeningEntry}
 		form, err := s.deps.Cases.Form(ctx, p.Actor(), cs)
 		if err != nil {
@@ -240,7 +245,7 @@ func informationRequestView(ir *casework.InformationRequest) *InformationRequest
 	if ir == nil {
 		return nil
 	}
-	return &InformationRequestView{Message: ir.Message, DueAt: ir.DueAt}
+	return &InformationRequestView{Message: ir.Message, DueAt: ir.DueAt, Documents: ir.Documents}
 }
 
 func (s *Server) withdrawApplication(c *gin.Context) {
@@ -260,6 +265,8 @@ type DecisionBody struct {
 	// A request for information: the message to the applicant and the days to answer (default 14).
 	Message   string `json:"message,omitempty"`
 	DueInDays *int   `json:"due_in_days,omitempty"`
+	// Documents a request for information asks the applicant to upload (kinds of document).
+	Documents []domain.DocumentKind `json:"documents,omitempty"`
 }
 
 func (s *Server) decide(c *gin.Context) {
@@ -274,7 +281,7 @@ func (s *Server) decide(c *gin.Context) {
 	}
 	p := principal(c)
 	req := domain.DecisionRequest{Decision: body.Decision, ReasonCode: body.ReasonCode, Note: body.Note,
-		Message: body.Message, DueInDays: body.DueInDays, Actor: p.Actor()}
+		Message: body.Message, DueInDays: body.DueInDays, Actor: p.Actor(), Documents: body.Documents}
 	if errs := domain.CheckDecision(req); len(errs) > 0 {
 		validationProblem(c, "Invalid decision", errs)
 		return
@@ -435,9 +442,11 @@ func (s *Server) assign(c *gin.Context, claim bool) {
 	c.JSON(http.StatusOK, caseStateView(cs, true))
 }
 
-// InformationBody is the applicant's answer to a request for information.
+// InformationBody is the applicant's answer to a request for information:
+// a message, uploads (ids from POST /v1/uploads), or both.
 type InformationBody struct {
-	Message string `json:"message"`
+	Message string   `json:"message"`
+	Uploads []string `json:"uploads,omitempty"`
 }
 
 func (s *Server) provideInformation(c *gin.Context) {
@@ -445,11 +454,11 @@ func (s *Server) provideInformation(c *gin.Context) {
 	if !decodeJSON(c, &body) {
 		return
 	}
-	if errs := domain.CheckAnswer(body.Message); len(errs) > 0 {
+	if errs := domain.CheckDocumentAnswer(body.Message, body.Uploads); len(errs) > 0 {
 		validationProblem(c, "Invalid answer", errs)
 		return
 	}
-	cs, err := s.deps.Cases.ProvideInformation(c.Request.Context(), c.Param("id"), body.Message,
+	cs, err := s.deps.Cases.ProvideInformation(c.Request.Context(), c.Param("id"), body.Message, body.Uploads,
 		c.GetHeader("Idempotency-Key"))
 	if err != nil {
 		s.fail(c, "case action", err, "Invalid answer")

@@ -191,6 +191,7 @@ func TestSchemasMatchGoTypes(t *testing.T) {
 		{"BatchAccepted", BatchAccepted{}, true},
 		{"BatchStatus", BatchStatus{}, true},
 		{"BatchReport", BatchReport{}, true},
+		{"DocumentList", DocumentListView{}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.schema, func(t *testing.T) {

@@ -92,6 +92,8 @@ func New(deps Deps) http.Handler {
 	v1.POST("/applications/:id/withdraw", s.authenticate(allowApplicant), s.withdrawApplication)
 	v1.POST("/applications/:id/information", s.authenticate(allowApplicant), s.provideInformation)
 	v1.GET("/cases", s.authenticate(noApplicant, officer, supervisor), s.listCases)
+	v1.GET("/applications/:id/documents", s.authenticate(noApplicant, officer, supervisor), s.listDocuments)
+	v1.GET("/applications/:id/documents/:doc", s.authenticate(noApplicant, officer, supervisor), s.getDocument)
 	v1.POST("/cases/:id/decision", s.authenticate(noApplicant, officer, supervisor), s.decide)
 	v1.POST("/cases/:id/claim", s.authenticate(noApplicant, officer, supervisor), s.claimCase)
 	v1.POST("/cases/:id/release", s.authenticate(noApplicant, officer, supervisor), s.releaseCase)

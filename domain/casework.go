@@ -44,6 +44,8 @@ type DecisionRequest struct {
 	Message    string     `json:"message,omitempty"`
 	DueInDays  *int       `json:"due_in_days,omitempty"`
 	Actor      Actor      `json:"actor"`
+	// Documents are the kinds of document a request for information asks the applicant to upload.
+	Documents []DocumentKind `json:"documents,omitempty"`
 }
 
 // InformationDays is the time the applicant has to answer.
@@ -96,6 +98,7 @@ func CheckDecision(d DecisionRequest) FieldErrors {
 		errs = append(errs, FieldError{Pointer: "/decision", Code: CodeOneOf,
 			Detail: "must be approve, refuse or request_information"})
 	}
+	errs = append(errs, checkRequestedDocuments(d)...)
 	if utf8.RuneCountInString(d.Note) > MaxMessageLength {
 		errs = append(errs, FieldError{Pointer: "/note", Code: CodeTooLong,
 			Detail: fmt.Sprintf("must be at most %d characters", MaxMessageLength)})
@@ -176,6 +179,8 @@ type CaseHold struct {
 	Product      Product
 	// ScreeningHit: the applicant matched the watchlist, so approving is a supervisor's.
 	ScreeningHit bool
+	// MissingDocuments are the checklist's documents the case lacks: no approval until they arrive.
+	MissingDocuments []string
 }
 
 // FourEyesMessage is the refusal of a second decision by the first decider.
@@ -224,7 +229,7 @@ func MayDecide(c CaseHold, d DecisionRequest) error {
 	if c.ScreeningHit && d.Decision == OutcomeApprove && d.Actor.Role != RoleSupervisor {
 		return notAllowed(ScreeningHitMessage)
 	}
-	return nil
+	return mayApprove(c, d)
 }
 
 // DecisionStep is what an allowed decision does to the case.
@@ -326,6 +331,9 @@ type STPFacts struct {
 	RecentRefusal bool
 	// SuspectedDuplicate: another open application names the same passport and product.
 	SuspectedDuplicate bool
+	// DocumentsComplete: the case holds every document its product's checklist requires
+	// (or the checklist is not enforced, VISA_DOCUMENTS_REQUIRED=false).
+	DocumentsComplete bool
 }
 
 // STPRefusalsSince is the start of the window in which a refusal keeps a
@@ -354,6 +362,8 @@ func DecideSTP(f STPFacts) (eligible bool, reason string) {
 	case f.SuspectedDuplicate:
 		// One of them may be an impostor's: an officer looks at both.
 		return false, "another open application names the same passport"
+	case !f.DocumentsComplete:
+		return false, "the case's documents are incomplete"
 	}
 	return true, ""
 }

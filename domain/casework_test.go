@@ -312,7 +312,7 @@ func TestMayWithdraw(t *testing.T) {
 }
 
 func TestDecideSTP(t *testing.T) {
-	clean := STPFacts{Enabled: true, Product: ProductBusiness2Y, Screened: true, Member: true}
+	clean := STPFacts{Enabled: true, Product: ProductBusiness2Y, Screened: true, Member: true, DocumentsComplete: true}
 	tests := []struct {
 		name   string
 		change func(*STPFacts)
@@ -329,6 +329,7 @@ func TestDecideSTP(t *testing.T) {
 			"watchlist"},
 		{"refused recently", func(f *STPFacts) { f.RecentRefusal = true }, false, "twelve months"},
 		{"suspected duplicate", func(f *STPFacts) { f.SuspectedDuplicate = true }, false, "same passport"},
+		{"documents incomplete", func(f *STPFacts) { f.DocumentsComplete = false }, false, "documents are incomplete"},
 	}
 	for _, tt := range tests {
 		f := clean

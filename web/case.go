@@ -143,7 +143,7 @@ func (p *Portal) answer(w http.ResponseWriter, r *http.Request) {
 		p.caseWithError(w, r, errs[0], msg)
 		return
 	}
-	_, err := p.deps.Cases.ProvideInformation(r.Context(), id, msg, r.PostFormValue("page_token"))
+	_, err := p.deps.Cases.ProvideInformation(r.Context(), id, msg, nil, r.PostFormValue("page_token"))
 	if casework.KindOf(err) == casework.Invalid || casework.KindOf(err) == casework.Conflict {
 		p.caseWithError(w, r, domain.FieldError{Pointer: "/message", Code: "not_now"}, msg)
 		return

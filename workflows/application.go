@@ -73,6 +73,9 @@ type CaseState struct {
 	SecondDecision     *domain.Decision    `json:"second_decision,omitempty"`
 	InformationRequest *InformationRequest `json:"information_request,omitempty"`
 	SLA                *domain.SLA         `json:"sla,omitempty"`
+	// MissingDocuments are the checklist's documents the case still lacks (docs/documents.md).
+	// Requirement codes (domain.MissingRequirements).
+	MissingDocuments []string `json:"missing_documents,omitempty"`
 
 	// The best watchlist match (docs/screening.md): its score and the list entry's reference.
 	ScreeningScore float64 `json:"screening_score,omitempty"`
@@ -83,7 +86,8 @@ type CaseState struct {
 // friends): the service layer checks it before it sends an update, and the
 // workflow's validators check it again.
 func (s CaseState) Hold() domain.CaseHold {
-	h := domain.CaseHold{Status: s.Status, Assignee: s.Assignee, Product: s.Product, ScreeningHit: s.ScreeningHit}
+	h := domain.CaseHold{Status: s.Status, Assignee: s.Assignee, Product: s.Product, ScreeningHit: s.ScreeningHit,
+		MissingDocuments: s.MissingDocuments}
 	if f := s.FirstDecision; f != nil {
 		h.FirstDecider, h.FirstOutcome = domain.ActorID(f.DecidedBy), f.Outcome
 	}
@@ -187,6 +191,13 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 				in.Ineligible = validation.Errors
 			},
 		)
+	}
+	if len(validation.MissingDocuments) > 0 {
+		// Accepted, but incomplete: the applicant is asked for the documents at once.
+		w.state.MissingDocuments = validation.MissingDocuments
+		if closed, err := w.awaitDocuments(ctx); err != nil || closed {
+			return err
+		}
 	}
 
 	if err := w.setStatus(ctx, domain.StatusScreening, domain.EventScreeningStarted, systemActor, ""); err != nil {

@@ -56,6 +56,8 @@ type scenario struct {
 	// stp is what CheckSTP answers; the zero value declines (Eligible=false),
 	// so by default every clean case goes to an officer.
 	stp activities.STPResult
+	// attach is what AttachDocuments answers, one result per call (the last repeats).
+	attach []activities.AttachResult
 	// writeTime is the wall-clock time each read-model write takes, so that
 	// writes the workflow runs at the same time overlap (see writeOrder).
 	writeTime time.Duration
@@ -80,6 +82,7 @@ type harness struct {
 	assignments []activities.AssignmentInput
 	// Read-model writes: their seqs in the order they began, how many ran at
 	// once at most.
+	attached              []activities.AttachInput
 	writeSeqs             []int64
 	inFlight, maxInFlight int
 }
@@ -142,6 +145,17 @@ func newHarness(t *testing.T, sc scenario) *harness {
 			defer h.write(in.Seq, sc.writeTime)()
 			h.record("RecordSLAEvent:"+string(in.Event), func() { h.slaEvents = append(h.slaEvents, in) })
 			return nil
+		})
+	env.OnActivity(acts.AttachDocuments, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AttachInput) (activities.AttachResult, error) {
+			var res activities.AttachResult
+			h.record("AttachDocuments", func() {
+				h.attached = append(h.attached, in)
+				if n := len(sc.attach); n > 0 {
+					res = sc.attach[min(len(h.attached), n)-1]
+				}
+			})
+			return res, nil
 		})
 	env.OnActivity(acts.RecordAssignment, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.AssignmentInput) error {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -16,12 +17,17 @@ type InformationRequest struct {
 	Message     string    `json:"message"`
 	RequestedBy string    `json:"requested_by"`
 	DueAt       time.Time `json:"due_at"`
+	// Documents are what the request asks the applicant to upload: requirement codes
+	// (a kind, or a checklist item's choice "a_or_b").
+	Documents []string `json:"documents,omitempty"`
 }
 
 // InformationReply is the applicant's answer (the "provide_information" update).
+// Documents travel as upload references only, never their bytes.
 type InformationReply struct {
 	Message string       `json:"message"`
 	Actor   domain.Actor `json:"actor"`
+	Uploads []string     `json:"uploads,omitempty"`
 }
 
 // ClaimRequest claims or releases a case (the "claim" and "release" updates).
@@ -35,32 +41,12 @@ type ClaimRequest struct {
 func (w *applicationWorkflow) review(ctx workflow.Context) error {
 	for {
 		if w.state.Status == domain.StatusInformationRequested {
-			due := w.state.InformationRequest.DueAt
-			answered, err := workflow.AwaitWithTimeout(ctx, due.Sub(workflow.Now(ctx)),
-				func() bool { return w.reply != nil || w.withdrawal != nil })
-			if err != nil {
-				return err
-			}
-			switch {
-			case w.withdrawal != nil:
-				return w.withdraw(ctx)
-			case !answered:
-				// No answer by the deadline: the case closes without a decision.
-				return w.setStatus(
-					ctx,
-					domain.StatusLapsed,
-					domain.EventLapsed,
-					systemActor,
-					"no answer to the request for information by "+due.Format(time.DateOnly),
-				)
-			}
-			reply := *w.reply
-			w.state.InformationRequest = nil
-			if err := w.resumeClock(ctx); err != nil {
+			reply, closed, err := w.awaitAnswer(ctx)
+			if err != nil || closed {
 				return err
 			}
 			if err := w.setStatus(ctx, domain.StatusAwaitingReview, domain.EventInformationProvided,
-				domain.ApplicantActor.Name(), truncate(reply.Message, domain.MaxMessageLength)); err != nil {
+				domain.ApplicantActor.Name(), answerDetail(reply)); err != nil {
 				return err
 			}
 			// Cleared only now that the status has left information_requested: while the
@@ -90,17 +76,101 @@ func (w *applicationWorkflow) review(ctx workflow.Context) error {
 	}
 }
 
+// awaitAnswer waits for the answer to the open request for information.
+// closed means the case closed instead: withdrawn, or lapsed at the deadline.
+// An answer's uploads are attached to the case (by reference) before the
+// decision clock resumes.
+func (w *applicationWorkflow) awaitAnswer(ctx workflow.Context) (reply InformationReply, closed bool, err error) {
+	due := w.state.InformationRequest.DueAt
+	answered, err := workflow.AwaitWithTimeout(ctx, due.Sub(workflow.Now(ctx)),
+		func() bool { return w.reply != nil || w.withdrawal != nil })
+	if err != nil {
+		return reply, false, err
+	}
+	switch {
+	case w.withdrawal != nil:
+		return reply, true, w.withdraw(ctx)
+	case !answered:
+		// No answer by the deadline: the case closes without a decision.
+		return reply, true, w.setStatus(
+			ctx,
+			domain.StatusLapsed,
+			domain.EventLapsed,
+			systemActor,
+			"no answer to the request for information by "+due.Format(time.DateOnly),
+		)
+	}
+	reply = *w.reply
+	if len(reply.Uploads) > 0 {
+		var attached activities.AttachResult
+		if err := workflow.ExecuteActivity(writeCtx(ctx), acts.AttachDocuments, activities.AttachInput{
+			ApplicationID: w.in.ApplicationID, Uploads: reply.Uploads,
+		}).Get(ctx, &attached); err != nil {
+			return reply, false, err
+		}
+		w.state.MissingDocuments = attached.Missing
+	}
+	w.state.InformationRequest = nil
+	return reply, false, w.resumeClock(ctx)
+}
+
+// awaitDocuments asks the applicant for the checklist's missing documents,
+// naming each by its code, with the decision clock paused, until none is
+// missing; closed means the case closed instead (withdrawn or lapsed).
+func (w *applicationWorkflow) awaitDocuments(ctx workflow.Context) (closed bool, err error) {
+	for len(w.state.MissingDocuments) > 0 {
+		missing := w.state.MissingDocuments
+		message := domain.DocumentRequestMessage(missing)
+		w.state.InformationRequest = &InformationRequest{Message: message, RequestedBy: systemActor,
+			DueAt: w.informationDue(workflow.Now(ctx), domain.DefaultInformationDays), Documents: missing}
+		if err := w.pauseClock(ctx); err != nil {
+			return false, err
+		}
+		if err := w.setStatus(ctx, domain.StatusInformationRequested, domain.EventInformationRequested, systemActor,
+			message+" (answer by "+w.state.InformationRequest.DueAt.Format(time.DateOnly)+")"); err != nil {
+			return false, err
+		}
+		reply, closed, err := w.awaitAnswer(ctx)
+		if err != nil || closed {
+			return closed, err
+		}
+		// Back to the checks the case left for the answer; screening follows.
+		if err := w.setStatus(ctx, domain.StatusValidating, domain.EventInformationProvided,
+			domain.ApplicantActor.Name(), answerDetail(reply)); err != nil {
+			return false, err
+		}
+		w.reply = nil
+	}
+	return false, nil
+}
+
+// informationDue is the deadline of a request for information made at now.
+func (w *applicationWorkflow) informationDue(now time.Time, days int) time.Time {
+	if w.in.InformationDay > 0 {
+		return now.Add(time.Duration(days) * w.in.InformationDay)
+	}
+	return now.AddDate(0, 0, days)
+}
+
+// answerDetail is an answer as the timeline shows it: its message and the
+// number of documents it uploaded.
+func answerDetail(r InformationReply) string {
+	detail := truncate(r.Message, domain.MaxMessageLength)
+	if n := len(r.Uploads); n > 0 {
+		detail = strings.TrimSpace(detail + fmt.Sprintf(" (%d document(s) uploaded)", n))
+	}
+	return detail
+}
+
 // takeDecision carries out one decision; done means the case is closed.
 func (w *applicationWorkflow) takeDecision(ctx workflow.Context, d domain.DecisionRequest) (bool, error) {
 	now := workflow.Now(ctx)
 	actor := d.Actor.Name()
 	switch domain.NextDecisionStep(w.hold(), d) {
 	case domain.StepRequestInformation:
-		due := now.AddDate(0, 0, d.InformationDays())
-		if w.in.InformationDay > 0 {
-			due = now.Add(time.Duration(d.InformationDays()) * w.in.InformationDay)
-		}
-		w.state.InformationRequest = &InformationRequest{Message: d.Message, RequestedBy: actor, DueAt: due}
+		due := w.informationDue(now, d.InformationDays())
+		w.state.InformationRequest = &InformationRequest{Message: d.Message, RequestedBy: actor, DueAt: due,
+			Documents: domain.RequestedDocuments(d.Documents)}
 		if err := w.pauseClock(ctx); err != nil {
 			return false, err
 		}
@@ -199,8 +269,15 @@ func (w *applicationWorkflow) validateInform(ctx workflow.Context, r Information
 	if w.state.Status != domain.StatusInformationRequested || w.reply != nil || w.withdrawal != nil {
 		return invalidTransition("answer a request for information on", w.state.Status)
 	}
-	if errs := domain.CheckAnswer(r.Message); len(errs) > 0 {
-		return invalidRequest(fmt.Sprintf("the answer needs a message of at most %d characters", domain.MaxAnswerLength))
+	if errs := domain.CheckDocumentAnswer(r.Message, r.Uploads); len(errs) > 0 {
+		if len(r.Uploads) == 0 {
+			return invalidRequest(fmt.Sprintf("the answer needs a message of at most %d characters",
+				domain.MaxAnswerLength))
+		}
+		return invalidRequest(errs[0].Pointer[1:] + ": " + errs[0].Detail)
+	}
+	if asked := w.state.InformationRequest; asked != nil && len(asked.Documents) > 0 && len(r.Uploads) == 0 {
+		return invalidRequest("uploads: the request asks for documents; answer with their uploads")
 	}
 	return nil
 }

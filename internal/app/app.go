@@ -395,7 +395,7 @@ func (s *Services) NewWorker() (Workers, error) {
 	acts := &activities.Activities{
 		Store: s.Store, Keys: s.Keys, Watchlist: wl, EligibleNationalities: s.Config.EligibleNationalities,
 		Starter: s.Cases.Bulk(), SLA: s.Config.SLA(), STPEnabled: s.Config.STPEnabled, OnSLAEvent: s.Metrics.SLAEvent,
-		Seals: s.Seals,
+		Seals: s.Seals, DocumentsRequired: s.Config.DocumentsRequired,
 	}
 	var ws Workers
 	for _, lane := range []struct {

@@ -50,6 +50,8 @@ type Case struct {
 	SuspectedDuplicate []string
 	// SecondDecision is the second when it disagreed with the first (status disagreement).
 	SecondDecision *domain.Decision
+	// MissingDocuments are the checklist's documents the open case still lacks (live cases only).
+	MissingDocuments []string
 
 	sealedForm string
 }
@@ -63,10 +65,11 @@ type TimelineEntry struct {
 	Detail string
 }
 
-// InformationRequest is what an officer asked the applicant for.
+// InformationRequest is what an officer (or the system, for missing documents) asked the applicant for.
 type InformationRequest struct {
-	Message string
-	DueAt   time.Time
+	Message   string
+	DueAt     time.Time
+	Documents []string // requirement codes of the documents to upload with the answer
 }
 
 // Get loads a case: the read model, the live state from its workflow while
@@ -150,8 +153,9 @@ func caseFromRow(app db.Application, live *workflows.CaseState, now time.Time) C
 		c.Assignee = live.Assignee
 		c.FirstDecision, c.SecondDecision = live.FirstDecision, live.SecondDecision
 		if ir := live.InformationRequest; ir != nil {
-			c.InformationRequest = &InformationRequest{Message: ir.Message, DueAt: ir.DueAt}
+			c.InformationRequest = &InformationRequest{Message: ir.Message, DueAt: ir.DueAt, Documents: ir.Documents}
 		}
+		c.MissingDocuments = live.MissingDocuments
 	}
 	return c
 }
@@ -178,9 +182,10 @@ func caseFromState(st workflows.CaseState) Case {
 	c := Case{ID: st.ApplicationID, Product: st.Product, Status: st.Status, ScreeningHit: st.ScreeningHit,
 		ScreeningScore: st.ScreeningScore, ScreeningEntry: st.ScreeningEntry,
 		Decision: st.Decision, Visa: st.Visa, UpdatedAt: st.UpdatedAt, Assignee: st.Assignee,
-		FirstDecision: st.FirstDecision, SecondDecision: st.SecondDecision, Ineligible: st.Ineligible}
+		FirstDecision: st.FirstDecision, SecondDecision: st.SecondDecision, Ineligible: st.Ineligible,
+		MissingDocuments: st.MissingDocuments}
 	if ir := st.InformationRequest; ir != nil {
-		c.InformationRequest = &InformationRequest{Message: ir.Message, DueAt: ir.DueAt}
+		c.InformationRequest = &InformationRequest{Message: ir.Message, DueAt: ir.DueAt, Documents: ir.Documents}
 	}
 	return c
 }

@@ -303,10 +303,15 @@ func (s *Service) Release(ctx context.Context, id string, actor domain.Actor) (C
 	return s.update(ctx, id, workflows.UpdateRelease, workflows.ClaimRequest{Actor: actor}, "")
 }
 
-// ProvideInformation relays the applicant's answer to a request for information.
-func (s *Service) ProvideInformation(ctx context.Context, id, message, requestID string) (Case, error) {
+// ProvideInformation relays the applicant's answer to a request for
+// information: a message and uploads, which travel as their ids only.
+func (s *Service) ProvideInformation(ctx context.Context, id, message string, uploads []string,
+	requestID string) (Case, error) {
+	if err := s.checkAnswerUploads(ctx, id, uploads); err != nil {
+		return Case{}, err
+	}
 	return s.update(ctx, id, workflows.UpdateInform,
-		workflows.InformationReply{Message: message, Actor: domain.ApplicantActor}, requestID)
+		workflows.InformationReply{Message: message, Actor: domain.ApplicantActor, Uploads: uploads}, requestID)
 }
 
 // Withdraw relays an applicant's withdrawal.

@@ -139,6 +139,9 @@ func (e *EVisas) PDF(ctx context.Context, id, chamberID string) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
+	if doc.Photo, err = s.Photograph(ctx, app.ID); err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
 	if err := evisapdf.Render(&b, doc); err != nil {
 		return nil, err

@@ -85,6 +85,9 @@ type Config struct {
 	S3SecretAccessKey string
 	UploadTTL         time.Duration
 	DocumentRetention time.Duration
+
+	// DocumentsRequired enforces each product's document checklist (issue 16).
+	DocumentsRequired bool
 }
 
 // Defaults is the configuration with every setting at its default, as if no

@@ -68,8 +68,8 @@ var samples = map[string]string{
 	"VISA_RATE_LIMIT_RPS": "0.5", "VISA_RATE_LIMIT_BURST": "3", "VISA_STATUS_LOOKUPS_PER_MINUTE": "2",
 	"VISA_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10", "VISA_METRICS_ADDR": ":9091", "VISA_CODEC_ADDR": ":8090",
 	"VISA_CODEC_CORS_ORIGIN": "http://localhost:8088/", "VISA_LOG_LEVEL": "DEBUG", "VISA_TEMPORAL_LOG_LEVEL": "off",
-	"VISA_SHUTDOWN_TIMEOUT": "5s",
-	"VISA_SEAL_CA_CERT":     "/etc/visad/seal/ca.pem", "VISA_SEAL_SIGNER_CERT": "/etc/visad/seal/signer.pem",
+	"VISA_SHUTDOWN_TIMEOUT": "5s", "VISA_DOCUMENTS_REQUIRED": "true",
+	"VISA_SEAL_CA_CERT": "/etc/visad/seal/ca.pem", "VISA_SEAL_SIGNER_CERT": "/etc/visad/seal/signer.pem",
 	"VISA_SEAL_SIGNER_KEY": "/etc/visad/seal/signer-key.pem", "VISA_SEAL_RETIRED_CERTS": "/etc/visad/seal/old.pem",
 	"VISA_PUBLIC_URL": "https://visa.example.org/",
 	// Trust to Temporal (issue 11).
@@ -192,6 +192,7 @@ func TestParse(t *testing.T) {
 		{"VISA_RATE_LIMIT_RPS", "Inf", nil, nil, "not a number"},
 		{"VISA_STP_ENABLED", "0", func(c Config) any { return c.STPEnabled }, false, ""},
 		{"VISA_STP_ENABLED", "yes", nil, nil, "true or false"},
+		{"VISA_DOCUMENTS_REQUIRED", "false", func(c Config) any { return c.DocumentsRequired }, false, ""},
 		{"VISA_HTTP_ADDR", ":0", func(c Config) any { return c.HTTPAddr }, ":0", ""},
 		{"VISA_HTTP_ADDR", "[::1]:8080", func(c Config) any { return c.HTTPAddr }, "[::1]:8080", ""},
 		{"VISA_HTTP_ADDR", "localhost", nil, nil, "not host:port"},

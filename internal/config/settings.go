@@ -389,6 +389,17 @@ var Settings = []Setting{
 			"anyone who reaches it can act on workflows.",
 		field: to(optionalAddress, func(c *Config) *string { return &c.DevUIAddr }),
 	},
+	{
+		Env: "VISA_DOCUMENTS_REQUIRED", Flag: "documents-required", Default: "false",
+		Help: "enforce each product's checklist of supporting documents",
+		Doc: "On, a case without its required documents asks for them at once (a request for information, " +
+			"the decision clock paused) and is neither processed straight through nor approved until they " +
+			"arrive. `false` turns enforcement off for integrators who are migrating " +
+			"([documents.md](documents.md#completeness)). Set it the same on API and worker processes. " +
+			"Off by default until the applicant portal takes uploads: on, a portal applicant could not " +
+			"answer the request for documents.",
+		field: to(trueFalse, func(c *Config) *bool { return &c.DocumentsRequired }),
+	},
 }
 
 // DefaultCodecCORSOrigin is the Temporal Web UI of `temporal server start-dev`
@@ -421,6 +432,8 @@ var (
 		"VISA_DOCUMENT_RETENTION"}
 	// sealing: the e-visa seal PKI (api, worker, dev).
 	sealing = []string{"VISA_SEAL_CA_CERT", "VISA_SEAL_SIGNER_CERT", "VISA_SEAL_SIGNER_KEY", "VISA_SEAL_RETIRED_CERTS"}
+	// documentPolicy: the document checklist's enforcement (api, worker, dev).
+	documentPolicy = []string{"VISA_DOCUMENTS_REQUIRED"}
 )
 
 // Command is a visad command and the settings it reads.
@@ -434,9 +447,9 @@ type Command struct {
 // environment for the whole stack) cannot stop a command that ignores it.
 var Commands = []Command{
 	{"dev", join(storage, logging, services, serving, working, sealing,
-		[]string{"VISA_PUBLIC_URL", "VISA_TEMPORAL_LOG_LEVEL", "VISA_DEV_UI_ADDR"})},
-	{"api", join(storage, logging, services, serving, sealing, []string{"VISA_PUBLIC_URL"})},
-	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"})},
+		[]string{"VISA_PUBLIC_URL", "VISA_TEMPORAL_LOG_LEVEL", "VISA_DEV_UI_ADDR"}, documentPolicy)},
+	{"api", join(storage, logging, services, serving, sealing, []string{"VISA_PUBLIC_URL"}, documentPolicy)},
+	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"}, documentPolicy)},
 	{"migrate", storage},
 	{"users", join(storage, appKeys)},
 	{"chambers", join(storage, appKeys, []string{"VISA_CHAMBER_TOKEN_TTL"})},

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	_ "image/jpeg" // photographs
 	"image/png"
 	"io"
 	"strings"
@@ -50,6 +51,9 @@ type Document struct {
 	MRZ            [2]string
 	Seal           []byte // the signed VDS, printed byte for byte as a DataMatrix
 	CheckURL       string // printed as a QR code and as text
+	// Photo is the holder's photograph (JPEG or PNG, as stored), printed
+	// under the codes when the case has one; nil prints none.
+	Photo []byte
 }
 
 // ErrDocument is wrapped by errors about the document's content.
@@ -72,6 +76,10 @@ func Render(w io.Writer, d Document) error {
 		return err
 	}
 	qrPNG, err := qrPNG(d.CheckURL)
+	if err != nil {
+		return err
+	}
+	photo, err := photoImage(d.Photo)
 	if err != nil {
 		return err
 	}
@@ -151,6 +159,19 @@ func Render(w io.Writer, d Document) error {
 	pdf.ImageOptions("check", codeX+6, 110, codeW-12, codeW-12, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
 	pdf.SetXY(codeX, 151)
 	pdf.MultiCell(codeW, 3.6, "Check online · Проверить онлайн", "", "C", false)
+	if photo != nil {
+		// The photograph under the codes, fitted in its box; the text below starts after it.
+		w, h := photo.fit(photoBoxW, photoBoxH)
+		x := codeX + (codeW-w)/2
+		opts := fpdf.ImageOptions{ImageType: photo.kind}
+		pdf.RegisterImageOptionsReader("photo", opts, bytes.NewReader(photo.raw))
+		pdf.ImageOptions("photo", x, photoTop, w, h, false, opts, 0, "")
+		pdf.SetDrawColor(120, 120, 120)
+		pdf.Rect(x, photoTop, w, h, "D")
+		pdf.SetXY(codeX, photoTop+h+1)
+		pdf.MultiCell(codeW, 3.6, "Photograph · Фотография", "", "C", false)
+		y = max(y, photoTop+h+6)
+	}
 
 	// Check URL and how to verify, full width.
 	y += 4
@@ -180,6 +201,46 @@ func Render(w io.Writer, d Document) error {
 		return fmt.Errorf("evisapdf: %w", err)
 	}
 	return pdf.Output(w)
+}
+
+// Where the photograph goes: a box under the check code in the right column.
+const (
+	photoTop             = 158.0
+	photoBoxW, photoBoxH = 36.0, 44.0
+)
+
+// photo is a photograph fpdf can embed, as decided by its bytes.
+type photo struct {
+	raw           []byte
+	kind          string // "JPG" or "PNG"
+	width, height int    // pixels
+}
+
+// photoImage checks the photograph's bytes: a JPEG or PNG whose header
+// decodes; nil when there is none.
+func photoImage(raw []byte) (*photo, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(raw))
+	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("%w: the photograph is not a readable JPEG or PNG", ErrDocument)
+	}
+	kinds := map[string]string{"jpeg": "JPG", "png": "PNG"}
+	kind, ok := kinds[format]
+	if !ok {
+		return nil, fmt.Errorf("%w: the photograph is %s, not a JPEG or PNG", ErrDocument, format)
+	}
+	return &photo{raw: raw, kind: kind, width: cfg.Width, height: cfg.Height}, nil
+}
+
+// fit is the photograph's size in mm within a w×h box, keeping its aspect ratio.
+func (p *photo) fit(w, h float64) (float64, float64) {
+	ratio := float64(p.width) / float64(p.height)
+	if w/h > ratio {
+		return h * ratio, h
+	}
+	return w, w / ratio
 }
 
 func formatDate(t time.Time) string {

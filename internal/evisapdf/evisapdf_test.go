@@ -5,10 +5,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -193,5 +198,58 @@ func TestRenderRejectsMissingSeal(t *testing.T) {
 	d := sampleDocument(nil)
 	if err := Render(&bytes.Buffer{}, d); err == nil {
 		t.Error("Render without a seal succeeded")
+	}
+}
+
+// samplePhoto is a 640×800 JPEG, a size no barcode image on the page has.
+func samplePhoto(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 640, 800))
+	for y := range 800 {
+		for x := range 640 {
+			img.Set(x, y, color.RGBA{R: uint8(x / 3), G: uint8(y / 4), B: 160, A: 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// The photograph is embedded as an image of its own size when the case has
+// one, and the page has no such image when it has none.
+func TestRenderShowsThePhotograph(t *testing.T) {
+	seal := sampleSeal(t)
+	withPhoto := sampleDocument(seal)
+	withPhoto.Photo = samplePhoto(t)
+	photoDict := regexp.MustCompile(`/Width 640\s*/Height 800`)
+	if got := render(t, withPhoto); !photoDict.Match(got) {
+		t.Error("the PDF holds no 640×800 image: the photograph is missing")
+	}
+	if photoDict.Match(render(t, sampleDocument(seal))) {
+		t.Error("a PDF without a photograph holds a 640×800 image")
+	}
+	first, second := render(t, withPhoto), render(t, withPhoto)
+	if !bytes.Equal(first, second) {
+		t.Error("rendering the same document with a photograph twice gave different bytes")
+	}
+	if _, err := exec.LookPath("pdfimages"); err == nil {
+		_, path := writePDF(t, first)
+		out, err := exec.Command("pdfimages", "-list", path).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`\s640\s+800\s+rgb`).Match(out) {
+			t.Errorf("pdfimages -list shows no 640×800 colour image:\n%s", out)
+		}
+	}
+}
+
+func TestRenderRefusesAPhotographThatIsNoImage(t *testing.T) {
+	d := sampleDocument(sampleSeal(t))
+	d.Photo = []byte("MZ\x90\x00 not an image")
+	if err := Render(&bytes.Buffer{}, d); !errors.Is(err, ErrDocument) {
+		t.Errorf("Render with a photograph that is no image: %v, want ErrDocument", err)
 	}
 }

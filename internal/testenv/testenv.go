@@ -68,6 +68,10 @@ type Options struct {
 	// LookupsPerMinute overrides the public status lookup's limit per client (default 10).
 	LookupsPerMinute int
 	NoSTP            bool // switch straight-through processing off
+	// DocumentsRequired enforces the document checklist (VISA_DOCUMENTS_REQUIRED, off by
+	// default until the portal takes uploads). Tests about documents set it: the fixtures
+	// (ValidApplication, chamber batches) carry no uploads.
+	DocumentsRequired bool
 }
 
 // Env is a running stack.
@@ -111,6 +115,7 @@ func Start(t testing.TB, opts Options) *Env {
 	if opts.NoSTP {
 		cfg.STPEnabled = false
 	}
+	cfg.DocumentsRequired = opts.DocumentsRequired
 	if opts.LookupsPerMinute > 0 {
 		cfg.LookupsPerMinute = opts.LookupsPerMinute
 	}
