@@ -73,6 +73,11 @@ type Config struct {
 	TemporalTLSKey           string
 	TemporalTLSServerName    string
 	TemporalAPIKey           string
+
+	// Console sign-in (issue 15).
+	StaffSessionIdle time.Duration
+	StaffSessionMax  time.Duration
+	StaffLockout     time.Duration
 }
 
 // Defaults is the configuration with every setting at its default, as if no

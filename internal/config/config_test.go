@@ -37,6 +37,7 @@ func TestDefaults(t *testing.T) {
 		LookupsPerMinute: 10, CodecAddr: "127.0.0.1:8089", MetricsAddr: "127.0.0.1:9090",
 		CodecCORSOrigins: []string{"http://localhost:8233", "http://127.0.0.1:8233"},
 		PublicURL:        "http://127.0.0.1:8080", ApplicantTokenTTL: 90 * 24 * time.Hour,
+		StaffSessionIdle: 30 * time.Minute, StaffSessionMax: 12 * time.Hour, StaffLockout: 15 * time.Minute,
 	}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", got, want)
@@ -77,6 +78,8 @@ var samples = map[string]string{
 	"VISA_SEALING_KEYS":     "s2:" + secretHex + ",s1:" + secretHex, "VISA_INDEX_KEY": secretHex,
 	"VISA_TOKEN_KEYS": "t1:" + secretHex, "VISA_AUDIT_KEYS": "a1:" + secretHex,
 	"VISA_APPLICANT_TOKEN_TTL_AFTER_CLOSE": "720h",
+
+	"VISA_STAFF_SESSION_IDLE": "10m", "VISA_STAFF_SESSION_MAX": "8h", "VISA_STAFF_LOCKOUT": "30m",
 }
 
 // Each row sets exactly one Config field, and every field has its row.

@@ -68,6 +68,8 @@ type Options struct {
 	// LookupsPerMinute overrides the public status lookup's limit per client (default 10).
 	LookupsPerMinute int
 	NoSTP            bool // switch straight-through processing off
+	// StaffLockout overrides how long failed console sign-ins lock an account (VISA_STAFF_LOCKOUT).
+	StaffLockout time.Duration
 }
 
 // Env is a running stack.
@@ -112,6 +114,9 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	if opts.LookupsPerMinute > 0 {
 		cfg.LookupsPerMinute = opts.LookupsPerMinute
+	}
+	if opts.StaffLockout > 0 {
+		cfg.StaffLockout = opts.StaffLockout
 	}
 	watchlist := opts.Watchlist
 	if watchlist == "" && cfg.STPEnabled {
