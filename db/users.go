@@ -21,6 +21,11 @@ type User struct {
 	ExpiresAtMS sql.NullInt64  `db:"expires_at"`
 	RevokedAtMS sql.NullInt64  `db:"revoked_at"`
 	ChamberID   sql.NullString `db:"chamber_id"` // set for chamber accounts only
+	// Console sign-in (staffauth.go): the sign-in name, and the hash of the
+	// one-time enrolment link and when it stops working.
+	Login            sql.NullString `db:"login"`
+	EnrolHash        sql.NullString `db:"enrol_hash"`
+	EnrolExpiresAtMS sql.NullInt64  `db:"enrol_expires_at"`
 }
 
 // Active reports whether the account may act at time now.
@@ -31,15 +36,33 @@ func (u User) Active(now time.Time) bool {
 	return !u.ExpiresAtMS.Valid || now.UnixMilli() < u.ExpiresAtMS.Int64
 }
 
+// ErrLoginTaken: another account has the sign-in name.
+var ErrLoginTaken = errors.New("the sign-in name is taken")
+
 // CreateUser stores a new account.
 func (s *Store) CreateUser(ctx context.Context, u User) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, name, role, token_hash, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`), u.ID, u.Name, u.Role, u.TokenHash, u.CreatedAtMS, u.ExpiresAtMS)
+		if u.Login.Valid {
+			var n int
+			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM users WHERE login = ?`),
+				u.Login.String); err != nil {
+				return err
+			}
+			if n > 0 {
+				return ErrLoginTaken // the unique index still stops a concurrent twin
+			}
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, name, role, token_hash, created_at, expires_at,
+			chamber_id, login, enrol_hash, enrol_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			u.ID, u.Name, u.Role, u.TokenHash, u.CreatedAtMS, u.ExpiresAtMS, u.ChamberID, u.Login, u.EnrolHash,
+			u.EnrolExpiresAtMS)
 		if err != nil {
 			return err
 		}
 		detail := "role=" + u.Role
+		if u.ChamberID.Valid {
+			detail += " chamber=" + u.ChamberID.String
+		}
 		if u.ExpiresAtMS.Valid {
 			detail += fmt.Sprintf(" expires_at_ms=%d", u.ExpiresAtMS.Int64)
 		}
@@ -78,7 +101,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 	err := s.db.SelectContext(
 		ctx,
 		&users,
-		`SELECT id, name, role, token_hash, created_at, expires_at, revoked_at, chamber_id
+		`SELECT id, name, role, token_hash, created_at, expires_at, revoked_at, chamber_id, login
 		FROM users ORDER BY created_at, id`,
 	)
 	return users, err

@@ -15,22 +15,31 @@ import (
 	"github.com/visad/visad/domain"
 )
 
-func catalogue(t *testing.T, lang string) map[string]any {
+func catalogue(t *testing.T, file string) map[string]any {
 	t.Helper()
-	b, err := fs.ReadFile(localeFS, "locales/"+lang+".json")
+	b, err := fs.ReadFile(localeFS, file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	return m
 }
 
+// catalogueLanguage is the language of a catalogue file: en.json and
+// staff.en.json both hold English (go-i18n reads the tag before ".json").
+func catalogueLanguage(file string) string {
+	name := strings.TrimSuffix(strings.TrimPrefix(file, "locales/"), ".json")
+	return name[strings.LastIndexByte(name, '.')+1:]
+}
+
 // TestCataloguesComplete fails when any language lacks a key another has,
 // or a key the pages build from the domain's vocabulary (every error code,
-// status, refusal reason, product and option of the form).
+// status, refusal reason, product and option of the form). A language's
+// messages may be split over several files (en.json, staff.en.json), each
+// key in one of them only.
 func TestCataloguesComplete(t *testing.T) {
 	files, _ := fs.Glob(localeFS, "locales/*.json")
 	if len(files) < len(Languages) {
@@ -39,11 +48,20 @@ func TestCataloguesComplete(t *testing.T) {
 	all := map[string]bool{}
 	cats := map[string]map[string]any{}
 	for _, f := range files {
-		lang := strings.TrimSuffix(strings.TrimPrefix(f, "locales/"), ".json")
-		cats[lang] = catalogue(t, lang)
-		for k := range cats[lang] {
+		lang := catalogueLanguage(f)
+		if cats[lang] == nil {
+			cats[lang] = map[string]any{}
+		}
+		for k, v := range catalogue(t, f) {
+			if _, dup := cats[lang][k]; dup {
+				t.Errorf("%s: %q is in another %s catalogue too", f, k, lang)
+			}
+			cats[lang][k] = v
 			all[k] = true
 		}
+	}
+	if len(cats) != len(Languages) {
+		t.Errorf("catalogues of %d languages, want %d", len(cats), len(Languages))
 	}
 	for _, want := range requiredKeys() {
 		all[want] = true

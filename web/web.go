@@ -20,7 +20,7 @@ import (
 	"github.com/visad/visad/web/assets"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/console/*.html
 var templateFS embed.FS
 
 // CSP allows script and style from this origin only: no inline script, no
@@ -37,6 +37,8 @@ type Deps struct {
 	Secure bool
 	// LookupsPerMinute bounds "find my application" per client address (default 10).
 	LookupsPerMinute int
+	// Accounts signs staff and chambers in to the consoles (staffsession.go).
+	Accounts *casework.Accounts
 }
 
 // Portal serves the applicant's pages.
@@ -65,6 +67,9 @@ func New(deps Deps) http.Handler {
 	mux.HandleFunc("POST /language", p.setLanguage)
 	p.routeApply(mux)
 	p.routeCase(mux)
+	if deps.Accounts != nil {
+		newConsoles(p).routes(mux)
+	}
 	protect := http.NewCrossOriginProtection()
 	return securityHeaders(protect.Handler(mux))
 }
@@ -208,6 +213,11 @@ func (p *Portal) setLanguage(w http.ResponseWriter, r *http.Request) {
 	if !p.checkToken(w, r) {
 		return
 	}
+	p.applyLanguage(w, r)
+}
+
+// applyLanguage sets the language cookie from a checked form and goes back.
+func (p *Portal) applyLanguage(w http.ResponseWriter, r *http.Request) {
 	if lang, ok := supported(r.PostFormValue("lang")); ok {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang.String(), Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, Secure: p.deps.Secure, SameSite: http.SameSiteLaxMode})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,7 +20,6 @@ import (
 	"github.com/visad/visad/internal/config"
 	"github.com/visad/visad/internal/devserver"
 	"github.com/visad/visad/internal/devui"
-	"github.com/visad/visad/internal/keys"
 	"github.com/visad/visad/internal/sample"
 )
 
@@ -260,11 +258,14 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("usage: visad users create|list|revoke [flags]")
 	}
 	verb := args[0]
-	var role, name, id string
+	var role, name, id, login, chamber string
 	var expiresIn time.Duration
 	cfg, _, err := config.Load("users "+verb, args[1:], func(fs *flag.FlagSet) {
-		fs.StringVar(&role, "role", "", "create: "+joinRoles(domain.StaffRoles, ", ", " or "))
+		fs.StringVar(&role, "role", "", "create: "+joinRoles(domain.AccountRoles, ", ", " or "))
 		fs.StringVar(&name, "name", "", "create: the person's name")
+		fs.StringVar(&login, "login", "", "create: the console sign-in name (default: the account id)")
+		fs.StringVar(&chamber, "chamber", "", //vocabulary:ignore: the flag's name, not the role
+			"create: the chamber (chb_…) a chamber account belongs to")
 		fs.DurationVar(&expiresIn, "expires-in", 0, "create: token lifetime, e.g. 720h (default: no expiry)")
 		fs.StringVar(&id, "id", "", "revoke: the account id (usr_…)")
 	})
@@ -279,30 +280,34 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx = db.WithAuditActor(ctx, "cli") // audit entries of account changes made from the command line
 	switch verb {
 	case "create":
-		if !domain.Role(role).IsStaff() {
-			return fmt.Errorf("--role must be one of %s", joinRoles(domain.StaffRoles, ", ", ", "))
+		if !domain.Role(role).IsAccount() {
+			return fmt.Errorf("--role must be one of %s", joinRoles(domain.AccountRoles, ", ", ", "))
 		}
-		name = strings.TrimSpace(name)
-		if name == "" || len(name) > 100 || !domain.IsFreeText(name) {
-			return errors.New("--name is required: at most 100 characters, with letters and no control characters")
+		if (domain.Role(role) == domain.RoleChamber) != (chamber != "") {
+			return errors.New("--chamber (the chamber's id, chb_…) is required with --role chamber, and only then")
 		}
-		token, err := keys.NewStaffToken()
+		accounts := &casework.Accounts{Store: store, PublicURL: cfg.PublicURL}
+		created, err := accounts.CreateAccount(ctx, "cli", casework.NewAccount{Name: name, Login: login,
+			Role: domain.Role(role), ChamberID: chamber, ExpiresIn: expiresIn})
+		var ce *casework.Error
+		if errors.As(err, &ce) && len(ce.Fields) > 0 {
+			flags := map[string]string{"/name": "--name", "/login": "--login", "/role": "--role",
+				"/chamber_id": "--chamber"}
+			var msgs []string
+			for _, f := range ce.Fields {
+				msgs = append(msgs, flags[f.Pointer]+" "+f.Detail)
+			}
+			return errors.New(strings.Join(msgs, "; "))
+		}
 		if err != nil {
 			return err
 		}
-		u := db.User{
-			ID: "usr_" + casework.NewApplicationID()[4:], Name: name, Role: role,
-			TokenHash: keys.HashToken(token), CreatedAtMS: time.Now().UnixMilli(),
-		}
-		if expiresIn > 0 {
-			u.ExpiresAtMS = sql.NullInt64{Int64: time.Now().Add(expiresIn).UnixMilli(), Valid: true}
-		}
-		if err := store.CreateUser(ctx, u); err != nil {
-			return err
-		}
 		// Only the token goes to stdout, so scripts can capture it: TOKEN=$(visad users create …).
-		fmt.Fprintln(stdout, token)
-		fmt.Fprintf(stderr, "created %s %s (%s)\n", u.Role, u.ID, u.Name)
+		fmt.Fprintln(stdout, created.APIToken)
+		fmt.Fprintf(stderr, "created %s %s (%s), sign-in name %s\n", created.Role, created.ID, strings.TrimSpace(name),
+			created.Login)
+		fmt.Fprintf(stderr, "console enrolment link (works once, until %s; hand it over in person):\n  %s\n",
+			created.EnrolUntil.Format(time.RFC3339), created.EnrolURL)
 		return nil
 	case "list":
 		users, err := store.ListUsers(ctx)
@@ -317,6 +322,9 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				"role":       u.Role,
 				"created_at": time.UnixMilli(u.CreatedAtMS).UTC(),
 				"active":     u.Active(time.Now()),
+			}
+			if u.Login.Valid {
+				rec["login"] = u.Login.String
 			}
 			if err := enc.Encode(rec); err != nil {
 				return err

@@ -282,6 +282,8 @@ type Services struct {
 	// Seals signs e-visa seals (worker); EVisas serves e-visas (API).
 	Seals  *sealpki.PKI
 	EVisas *casework.EVisas
+	// Accounts signs staff and chambers in to the consoles.
+	Accounts *casework.Accounts
 }
 
 // NewServices opens the store and keys and dials Temporal.
@@ -337,6 +339,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 	metrics.WatchCounts(cases.Counts)
 	svc := &Services{Config: cfg, Log: log, Store: store, Keys: k, Temporal: tc, Metrics: metrics, Cases: cases,
 		Seals: seals, Actions: actions, Payloads: codec.DataConverter(pc)}
+	svc.Accounts = NewAccounts(cfg, store, k)
 	if svc.EVisas, err = casework.NewEVisas(cases, seals, cfg.PublicURL); err != nil {
 		svc.Close()
 		return nil, err
@@ -451,10 +454,14 @@ func (s *Services) Handler() http.Handler {
 		},
 		TrustedProxies: s.Config.TrustedProxies})
 	portal := web.New(web.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log,
-		Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), LookupsPerMinute: s.Config.LookupsPerMinute})
+		Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), LookupsPerMinute: s.Config.LookupsPerMinute,
+		Accounts: s.Accounts})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiHandler)
 	for _, route := range web.Routes {
+		mux.Handle(route, portal)
+	}
+	for _, route := range web.ConsoleRoutes {
 		mux.Handle(route, portal)
 	}
 	return portalAndAPI{Handler: mux, api: apiHandler}
@@ -534,4 +541,10 @@ func (s *Services) RunAPI(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	return nil
+}
+
+// NewAccounts is console sign-in as configured.
+func NewAccounts(cfg config.Config, store *db.Store, k *keys.Keyring) *casework.Accounts {
+	return &casework.Accounts{Store: store, Keys: k, SessionIdle: cfg.StaffSessionIdle, SessionMax: cfg.StaffSessionMax,
+		Lockout: cfg.StaffLockout, PublicURL: cfg.PublicURL}
 }

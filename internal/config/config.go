@@ -88,6 +88,10 @@ type Config struct {
 
 	// DocumentsRequired enforces each product's document checklist (issue 16).
 	DocumentsRequired bool
+	// Console sign-in (issue 15).
+	StaffSessionIdle time.Duration
+	StaffSessionMax  time.Duration
+	StaffLockout     time.Duration
 }
 
 // Defaults is the configuration with every setting at its default, as if no

@@ -40,6 +40,7 @@ func TestDefaults(t *testing.T) {
 		DocumentsStore: "fs", DocumentsDir: "data/documents", S3Region: "us-east-1", UploadTTL: 24 * time.Hour,
 		DocumentRetention: 365 * 24 * time.Hour,
 		DevUIAddr:         "127.0.0.1:8233",
+		StaffSessionIdle:  30 * time.Minute, StaffSessionMax: 12 * time.Hour, StaffLockout: 15 * time.Minute,
 	}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", got, want)
@@ -85,6 +86,8 @@ var samples = map[string]string{
 	"VISA_S3_ACCESS_KEY_ID": "visad", "VISA_S3_SECRET_ACCESS_KEY": "s3-secret", "VISA_UPLOAD_TTL": "2h",
 	"VISA_DOCUMENT_RETENTION": "720h",
 	"VISA_DEV_UI_ADDR":        "127.0.0.1:18233",
+
+	"VISA_STAFF_SESSION_IDLE": "10m", "VISA_STAFF_SESSION_MAX": "8h", "VISA_STAFF_LOCKOUT": "30m",
 }
 
 // Each row sets exactly one Config field, and every field has its row.

@@ -400,6 +400,25 @@ var Settings = []Setting{
 			"answer the request for documents.",
 		field: to(trueFalse, func(c *Config) *bool { return &c.DocumentsRequired }),
 	},
+	{
+		Env: "VISA_STAFF_SESSION_IDLE", Flag: "staff-session-idle", Default: "30m",
+		Help: "a console session unused this long ends (staff and chamber sign-in)",
+		Doc: "The person signs in again, with password and code ([consoles.md](consoles.md#signing-in)). " +
+			"Bearer tokens for the API are not sessions and are not affected.",
+		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.StaffSessionIdle }),
+	},
+	{
+		Env: "VISA_STAFF_SESSION_MAX", Flag: "staff-session-max", Default: "12h",
+		Help:  "a console session ends this long after sign-in, however busy",
+		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.StaffSessionMax }),
+	},
+	{
+		Env: "VISA_STAFF_LOCKOUT", Flag: "staff-lockout", Default: "15m",
+		Help: "how long ten failed sign-ins in a row lock a console account",
+		Doc: "A wrong password and a wrong code both count; so does a wrong current password on a second-factor " +
+			"reset. Every failure is in the audit trail (account id and reason, never the name typed).",
+		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.StaffLockout }),
+	},
 }
 
 // DefaultCodecCORSOrigin is the Temporal Web UI of `temporal server start-dev`
@@ -422,7 +441,8 @@ var (
 	// serving: the HTTP API (api, dev).
 	serving = []string{"VISA_HTTP_ADDR", "VISA_METRICS_ADDR", "VISA_RATE_LIMIT_RPS", "VISA_RATE_LIMIT_BURST",
 		"VISA_STATUS_LOOKUPS_PER_MINUTE", "VISA_TRUSTED_PROXIES", "VISA_SHUTDOWN_TIMEOUT",
-		"VISA_CHAMBER_ROWS_PER_DAY", "VISA_CHAMBER_TOKEN_TTL"}
+		"VISA_CHAMBER_ROWS_PER_DAY", "VISA_CHAMBER_TOKEN_TTL",
+		"VISA_STAFF_SESSION_IDLE", "VISA_STAFF_SESSION_MAX", "VISA_STAFF_LOCKOUT"}
 	// working: the worker's activities and notification dispatcher (worker, dev).
 	working = []string{"VISA_WATCHLIST", "VISA_STP_ENABLED", "VISA_SMTP_URL", "VISA_MAIL_FROM", "VISA_SUPERVISOR_EMAIL"}
 	logging = []string{"VISA_LOG_LEVEL"}
@@ -451,7 +471,7 @@ var Commands = []Command{
 	{"api", join(storage, logging, services, serving, sealing, []string{"VISA_PUBLIC_URL"}, documentPolicy)},
 	{"worker", join(storage, logging, services, working, sealing, []string{"VISA_METRICS_ADDR"}, documentPolicy)},
 	{"migrate", storage},
-	{"users", join(storage, appKeys)},
+	{"users", join(storage, appKeys, []string{"VISA_PUBLIC_URL"})},
 	{"chambers", join(storage, appKeys, []string{"VISA_CHAMBER_TOKEN_TTL"})},
 	{"sample-batch", nil},
 	{"codec-server", join(storage, logging,

@@ -72,6 +72,8 @@ type Options struct {
 	// default until the portal takes uploads). Tests about documents set it: the fixtures
 	// (ValidApplication, chamber batches) carry no uploads.
 	DocumentsRequired bool
+	// StaffLockout overrides how long failed console sign-ins lock an account (VISA_STAFF_LOCKOUT).
+	StaffLockout time.Duration
 }
 
 // Env is a running stack.
@@ -118,6 +120,9 @@ func Start(t testing.TB, opts Options) *Env {
 	cfg.DocumentsRequired = opts.DocumentsRequired
 	if opts.LookupsPerMinute > 0 {
 		cfg.LookupsPerMinute = opts.LookupsPerMinute
+	}
+	if opts.StaffLockout > 0 {
+		cfg.StaffLockout = opts.StaffLockout
 	}
 	watchlist := opts.Watchlist
 	if watchlist == "" && cfg.STPEnabled {
