@@ -551,8 +551,10 @@ func (s *Scenario) Arrivals() []Arrival {
 }
 
 // StraightThrough says whether the system approves the arrival by itself, by the same rule the workflow applies.
+// Scenario applicants bring every document their checklist asks for: missing documents are a request for
+// information, which a scenario models with its own share.
 func (a Arrival) StraightThrough() bool {
 	ok, _ := domain.DecideSTP(domain.STPFacts{Enabled: true, Product: a.Product, ScreeningHit: a.ScreeningHit,
-		Screened: true, Member: a.Member && a.Source == Chamber})
+		Screened: true, Member: a.Member && a.Source == Chamber, DocumentsComplete: true})
 	return ok
 }
