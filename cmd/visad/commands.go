@@ -94,6 +94,8 @@ Stop with Ctrl-C or SIGTERM.
 	return svc.RunAPI(ctx, func(addr string) {
 		fmt.Fprintf(stdout, `visad dev is running
   Apply            http://%s/   (the applicant portal: open it in a browser)
+  Staff            http://%s/staff/   (officers, supervisors, chambers, admins: ./bin/visad users create prints
+                   an enrolment link; docs/consoles.md)
   API              http://%s   (try: curl http://%s/readyz)
   Metrics          http://%s/metrics
   Temporal         %s   namespace %q, task queue %q
@@ -104,7 +106,7 @@ Stop with Ctrl-C or SIGTERM.
   Action keys      %s
   Watchlist        %s %s
 Stop with Ctrl-C; start again and every case is still there.
-`, addr, addr, addr, cfg.MetricsAddr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue, uiLine,
+`, addr, addr, addr, addr, cfg.MetricsAddr, cfg.TemporalAddress, cfg.Namespace, cfg.TaskQueue, uiLine,
 			cfg.TemporalDatabaseFile(), cfg.TemporalLogFile(), cfg.DatabaseURL, secretSource(cfg), payloadKeysSource(cfg),
 			actionKeysSource(cfg), cfg.Watchlist, watchlistNote)
 	})
