@@ -1,8 +1,10 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime/multipart"
 	"net/url"
 	"sort"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/visad/visad/api"
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/documents/doctest"
 	"github.com/visad/visad/internal/sample"
 	"github.com/visad/visad/internal/testenv"
 )
@@ -80,6 +83,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 	b := submit(t, env, formB)
 	env.WaitForStatus(a.ID, a.AccessToken, "awaiting_review")
 	env.WaitForStatus(b.ID, b.AccessToken, "awaiting_review")
+	// a carries a document, which its officer lists and reads.
+	letter, letterType := uploadForm(t, domain.DocumentInvitationLetter, doctest.PDF("Invitation to Karachi"))
+	if r := env.DoRaw("POST", "/v1/applications/"+a.ID+"/uploads", a.AccessToken, letter, "Content-Type",
+		letterType); r.Status != 201 {
+		t.Fatalf("setup upload: %d %s", r.Status, r.Body)
+	}
+	var docs struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	mustDo("GET", "/v1/applications/"+a.ID+"/documents", officer, nil).JSON(t, &docs)
+	if len(docs.Items) != 1 {
+		t.Fatalf("setup: case a has %d documents, want 1", len(docs.Items))
+	}
 	mustDo("POST", "/v1/cases/"+a.ID+"/decision", officer, approve)
 	var issued struct {
 		Visa struct {
@@ -218,6 +236,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 	getApp.want["chamber"], getApp.want["other chamber"] = 404, 404 // chambers see only what they submitted
 	evisaPDF := appRoute("GET", "/evisa.pdf", nil, "applicant", "officer", "supervisor")
 	evisaPDF.want["chamber"], evisaPDF.want["other chamber"] = 404, 404
+	// Uploads: anonymous, or the applicant's own open case (a fresh one: a is closed by now).
+	caseUpload := appRoute("POST", "/uploads", letter, "applicant")
+	caseUpload.ctype = letterType
+	caseUpload.allowed = func(principalCase) call {
+		s := fresh()
+		return call{path: "/v1/applications/" + s.ID + "/uploads", token: s.AccessToken, body: letter,
+			ctype: letterType}
+	}
+	listDocs := staffRoute("GET", "/v1/applications/:id/documents", "/v1/applications/"+a.ID+"/documents", nil,
+		"officer", "supervisor")
+	readDoc := staffRoute("GET", "/v1/applications/:id/documents/:doc",
+		"/v1/applications/"+a.ID+"/documents/"+docs.Items[0].ID, nil, "officer", "supervisor")
 	lookup := map[string]string{"reference": a.Reference, "passport_number": formA.Passport.Number,
 		"date_of_birth": formA.Applicant.DateOfBirth}
 	routes := []route{
@@ -229,6 +259,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				return call{path: "/v1/applications", token: p.token, body: testenv.ValidApplication(domain.ProductBusiness2Y)}
 			}},
 		{method: "POST", pattern: "/v1/status-lookup", path: "/v1/status-lookup", body: lookup, public: true},
+		{method: "GET", pattern: "/v1/products", path: "/v1/products", public: true},
+		{method: "POST", pattern: "/v1/uploads", path: "/v1/uploads", body: letter, ctype: letterType, public: true},
+		caseUpload,
+		listDocs,
+		readDoc,
 		getApp,
 		withdraw,
 		information,
@@ -325,4 +360,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	}
+}
+
+// uploadForm is a multipart upload body of one document, and its content type.
+func uploadForm(t *testing.T, kind domain.DocumentKind, data []byte) ([]byte, string) {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if err := w.WriteField("kind", string(kind)); err != nil {
+		t.Fatal(err)
+	}
+	part, err := w.CreateFormFile("file", "document.pdf")
+	if err == nil {
+		_, err = part.Write(data)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body.Bytes(), w.FormDataContentType()
 }
