@@ -451,8 +451,16 @@ func (s *Services) Handler() http.Handler {
 	for _, route := range web.Routes {
 		mux.Handle(route, portal)
 	}
+	console := web.NewCaseConsole(web.CaseConsoleDeps{Cases: s.Cases, Log: s.Log,
+		Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), Staff: StaffMember})
+	for _, route := range web.CaseConsoleRoutes {
+		mux.Handle(route, console)
+	}
 	return portalAndAPI{Handler: mux, api: apiHandler}
 }
+
+// StaffMember says who is signed in to the staff console (none until staff sign-in exists).
+var StaffMember func(r *http.Request) (web.StaffMember, bool)
 
 // portalAndAPI is the binary's handler; it names the API's own handler so
 // that api.Routes can list the API's routes.
