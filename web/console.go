@@ -62,7 +62,8 @@ type CaseConsole struct {
 }
 
 // CaseConsoleRoutes are the paths the console answers.
-var CaseConsoleRoutes = []string{"/staff/{$}", "/staff/queue/", "/staff/cases/", "/staff/dashboard", "/staff/dashboard/"}
+var CaseConsoleRoutes = []string{"/staff/{$}", "/staff/queue/", "/staff/cases/", "/staff/dashboard",
+	"/staff/dashboard/"}
 
 // NewCaseConsole builds the console's handler, behind the same security headers
 // and cross-origin protection as the portal (and a page token in every form).

@@ -177,8 +177,8 @@ func TestConsoleQueueAndCaseActions(t *testing.T) {
 	if loc := a.post("/staff/cases/"+plain.ID+"/claim", nil, http.StatusSeeOther); !strings.Contains(loc, "done=claim") {
 		t.Fatalf("claim went to %s", loc)
 	}
-	if page := a.get("/staff/cases/"+plain.ID+"?done=claim", http.StatusOK); !strings.Contains(page, "You claimed this case") ||
-		!strings.Contains(page, `id="case-holder">You<`) {
+	page = a.get("/staff/cases/"+plain.ID+"?done=claim", http.StatusOK)
+	if !strings.Contains(page, "You claimed this case") || !strings.Contains(page, `id="case-holder">You<`) {
 		t.Errorf("after claiming:\n%s", page)
 	}
 	conflict := bOfficer.post("/staff/cases/"+plain.ID+"/claim", nil, http.StatusConflict)
@@ -198,7 +198,8 @@ func TestConsoleQueueAndCaseActions(t *testing.T) {
 	a.get("/staff/cases/"+plain.ID, http.StatusOK)
 	noReason := a.post("/staff/cases/"+plain.ID+"/decision", url.Values{"decision": {"refuse"}},
 		http.StatusUnprocessableEntity)
-	if s := errorSummary(noReason); !strings.Contains(s, "Choose the reason") || !strings.Contains(noReason, `href="#reason-code"`) {
+	if s := errorSummary(noReason); !strings.Contains(s, "Choose the reason") ||
+		!strings.Contains(noReason, `href="#reason-code"`) {
 		t.Errorf("refusal without reason: %q", s)
 	}
 	noMessage := a.post("/staff/cases/"+plain.ID+"/decision",
