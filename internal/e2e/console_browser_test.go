@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/visad/visad/domain"
@@ -20,19 +19,13 @@ import (
 // five-year case needs a second, different supervisor; the dashboard.
 // Screenshots for docs/consoles.md (VISA_UPDATE_SCREENSHOTS=1).
 
-// staffBrowserAs is a browser signed in to the console as the member of staff.
-func staffBrowserAs(t *testing.T, chromium, base, id string, role domain.Role) *browser {
+// staffBrowserAs is a browser whose new account of role enrolled (password
+// and TOTP) and is signed in to the console; it returns the account's id.
+func staffBrowserAs(t *testing.T, chromium string, env *testenv.Env, role domain.Role) (*browser, string) {
 	t.Helper()
-	b := newBrowser(t, chromium, base, "en", true)
+	b := newBrowser(t, chromium, env.HTTP.URL, "en", true)
 	b.shots = false // the pages worth showing are saved by shot, under names of their own
-	if err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
-			Headers: network.Headers{"Accept-Language": "en", "X-Test-Staff": id + " " + string(role)}})
-		return err
-	})); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return b, signInStaffInBrowser(t, env, b, role)
 }
 
 // waitFor waits until the selector matches (the page's script may add it).
@@ -66,10 +59,6 @@ func TestOfficerConsoleInBrowser(t *testing.T) {
 	}
 	chromium := browserPath(t)
 	env := testenv.Start(t, testenv.Options{NoSTP: true})
-	srv := consoleServer(t, env)
-	_, officerID := env.StaffToken(domain.RoleOfficer, "Officer Aigerim")
-	_, supAID := env.StaffToken(domain.RoleSupervisor, "Supervisor Asel")
-	_, supBID := env.StaffToken(domain.RoleSupervisor, "Supervisor Berik")
 
 	two := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	five := submit(t, env, enrolledFiveYear(env))
@@ -78,7 +67,7 @@ func TestOfficerConsoleInBrowser(t *testing.T) {
 		env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 	}
 
-	b := staffBrowserAs(t, chromium, srv.URL, officerID, domain.RoleOfficer)
+	b, _ := staffBrowserAs(t, chromium, env, domain.RoleOfficer)
 	b.open("/staff/")
 	b.check("console-queue")
 	b.shot("console-queue")
@@ -130,7 +119,7 @@ func TestOfficerConsoleInBrowser(t *testing.T) {
 	b.check("console-case-issued")
 
 	// Five years: supervisor A approves first, cannot approve again; supervisor B gives the second approval.
-	a := staffBrowserAs(t, chromium, srv.URL, supAID, domain.RoleSupervisor)
+	a, supAID := staffBrowserAs(t, chromium, env, domain.RoleSupervisor)
 	a.open("/staff/cases/" + five.ID)
 	a.submit("approve")
 	env.WaitForStatus(five.ID, five.AccessToken, "awaiting_second_approval")
@@ -141,7 +130,7 @@ func TestOfficerConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the first supervisor's second approval: %q", s)
 	}
 	a.check("console-case-four-eyes-error")
-	bsup := staffBrowserAs(t, chromium, srv.URL, supBID, domain.RoleSupervisor)
+	bsup, _ := staffBrowserAs(t, chromium, env, domain.RoleSupervisor)
 	bsup.open("/staff/cases/" + five.ID)
 	bsup.submit("second-approve")
 	env.WaitForStatus(five.ID, five.AccessToken, "issued")

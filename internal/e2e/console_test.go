@@ -3,10 +3,7 @@ package e2e_test
 import (
 	"encoding/csv"
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -14,66 +11,38 @@ import (
 
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/testenv"
-	"github.com/visad/visad/web"
 )
 
 // The staff console's handlers on the real stack (Temporal, database,
-// worker), with the signed-in member of staff given by the test: the queue's
-// order and filters, claiming, conflicting actions, a request for
+// worker), each member of staff signed in for real (password and TOTP):
+// the queue's order and filters, claiming, conflicting actions, a request for
 // information answered through the API, the five-year second approval, and
 // the dashboard with its CSV.
 
-// consoleServer serves the console; the X-Test-Staff header ("id role") says who is signed in.
-func consoleServer(t *testing.T, env *testenv.Env) *httptest.Server {
-	t.Helper()
-	h := web.NewCaseConsole(web.CaseConsoleDeps{Cases: env.Services.Cases, Log: env.Services.Log,
-		Staff: func(r *http.Request) (web.StaffMember, bool) {
-			id, role, ok := strings.Cut(r.Header.Get("X-Test-Staff"), " ")
-			return web.StaffMember{ID: id, Role: domain.Role(role)}, ok
-		}})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// staffBrowser is one member of staff's browser: a cookie jar, no redirects followed.
+// staffBrowser is one member of staff's signed-in HTTP client (no redirects followed).
 type staffBrowser struct {
 	t     *testing.T
-	base  string
-	who   string
-	http  *http.Client
+	c     *portalClient
+	acct  *staffAccount
 	token string // the page token of the last page fetched
 }
 
-func newStaffBrowser(t *testing.T, srv *httptest.Server, id string, role domain.Role) *staffBrowser {
-	jar, _ := cookiejar.New(nil)
-	return &staffBrowser{t: t, base: srv.URL, who: id + " " + string(role), http: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+// newStaffBrowser creates an account of role, enrols it and signs it in; it returns the browser and the account's id.
+func newStaffBrowser(t *testing.T, env *testenv.Env, role domain.Role) (*staffBrowser, string) {
+	t.Helper()
+	c, acct := signInStaffHTTP(t, env, role)
+	return &staffBrowser{t: t, c: c, acct: acct}, acct.ID
 }
 
 var consoleTokenRE = regexp.MustCompile(`name="page_token" value="([^"]+)"`)
 
 func (b *staffBrowser) do(method, path string, form url.Values) (int, string, http.Header) {
 	b.t.Helper()
-	var body io.Reader
+	var header []string
 	if form != nil {
-		body = strings.NewReader(form.Encode())
+		header = []string{"Origin", b.c.base}
 	}
-	req, _ := http.NewRequest(method, b.base+path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", b.base)
-	}
-	if b.who != "" {
-		req.Header.Set("X-Test-Staff", b.who)
-	}
-	res, err := b.http.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	text := string(raw)
+	res, text := b.c.do(method, path, form, header...)
 	if m := consoleTokenRE.FindStringSubmatch(text); m != nil {
 		b.token = html.UnescapeString(m[1])
 	}
@@ -122,11 +91,8 @@ func errorSummary(page string) string {
 func TestConsoleQueueAndCaseActions(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{NoSTP: true,
 		Watchlist: "surname,given_names,date_of_birth\nZhakupov,Daniyar,1979-01-02\n"})
-	srv := consoleServer(t, env)
-	_, officerA := env.StaffToken(domain.RoleOfficer, "Officer Aigerim")
-	_, officerB := env.StaffToken(domain.RoleOfficer, "Officer Bolat")
-	a := newStaffBrowser(t, srv, officerA, domain.RoleOfficer)
-	bOfficer := newStaffBrowser(t, srv, officerB, domain.RoleOfficer)
+	a, _ := newStaffBrowser(t, env, domain.RoleOfficer)
+	bOfficer, _ := newStaffBrowser(t, env, domain.RoleOfficer)
 
 	plain := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	hitForm := testenv.ValidApplication(domain.ProductBusiness2Y)
@@ -242,13 +208,9 @@ func TestConsoleQueueAndCaseActions(t *testing.T) {
 
 func TestConsoleFiveYearSecondApproval(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{NoSTP: true})
-	srv := consoleServer(t, env)
-	_, supA := env.StaffToken(domain.RoleSupervisor, "Supervisor Asel")
-	_, supB := env.StaffToken(domain.RoleSupervisor, "Supervisor Berik")
-	_, officer := env.StaffToken(domain.RoleOfficer, "Officer Dana")
-	a := newStaffBrowser(t, srv, supA, domain.RoleSupervisor)
-	b := newStaffBrowser(t, srv, supB, domain.RoleSupervisor)
-	o := newStaffBrowser(t, srv, officer, domain.RoleOfficer)
+	a, supA := newStaffBrowser(t, env, domain.RoleSupervisor)
+	b, supB := newStaffBrowser(t, env, domain.RoleSupervisor)
+	o, _ := newStaffBrowser(t, env, domain.RoleOfficer)
 	five := submit(t, env, enrolledFiveYear(env))
 	env.WaitForStatus(five.ID, five.AccessToken, "awaiting_review")
 
@@ -277,8 +239,9 @@ func TestConsoleFiveYearSecondApproval(t *testing.T) {
 	b.post("/staff/cases/"+five.ID+"/decision", url.Values{"decision": {"approve"}}, http.StatusSeeOther)
 	env.WaitForStatus(five.ID, five.AccessToken, "issued")
 
-	// The dashboard: supervisors only; charts with titles and descriptions; the CSV behind each.
-	o.get("/staff/dashboard", http.StatusForbidden)
+	// The dashboard: supervisors only (others find nothing there); charts with titles and descriptions; the CSV behind each.
+	o.get("/staff/dashboard", http.StatusNotFound)
+	o.get("/staff/dashboard/summary.csv", http.StatusNotFound)
 	dash := b.get("/staff/dashboard", http.StatusOK)
 	for _, want := range []string{`<svg`, `role="img"`, `<title id="per-hour-title">`, `<desc id="queue-depth-desc">`,
 		`id="per-officer-table"`, "supervisor:" + supA, "near-deadline.csv"} {
@@ -309,26 +272,41 @@ func TestConsoleFiveYearSecondApproval(t *testing.T) {
 	b.get("/staff/dashboard/nothing.csv", http.StatusNotFound)
 }
 
-// Nobody signed in goes to the sign-in page; a signed-in account that does
-// not handle cases finds nothing.
+// Nobody signed in, a chamber's session and an admin's find nothing on the
+// queue, case and dashboard pages (the console's 404); an admin lands on its
+// own home at /staff/.
 func TestConsoleNeedsCaseStaff(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{NoSTP: true})
-	srv := consoleServer(t, env)
-	anon := newStaffBrowser(t, srv, "", "")
-	anon.who = ""
-	if status, _, h := anon.do("GET", "/staff/", nil); status != http.StatusSeeOther ||
-		h.Get("Location") != "/staff/sign-in" {
-		t.Errorf("anonymous queue: %d to %q", status, h.Get("Location"))
-	}
-	if status, _, _ := anon.do("POST", "/staff/cases/x/claim", url.Values{}); status != http.StatusUnauthorized {
+	plain := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
+	env.WaitForStatus(plain.ID, plain.AccessToken, "awaiting_review")
+	anon := &staffBrowser{t: t, c: newPortalClient(t, env)}
+	anon.get("/staff/", http.StatusNotFound)
+	anon.get("/staff/cases/"+plain.ID, http.StatusNotFound)
+	if status, _, _ := anon.do("POST", "/staff/cases/"+plain.ID+"/claim", url.Values{}); status !=
+		http.StatusNotFound {
 		t.Errorf("anonymous claim: %d", status)
 	}
-	chamber := newStaffBrowser(t, srv, "usr_chamber", domain.RoleChamber)
+	chamberID, _ := env.Chamber("Almaty Chamber of Commerce")
+	cc, _ := signInChamberHTTP(t, env, chamberID)
+	chamber := &staffBrowser{t: t, c: cc}
 	chamber.get("/staff/", http.StatusNotFound)
+	chamber.get("/staff/cases/"+plain.ID, http.StatusNotFound)
 	chamber.get("/staff/dashboard", http.StatusNotFound)
-	o := newStaffBrowser(t, srv, "usr_o", domain.RoleOfficer)
+	admin, _ := newStaffBrowser(t, env, domain.RoleAdmin)
+	if page := admin.get("/staff/", http.StatusOK); strings.Contains(page, plain.Reference) {
+		t.Error("an admin's landing page shows the queue")
+	}
+	admin.get("/staff/cases/"+plain.ID, http.StatusNotFound)
+	admin.get("/staff/dashboard", http.StatusNotFound)
+	o, _ := newStaffBrowser(t, env, domain.RoleOfficer)
 	o.get("/staff/cases/not-an-id", http.StatusNotFound)
 	o.get("/staff/cases/app_"+strings.Repeat("0", 25), http.StatusNotFound) // well-formed, no such case
+	// Signed out, the same session's cookie opens nothing.
+	o.get("/staff/cases/"+plain.ID, http.StatusOK)
+	o.post("/staff/sign-out", nil, http.StatusSeeOther)
+	if status, _, _ := o.do("GET", "/staff/cases/"+plain.ID, nil); status == http.StatusOK {
+		t.Errorf("after sign-out the case page answers %d", status)
+	}
 }
 
 // enrolledFiveYear is a five-year application whose applicant is on a chamber's roster.
