@@ -147,7 +147,8 @@ func vocabularyLiterals(t *testing.T, root string) []string {
 
 func TestNoVocabularyLiteralsOutsideDomain(t *testing.T) {
 	for _, f := range vocabularyLiterals(t, "..") {
-		t.Errorf("%s: use the domain constant (Status*, Role*, Outcome*, Event*, Product*, Document*) instead of the literal", f)
+		t.Errorf("%s: use the domain constant (Status*, Role*, Outcome*, Event*, Product*, Document*) "+
+			"instead of the literal", f)
 	}
 }
 

@@ -178,7 +178,7 @@ func (c *CaseConsole) dashboardCSV(w http.ResponseWriter, r *http.Request, me st
 			rows = append(rows, []string{h.Hour.UTC().Format(time.RFC3339), strconv.Itoa(h.N)})
 		}
 	case "decisions-per-officer.csv":
-		rows = append(rows, []string{"officer", "decisions"})
+		rows = append(rows, []string{string(domain.RoleOfficer), "decisions"})
 		for _, a := range d.DecisionsPerActor {
 			rows = append(rows, []string{a.Actor, strconv.Itoa(a.N)})
 		}

@@ -141,6 +141,9 @@ func (c *CaseConsole) queue(w http.ResponseWriter, r *http.Request, me staffMemb
 	}
 	pg := c.newPage(w, r, me, "Case queue")
 	pg.Nav = "queue"
+	if r.URL.Query().Get("enrolled") != "" { // just enrolled (staffsignin.go)
+		pg.Notice = pg.T("console.enrol.done")
+	}
 	base := filterQuery(f, status)
 	v := queueView{Escalated: f.EscalatedOnly, Hit: f.ScreeningHitOnly, Filtered: len(base) > 0}
 	v.Statuses = append(v.Statuses, choice{Value: "", Label: "Open cases", Selected: status == ""})

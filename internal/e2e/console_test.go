@@ -239,7 +239,8 @@ func TestConsoleFiveYearSecondApproval(t *testing.T) {
 	b.post("/staff/cases/"+five.ID+"/decision", url.Values{"decision": {"approve"}}, http.StatusSeeOther)
 	env.WaitForStatus(five.ID, five.AccessToken, "issued")
 
-	// The dashboard: supervisors only (others find nothing there); charts with titles and descriptions; the CSV behind each.
+	// The dashboard: supervisors only (others find nothing there); charts with titles and
+	// descriptions; the CSV behind each.
 	o.get("/staff/dashboard", http.StatusNotFound)
 	o.get("/staff/dashboard/summary.csv", http.StatusNotFound)
 	dash := b.get("/staff/dashboard", http.StatusOK)
