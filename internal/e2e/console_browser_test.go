@@ -44,7 +44,7 @@ func (b *browser) shot(name string) {
 	if os.Getenv("VISA_UPDATE_SCREENSHOTS") != "1" {
 		return
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatal(err)
 	}
