@@ -156,8 +156,12 @@ type CaseFilter struct {
 	Product string
 	// EscalatedOnly is the supervisors' queue: cases past 75 % of their SLA.
 	EscalatedOnly bool
-	Limit         int
-	After         *CaseCursor
+	// OpenOnly leaves closed cases out.
+	OpenOnly bool
+	// ScreeningHitOnly keeps the cases whose applicant matched the watchlist.
+	ScreeningHitOnly bool
+	Limit            int
+	After            *CaseCursor
 }
 
 // CaseCursor is the keyset position after which the next page starts.
@@ -200,6 +204,13 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *Ca
 	}
 	if f.EscalatedOnly {
 		where = append(where, "queue_rank = 0")
+	}
+	if f.OpenOnly {
+		where = append(where, "status NOT IN ("+closedList()+")")
+	}
+	if f.ScreeningHitOnly {
+		where = append(where, "screening_hit = ?")
+		args = append(args, true)
 	}
 	if f.After != nil {
 		where = append(where, "(queue_rank, sla_due_at, id) > (?, ?, ?)")

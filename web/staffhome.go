@@ -6,12 +6,11 @@ import (
 	"github.com/visad/visad/domain"
 )
 
-// The consoles' landing pages, where sign-in sends an account. They are
-// placeholders for the officer console (/staff/) and the chamber portal
-// (/chamber/): whoever builds those replaces the two routes below.
+// The consoles' landing pages, where sign-in sends an account. /staff/ is
+// the officers' queue (routeCaseConsole; staffHome is an admin's landing);
+// /chamber/ is a placeholder for the chamber portal.
 
 func (c *Consoles) routeHomes(mux *http.ServeMux) {
-	mux.Handle("GET /staff/{$}", c.requireRole(domain.StaffRoles...)(http.HandlerFunc(c.staffHome)))
 	mux.Handle("GET /chamber/{$}", c.requireRole(domain.RoleChamber)(http.HandlerFunc(c.chamberHome)))
 }
 

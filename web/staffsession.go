@@ -77,6 +77,7 @@ func (c *Consoles) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /staff/language", c.setLanguage)
 	c.routeSignIn(mux)
 	c.routeHomes(mux)
+	c.routeCaseConsole(mux)
 	c.routeAdmin(mux)
 	mux.HandleFunc("/staff/", c.notFound)
 	mux.HandleFunc("/chamber/", c.notFound)
@@ -226,6 +227,12 @@ func (pg *consolePage) RoleName() string {
 	}
 	return pg.T("role." + string(pg.Staff.Role))
 }
+
+// HandlesCases reports whether the signed-in account works the officers' queue.
+func (pg *consolePage) HandlesCases() bool { return pg.Staff != nil && pg.Staff.Role.HandlesCases() }
+
+// IsSupervisor reports whether the signed-in account is a supervisor (who sees the dashboard).
+func (pg *consolePage) IsSupervisor() bool { return pg.Staff != nil && pg.Staff.Role == domain.RoleSupervisor }
 
 // IsAdmin reports whether the signed-in account manages accounts.
 func (pg *consolePage) IsAdmin() bool { return pg.Staff != nil && pg.Staff.Role.ManagesAccounts() }

@@ -258,7 +258,11 @@ type QueueFilter struct {
 	Product domain.Product
 	// EscalatedOnly is the supervisors' queue: cases past 75 % of their SLA.
 	EscalatedOnly bool
-	Limit         int
+	// ScreeningHitOnly keeps the cases whose applicant matched the watchlist (the console's filter).
+	ScreeningHitOnly bool
+	// OpenOnly leaves closed cases out (the console's default).
+	OpenOnly bool
+	Limit    int
 	// Cursor continues from a page's NextCursor.
 	Cursor string
 }
@@ -287,7 +291,7 @@ type QueuePage struct {
 // Queue returns one page of cases, escalated first, then by SLA due time.
 func (s *Service) Queue(ctx context.Context, f QueueFilter) (QueuePage, error) {
 	filter := db.CaseFilter{Status: string(f.Status), Product: string(f.Product), EscalatedOnly: f.EscalatedOnly,
-		Limit: f.Limit}
+		ScreeningHitOnly: f.ScreeningHitOnly, OpenOnly: f.OpenOnly, Limit: f.Limit}
 	if f.Cursor != "" {
 		after, ok := decodeCursor(f.Cursor)
 		if !ok {

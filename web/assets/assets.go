@@ -5,9 +5,9 @@ package assets
 
 import "embed"
 
-// FS holds visad.css and portal.js.
+// FS holds visad.css and portal.js, and the staff console's console.css and console.js.
 //
-//go:embed visad.css portal.js
+//go:embed visad.css portal.js console.css console.js
 var FS embed.FS
 
 // CSS is the shared stylesheet.
