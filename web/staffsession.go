@@ -78,6 +78,7 @@ func (c *Consoles) routes(mux *http.ServeMux) {
 	c.routeSignIn(mux)
 	c.routeHomes(mux)
 	c.routeAdmin(mux)
+	c.routeChamber(mux)
 	mux.HandleFunc("/staff/", c.notFound)
 	mux.HandleFunc("/chamber/", c.notFound)
 }
@@ -93,8 +94,11 @@ func parseConsolePages() map[string]*template.Template {
 		if name == "layout" {
 			continue
 		}
-		pages[name] = template.Must(template.New("layout.html").
-			ParseFS(templateFS, "templates/console/layout.html", "templates/fields.html", n))
+		files := []string{"templates/console/layout.html", "templates/fields.html", n}
+		if strings.HasPrefix(name, "chamber_") && name != "chamber_parts" {
+			files = append(files, "templates/console/chamber_parts.html")
+		}
+		pages[name] = template.Must(template.New("layout.html").ParseFS(templateFS, files...))
 	}
 	return pages
 }

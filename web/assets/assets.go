@@ -5,9 +5,9 @@ package assets
 
 import "embed"
 
-// FS holds visad.css and portal.js.
+// FS holds visad.css, portal.js and chamber.js.
 //
-//go:embed visad.css portal.js
+//go:embed visad.css portal.js chamber.js
 var FS embed.FS
 
 // CSS is the shared stylesheet.
