@@ -179,10 +179,11 @@ func TestChamberPortalPages(t *testing.T) {
 	// Progress, as the page's script polls it, until every case is decided (STP issues them).
 	deadline := time.Now().Add(3 * time.Minute)
 	var p struct {
-		Total, Started, Decided, SetAside int
-		StartedPercent                    int `json:"started_percent"`
-		DecidedPercent                    int `json:"decided_percent"`
-		Stage                             string
+		Total, Started, Decided int
+		SetAside                int `json:"set_aside"`
+		StartedPercent          int `json:"started_percent"`
+		DecidedPercent          int `json:"decided_percent"`
+		Stage                   string
 	}
 	for {
 		code, body, _ := s.get(loc + "/progress")
