@@ -38,6 +38,11 @@ func TestChamberPortalInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	rosterFile, batchFile := filepath.Join(dir, "roster.csv"), filepath.Join(dir, "batch.csv")
+	badFile := filepath.Join(dir, "bad-roster.csv")
+	if err := os.WriteFile(badFile, bytes.Replace(roster.Bytes(), []byte(",KAZ,"), []byte(",XXXX,"), 2),
+		0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(rosterFile, roster.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +57,17 @@ func TestChamberPortalInBrowser(t *testing.T) {
 	}
 	b.check("chamber-batches")
 
-	// The roster.
+	// The roster: first with two bad rows, listed by row; then as it should be.
 	b.open("/chamber/roster/upload")
 	b.check("chamber-roster-upload")
+	b.do("choose bad roster file", chromedp.SetUploadFiles("#file", []string{badFile}))
+	if code := b.submit("upload"); code != 422 {
+		t.Fatalf("bad roster upload landed on %d", code)
+	}
+	if n := eval[int](b, `document.querySelectorAll("#row-errors tbody tr").length`); n < 2 {
+		t.Fatalf("bad roster: %d problems listed", n)
+	}
+	b.check("chamber-roster-errors")
 	b.do("choose roster file", chromedp.SetUploadFiles("#file", []string{rosterFile}))
 	if code := b.submit("upload"); code != 200 {
 		t.Fatalf("roster upload landed on %d", code)
