@@ -76,9 +76,9 @@ var ConsoleRoutes = []string{"/staff/", "/chamber/"}
 func (c *Consoles) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /staff/language", c.setLanguage)
 	c.routeSignIn(mux)
-	c.routeHomes(mux)
 	c.routeCaseConsole(mux)
 	c.routeAdmin(mux)
+	c.routeChamber(mux)
 	mux.HandleFunc("/staff/", c.notFound)
 	mux.HandleFunc("/chamber/", c.notFound)
 }
@@ -94,8 +94,11 @@ func parseConsolePages() map[string]*template.Template {
 		if name == "layout" {
 			continue
 		}
-		pages[name] = template.Must(template.New("layout.html").
-			ParseFS(templateFS, "templates/console/layout.html", "templates/fields.html", n))
+		files := []string{"templates/console/layout.html", "templates/fields.html", n}
+		if strings.HasPrefix(name, "chamber_") && name != "chamber_parts" {
+			files = append(files, "templates/console/chamber_parts.html")
+		}
+		pages[name] = template.Must(template.New("layout.html").ParseFS(templateFS, files...))
 	}
 	return pages
 }
@@ -232,7 +235,9 @@ func (pg *consolePage) RoleName() string {
 func (pg *consolePage) HandlesCases() bool { return pg.Staff != nil && pg.Staff.Role.HandlesCases() }
 
 // IsSupervisor reports whether the signed-in account is a supervisor (who sees the dashboard).
-func (pg *consolePage) IsSupervisor() bool { return pg.Staff != nil && pg.Staff.Role == domain.RoleSupervisor }
+func (pg *consolePage) IsSupervisor() bool {
+	return pg.Staff != nil && pg.Staff.Role == domain.RoleSupervisor
+}
 
 // IsAdmin reports whether the signed-in account manages accounts.
 func (pg *consolePage) IsAdmin() bool { return pg.Staff != nil && pg.Staff.Role.ManagesAccounts() }

@@ -5,9 +5,10 @@ package assets
 
 import "embed"
 
-// FS holds visad.css and portal.js, and the staff console's console.css and console.js.
+// FS holds visad.css and portal.js, the staff console's console.css and console.js, and the chamber
+// portal's chamber.js.
 //
-//go:embed visad.css portal.js console.css console.js
+//go:embed visad.css portal.js console.css console.js chamber.js
 var FS embed.FS
 
 // CSS is the shared stylesheet.
