@@ -94,7 +94,7 @@ Stop with Ctrl-C or SIGTERM.
 	return svc.RunAPI(ctx, func(addr string) {
 		fmt.Fprintf(stdout, `visad dev is running
   Apply            http://%s/   (the applicant portal: open it in a browser)
-  Staff            http://%s/staff/   (officers, supervisors, chambers, admins: ./bin/visad users create prints
+  Staff            http://%s/staff/sign-in   (officers, supervisors, chambers, admins: ./bin/visad users create prints
                    an enrolment link; docs/consoles.md)
   API              http://%s   (try: curl http://%s/readyz)
   Metrics          http://%s/metrics
