@@ -267,10 +267,15 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d domain.DecisionRequ
 		status.Detail = "" // officers' notes stay off the applicant's timeline; Note keeps them sealed
 	}
 	var visa domain.Visa
+	// Cases that decided before IssueVisa became a local activity replay the way they ran.
+	local := workflow.GetVersion(ctx, changeIssueVisaLocal, workflow.DefaultVersion, 1) >= 1
 	if err := w.write(ctx, func(seq int64) error {
 		status.Seq = seq
-		return workflow.ExecuteActivity(writeCtx(ctx), acts.IssueVisa,
-			activities.IssueInput{Status: status, IssuedOn: now}).Get(ctx, &visa)
+		in := activities.IssueInput{Status: status, IssuedOn: now}
+		if local {
+			return workflow.ExecuteLocalActivity(localWriteCtx(ctx), acts.IssueVisa, in).Get(ctx, &visa)
+		}
+		return workflow.ExecuteActivity(writeCtx(ctx), acts.IssueVisa, in).Get(ctx, &visa)
 	}); err != nil {
 		var appErr *temporal.ApplicationError
 		if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypePassportInvalid {
@@ -505,6 +510,27 @@ var acts *activities.Activities
 // fails at once: no retry can mend those.
 func readCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeApplicationMissing, activities.ErrTypeUnknownProduct},
+		},
+	})
+}
+
+// changeIssueVisaLocal marks the change that runs IssueVisa as a local
+// activity (workflow.GetVersion; docs/replay.md).
+const changeIssueVisaLocal = "issue-visa-local-activity"
+
+// localWriteCtx is writeCtx for a local activity: the write runs in the
+// worker that holds the case, inside the workflow task that took the
+// decision, so the answer to an officer waits for no activity task to be
+// dispatched and reported (issue 17, P5). It is as durable: the worker records
+// the result in the history before the decision is answered, a worker that
+// dies first leaves the task to be retried, and IssueVisa is idempotent on the
+// write's sequence number. Retries as writeCtx, without limit.
+func localWriteCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute,

@@ -71,6 +71,8 @@ func startStack(ctx context.Context, bin, dir string) (*stack, error) {
 		// One client address sends everything: no per-client limits.
 		"VISA_RATE_LIMIT_RPS=0",
 		"VISA_STATUS_LOOKUPS_PER_MINUTE=1000000",
+		// The soak's applicants send no documents; make chaos exercises uploads.
+		"VISA_DOCUMENTS_REQUIRED=false",
 		"VISA_LOG_LEVEL=warn",
 		"VISA_TEMPORAL_LOG_LEVEL=error",
 	)

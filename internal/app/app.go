@@ -379,10 +379,11 @@ func (ws Workers) Stop() {
 // through steadily instead of flooding the Temporal server, so single
 // applicants' cases (and starting the rest of the batch) are not starved.
 var BulkLaneOptions = worker.Options{
-	MaxConcurrentWorkflowTaskExecutionSize: 2,
-	MaxConcurrentActivityExecutionSize:     4,
-	MaxConcurrentWorkflowTaskPollers:       2,
-	MaxConcurrentActivityTaskPollers:       2,
+	MaxConcurrentWorkflowTaskExecutionSize:  2,
+	MaxConcurrentActivityExecutionSize:      4,
+	MaxConcurrentLocalActivityExecutionSize: 4,
+	MaxConcurrentWorkflowTaskPollers:        2,
+	MaxConcurrentActivityTaskPollers:        2,
 }
 
 // NewWorker registers the workflows and activities on the main task queue

@@ -64,6 +64,9 @@ func startStack(ctx context.Context, dir string, slas map[domain.Product]time.Du
 	cfg.RateLimitRPS, cfg.RateLimitBurst = 0, 1 // the bots all come from one address
 	cfg.SLABusiness2Y = slas[domain.ProductBusiness2Y]
 	cfg.SLABusiness5YMulti = slas[domain.ProductBusiness5YMulti]
+	// The scenario models what applicants leave out as requests for information
+	// (information_requests), so the checklist itself is not enforced here.
+	cfg.DocumentsRequired = false
 	cfg.Watchlist = filepath.Join(dir, "watchlist.csv")
 	if err := os.WriteFile(cfg.Watchlist, sample.WatchlistCSV, 0o600); err != nil {
 		temporal.Stop()
