@@ -171,7 +171,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 		return err
 	}
 	var validation activities.ValidateResult
-	validate := workflow.ExecuteActivity(readCtx(ctx), acts.ValidateApplication,
+	validate := w.activity(ctx, acts.ValidateApplication,
 		activities.ValidateInput{ApplicationID: w.in.ApplicationID, SubmittedAt: w.in.SubmittedAt})
 	if err := validate.Get(ctx, &validation); err != nil {
 		return err
@@ -204,7 +204,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 		return err
 	}
 	var screening activities.ScreenResult
-	if err := workflow.ExecuteActivity(readCtx(ctx), acts.ScreenApplication,
+	if err := w.activity(ctx, acts.ScreenApplication,
 		activities.ScreenInput{ApplicationID: w.in.ApplicationID}).Get(ctx, &screening); err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (w *applicationWorkflow) run(ctx workflow.Context) error {
 
 	if !screening.Hit {
 		var stp activities.STPResult
-		if err := workflow.ExecuteActivity(readCtx(ctx), acts.CheckSTP, activities.STPInput{
+		if err := w.activity(ctx, acts.CheckSTP, activities.STPInput{
 			ApplicationID: w.in.ApplicationID, DecidedAt: workflow.Now(ctx), Screened: screening.Screened,
 		}).Get(ctx, &stp); err != nil {
 			return err
@@ -267,15 +267,10 @@ func (w *applicationWorkflow) decide(ctx workflow.Context, d domain.DecisionRequ
 		status.Detail = "" // officers' notes stay off the applicant's timeline; Note keeps them sealed
 	}
 	var visa domain.Visa
-	// Cases that decided before IssueVisa became a local activity replay the way they ran.
-	local := workflow.GetVersion(ctx, changeIssueVisaLocal, workflow.DefaultVersion, 1) >= 1
 	if err := w.write(ctx, func(seq int64) error {
 		status.Seq = seq
-		in := activities.IssueInput{Status: status, IssuedOn: now}
-		if local {
-			return workflow.ExecuteLocalActivity(localWriteCtx(ctx), acts.IssueVisa, in).Get(ctx, &visa)
-		}
-		return workflow.ExecuteActivity(writeCtx(ctx), acts.IssueVisa, in).Get(ctx, &visa)
+		return w.activity(ctx, acts.IssueVisa,
+			activities.IssueInput{Status: status, IssuedOn: now}).Get(ctx, &visa)
 	}); err != nil {
 		var appErr *temporal.ApplicationError
 		if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypePassportInvalid {
@@ -338,7 +333,7 @@ func (w *applicationWorkflow) setStatusWith(
 	}
 	if err := w.write(ctx, func(seq int64) error {
 		in.Seq = seq
-		return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordStatus, in).Get(ctx, nil)
+		return w.activity(ctx, acts.RecordStatus, in).Get(ctx, nil)
 	}); err != nil {
 		return err
 	}
@@ -503,33 +498,22 @@ var systemActor = domain.SystemActor.Name()
 // acts is a nil receiver used only to name activity methods.
 var acts *activities.Activities
 
-// readCtx is for activities that only read and compute. Each attempt may take
-// 10 s; retries start at 0.5 s, back off to one a minute and never give up
-// (no attempt or schedule-to-close limit), so a case waits out a database
-// outage instead of failing. A missing application or an unknown product
-// fails at once: no retry can mend those.
-func readCtx(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeApplicationMissing, activities.ErrTypeUnknownProduct},
-		},
-	})
+// activity runs one of the case's activities. Each is a short read or an
+// idempotent write of the application database, so it runs as a local
+// activity: in the worker that holds the case, inside the workflow task, with
+// no activity task to dispatch and report. A decision's answer and a
+// straight-through case wait for fewer round trips to the Temporal server
+// (issue 17: P2, P3b, P5). That is as durable: the result is recorded in the
+// history before the workflow goes on, a worker that dies first leaves its
+// workflow task to be retried elsewhere, and the writes are idempotent on
+// their sequence numbers.
+func (w *applicationWorkflow) activity(ctx workflow.Context, activity any, args ...any) workflow.Future {
+	return workflow.ExecuteLocalActivity(localCtx(ctx), activity, args...)
 }
 
-// changeIssueVisaLocal marks the change that runs IssueVisa as a local
-// activity (workflow.GetVersion; docs/replay.md).
-const changeIssueVisaLocal = "issue-visa-local-activity"
-
-// localWriteCtx is writeCtx for a local activity: the write runs in the
-// worker that holds the case, inside the workflow task that took the
-// decision, so the answer to an officer waits for no activity task to be
-// dispatched and reported (issue 17, P5). It is as durable: the worker records
-// the result in the history before the decision is answered, a worker that
-// dies first leaves the task to be retried, and IssueVisa is idempotent on the
-// write's sequence number. Retries as writeCtx, without limit.
-func localWriteCtx(ctx workflow.Context) workflow.Context {
+// localCtx gives a case's local activities the retries of writeCtx: each
+// attempt may take 10 s, and a database outage is waited out without limit.
+func localCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{

@@ -103,7 +103,7 @@ func (w *applicationWorkflow) awaitAnswer(ctx workflow.Context) (reply Informati
 	reply = *w.reply
 	if len(reply.Uploads) > 0 {
 		var attached activities.AttachResult
-		if err := workflow.ExecuteActivity(writeCtx(ctx), acts.AttachDocuments, activities.AttachInput{
+		if err := w.activity(ctx, acts.AttachDocuments, activities.AttachInput{
 			ApplicationID: w.in.ApplicationID, Uploads: reply.Uploads,
 		}).Get(ctx, &attached); err != nil {
 			return reply, false, err
@@ -261,7 +261,7 @@ func (w *applicationWorkflow) recordAssignment(ctx workflow.Context, assignee st
 	}
 	return w.write(ctx, func(seq int64) error {
 		in.Seq = seq
-		return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordAssignment, in).Get(ctx, nil)
+		return w.activity(ctx, acts.RecordAssignment, in).Get(ctx, nil)
 	})
 }
 
@@ -403,7 +403,7 @@ func (w *applicationWorkflow) recordSLA(ctx workflow.Context, event domain.Event
 	}
 	return w.write(ctx, func(seq int64) error {
 		in.Seq = seq
-		return workflow.ExecuteActivity(writeCtx(ctx), acts.RecordSLAEvent, in).Get(ctx, nil)
+		return w.activity(ctx, acts.RecordSLAEvent, in).Get(ctx, nil)
 	})
 }
 

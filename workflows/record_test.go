@@ -79,26 +79,19 @@ type recordedPath struct {
 //	VISA_RECORD_HISTORIES=1 go test -count=1 -run TestRecordHistories -v ./workflows/
 func TestRecordHistories(t *testing.T) {
 	suffix := recordSuffix(t)
-	slaVar := "VISA_SLA_BUSINESS_2Y"
-	defaultSLA, slaSet := os.LookupEnv(slaVar)
 	stacks := map[stackKind]*recordingStack{}
 	stackFor := func(kind stackKind) *recordingStack {
 		if s := stacks[kind]; s != nil {
 			return s
 		}
-		// The stack reads its configuration from the environment when it starts.
-		switch {
-		case kind == escalationStack:
-			t.Setenv(slaVar, escalationSLA.String())
-		case kind == breachStack:
-			t.Setenv(slaVar, breachSLA.String())
-		case slaSet:
-			t.Setenv(slaVar, defaultSLA)
-		default:
-			t.Setenv(slaVar, "")
-			os.Unsetenv(slaVar)
+		var opts testenv.Options
+		switch kind {
+		case escalationStack:
+			opts.SLABusiness2Y = escalationSLA
+		case breachStack:
+			opts.SLABusiness2Y = breachSLA
 		}
-		env := testenv.Start(t, testenv.Options{})
+		env := testenv.Start(t, opts)
 		if kind == smallBatchsStack {
 			env.Services.Cases.BatchPageRows, env.Services.Cases.BatchPagesPerRun = 2, 2
 		}

@@ -74,6 +74,9 @@ type Options struct {
 	DocumentsRequired bool
 	// StaffLockout overrides how long failed console sign-ins lock an account (VISA_STAFF_LOCKOUT).
 	StaffLockout time.Duration
+	// SLABusiness2Y overrides the two-year decision deadline (VISA_SLA_BUSINESS_2Y), so that
+	// the SLA timers fire within a test.
+	SLABusiness2Y time.Duration
 }
 
 // Env is a running stack.
@@ -118,6 +121,9 @@ func Start(t testing.TB, opts Options) *Env {
 		cfg.STPEnabled = false
 	}
 	cfg.DocumentsRequired = opts.DocumentsRequired
+	if opts.SLABusiness2Y > 0 {
+		cfg.SLABusiness2Y = opts.SLABusiness2Y
+	}
 	if opts.LookupsPerMinute > 0 {
 		cfg.LookupsPerMinute = opts.LookupsPerMinute
 	}
