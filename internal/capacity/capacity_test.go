@@ -38,12 +38,12 @@ func load(t *testing.T) *scenario.Scenario {
 // (officer or supervisor) misses it.
 func TestPlanIsMinimal(t *testing.T) {
 	s := load(t)
-	p, err := Search(s, nil)
+	p, err := Search(s, nil, DefaultHeadroom)
 	if err != nil {
 		t.Fatal(err)
 	}
 	arrivals := s.Arrivals()
-	if r := Run(s, arrivals, p.Staffing, nil); !r.Meets() {
+	if r := RunSlower(s, arrivals, p.Staffing, nil, p.Headroom); !r.Meets() {
 		t.Fatalf("the plan %+v misses the target: %+v", p.Staffing, r.Products)
 	}
 	for _, v := range []*[]int{&p.Staffing.Officers, &p.Staffing.Supervisors} {
@@ -57,7 +57,7 @@ func TestPlanIsMinimal(t *testing.T) {
 			} else {
 				less.Supervisors[i]--
 			}
-			if r := Run(s, arrivals, less, nil); r.Meets() {
+			if r := RunSlower(s, arrivals, less, nil, p.Headroom); r.Meets() {
 				t.Errorf("%+v (one fewer on shift %s) still keeps the target, so the plan %+v is not minimal",
 					less, s.Shifts[i].Name, p.Staffing)
 			}
@@ -66,18 +66,43 @@ func TestPlanIsMinimal(t *testing.T) {
 	if p.PeakLess == nil || p.PeakLess.Meets() {
 		t.Errorf("peak minus one: %+v, want a result that misses the target", p.PeakLess)
 	}
+	if !p.Nominal.Meets() {
+		t.Errorf("the plan misses the target at the scenario's own handling times: %+v", p.Nominal.Products)
+	}
 	if p.Staffing.Officers[p.Staffing.Peak()] < 1 {
 		t.Errorf("no officer on the peak shift: %+v", p.Staffing)
 	}
 }
 
-func TestPlanIsDeterministic(t *testing.T) {
+// TestHeadroomHolds: the plan with headroom keeps the target with handling times that much longer, and the plan
+// without headroom, whose people work flat out, does not.
+func TestHeadroomHolds(t *testing.T) {
 	s := load(t)
-	a, err := Search(s, nil)
+	bare, err := Search(s, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Search(s, nil)
+	roomy, err := Search(s, nil, DefaultHeadroom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrivals := s.Arrivals()
+	if r := RunSlower(s, arrivals, roomy.Staffing, nil, DefaultHeadroom); !r.Meets() {
+		t.Errorf("the plan with headroom misses the target with slower handling: %+v", r.Products)
+	}
+	if r := RunSlower(s, arrivals, bare.Staffing, nil, DefaultHeadroom); r.Meets() {
+		t.Errorf("the plan without headroom %+v keeps the target with handling %.0f %% slower too",
+			bare.Staffing, DefaultHeadroom*100)
+	}
+}
+
+func TestPlanIsDeterministic(t *testing.T) {
+	s := load(t)
+	a, err := Search(s, nil, DefaultHeadroom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Search(s, nil, DefaultHeadroom)
 	ra, rb := a.Result, b.Result
 	if ra.Escalated != rb.Escalated || ra.Products[domain.ProductBusiness2Y] != rb.Products[domain.ProductBusiness2Y] {
 		t.Errorf("two searches differ: %+v vs %+v", ra, rb)
@@ -136,7 +161,7 @@ func TestShippedScenariosPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		p, err := Search(s, nil)
+		p, err := Search(s, nil, DefaultHeadroom)
 		if err != nil {
 			t.Fatal(err)
 		}
