@@ -112,6 +112,26 @@ func requiredKeys() []string {
 			}
 		}
 	}
+	for _, code := range []string{domain.CodeUnsupportedType, domain.CodeFileTooLarge, domain.CodeImageTooSmall,
+		domain.CodeUnreadableFile, domain.CodeEmptyFile, domain.CodeUnknownUpload, domain.CodeDocumentRequired,
+		codeTooManyUploads} {
+		keys = append(keys, "error."+code)
+	}
+	requirements := []string{}
+	for _, k := range domain.DocumentKinds {
+		requirements = append(requirements, string(k)) // an officer may ask for any kind
+	}
+	for _, p := range domain.Products() {
+		for _, it := range domain.DocumentChecklist(p.Code) {
+			requirements = append(requirements, it.Requirement)
+		}
+	}
+	for _, req := range requirements {
+		keys = append(keys, "field."+docFieldID(req)+".label", "error."+domain.CodeDocumentRequired+"."+docFieldID(req))
+		if len(domain.RequirementKinds(req)) > 1 {
+			keys = append(keys, "field."+docFieldID(req)+".hint")
+		}
+	}
 	for m := 1; m <= 12; m++ {
 		keys = append(keys, "month."+strconv.Itoa(m))
 	}
