@@ -474,6 +474,7 @@ var Commands = []Command{
 	{"users", join(storage, appKeys, []string{"VISA_PUBLIC_URL"})},
 	{"chambers", join(storage, appKeys, []string{"VISA_CHAMBER_TOKEN_TTL"})},
 	{"sample-batch", nil},
+	{"sample-documents", nil},
 	{"codec-server", join(storage, logging,
 		[]string{"VISA_PAYLOAD_KEYS", "VISA_CODEC_ADDR", "VISA_CODEC_CORS_ORIGIN", "VISA_SHUTDOWN_TIMEOUT"})},
 	{"audit", join(storage, appKeys)},
