@@ -403,28 +403,20 @@ func (p *Portal) submit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/apply/product", http.StatusSeeOther)
 		return
 	}
-	// The documents the draft names must still be there; with the checklist
-	// enforced, the portal does not send the form without the required ones.
-	held, kept, err := p.held(r, d.Form.Documents)
+	// With the checklist enforced, the portal does not send the form without
+	// the required documents. (Whether each upload is still there is the
+	// service's to say: a double click's second post finds them attached to
+	// the application the first one sent, and is answered with it.)
+	held, _, err := p.held(r, d.Form.Documents)
 	if err != nil {
 		p.serverError(w, r, "documents", err)
 		return
 	}
 	errs := docErrors{}
-	for _, ref := range d.Form.Documents {
-		if !slices.Contains(kept, ref) {
-			errs[docFieldID(string(ref.Kind))] = domain.FieldError{Code: domain.CodeUnknownUpload}
-		}
-	}
-	d.Form.Documents = kept
 	if p.deps.DocumentsRequired {
-		missingErrors(d.Form.Product, kept, errs)
+		missingErrors(d.Form.Product, d.Form.Documents, errs)
 	}
 	if len(errs) > 0 {
-		if err := p.saveDraft(w, d); err != nil {
-			p.serverError(w, r, "seal draft", err)
-			return
-		}
 		pg := p.checkPage(w, r, d, held)
 		pg.documentErrors(d.Form.Product, errs)
 		p.render(w, http.StatusUnprocessableEntity, "check", pg)

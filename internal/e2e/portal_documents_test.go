@@ -100,7 +100,7 @@ func TestPortalDocumentsRefused(t *testing.T) {
 	}
 	env := testenv.Start(t, testenv.Options{DocumentsRequired: true})
 	c := newPortalClient(t, env)
-	fillPortalForm(c, testenv.UniquePassport())
+	fillPortalQuestions(c, testenv.UniquePassport())
 	passport := doctest.PDF("Passport data page (specimen)")
 	photo := doctest.Photograph()
 
