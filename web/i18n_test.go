@@ -157,3 +157,19 @@ func TestDatesAndDurationsPerLanguage(t *testing.T) {
 		t.Errorf("ru: 5 hours = %q", got)
 	}
 }
+
+// File sizes read in the upload rules' units, the language's way.
+func TestSizesPerLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		n    int64
+		want string
+	}{
+		{"en", 262, "1 KB"}, {"en", 349_999, "350 KB"}, {"en", 5_000_000, "5 MB"}, {"en", 1_234_567, "1.2 MB"},
+		{"ru", 350_000, "350 КБ"}, {"ru", 1_234_567, "1,2 МБ"},
+	} {
+		if got := newTranslator(language.MustParse(tc.lang)).Size(tc.n); got != tc.want {
+			t.Errorf("%s: Size(%d) = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
+}
