@@ -149,6 +149,8 @@ var steps = []*step{
 		chamberField("chamber-chamber_id", func(c *domain.Chamber) *string { return &c.ChamberID }),
 		chamberField("chamber-membership_number", func(c *domain.Chamber) *string { return &c.MembershipNumber }),
 	}},
+	// The documents step has file inputs, not questions (documents.go).
+	{Slug: documentsSlug, owns: []string{domain.PointerDocuments}},
 }
 
 func stepBySlug(slug string) (*step, int) {
@@ -214,6 +216,8 @@ func message(t *translator, fe domain.FieldError, id string) string {
 }
 
 func (p *Portal) routeApply(mux *http.ServeMux) {
+	mux.HandleFunc("GET /apply/"+documentsSlug, p.showDocuments)
+	mux.HandleFunc("POST /apply/"+documentsSlug, p.saveDocuments)
 	mux.HandleFunc("GET /apply/{step}", p.showStep)
 	mux.HandleFunc("POST /apply/{step}", p.saveStep)
 	mux.HandleFunc("GET /apply/check", p.showCheck)
@@ -292,6 +296,8 @@ func (p *Portal) saveStep(w http.ResponseWriter, r *http.Request) {
 	for _, f := range s.fieldsFor(d) {
 		f.set(d, r.PostFormValue(f.ID))
 	}
+	// Another visa has another checklist: documents it does not name are dropped.
+	d.Form.Documents = onChecklist(d.Form.Product, d.Form.Documents)
 	if s.Slug == "host-or-chamber" {
 		if d.Form.Product == domain.ProductBusiness5YMulti {
 			d.Evidence = evidenceChamber
@@ -343,11 +349,15 @@ type checkSection struct {
 	Answers []answer
 }
 
-func (p *Portal) checkPage(w http.ResponseWriter, r *http.Request, d *draft) *page {
+func (p *Portal) checkPage(w http.ResponseWriter, r *http.Request, d *draft,
+	held heldUploads) *page {
 	pg := p.newPage(w, r, "check.title")
 	var data checkData
 	for _, s := range steps {
 		sec := checkSection{Slug: s.Slug}
+		if s.Slug == documentsSlug {
+			sec.Answers = documentAnswers(pg, d.Form.Product, held)
+		}
 		for _, f := range s.fieldsFor(d) {
 			v := f.get(d)
 			switch {
@@ -374,7 +384,12 @@ func (p *Portal) showCheck(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/apply/product", http.StatusSeeOther)
 		return
 	}
-	p.render(w, http.StatusOK, "check", p.checkPage(w, r, d))
+	held, _, err := p.held(r, d.Form.Documents)
+	if err != nil {
+		p.serverError(w, r, "documents", err)
+		return
+	}
+	p.render(w, http.StatusOK, "check", p.checkPage(w, r, d, held))
 }
 
 // submit sends the application. The page token is the Idempotency-Key: the
@@ -388,15 +403,38 @@ func (p *Portal) submit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/apply/product", http.StatusSeeOther)
 		return
 	}
+	// With the checklist enforced, the portal does not send the form without
+	// the required documents. (Whether each upload is still there is the
+	// service's to say: a double click's second post finds them attached to
+	// the application the first one sent, and is answered with it.)
+	held, _, err := p.held(r, d.Form.Documents)
+	if err != nil {
+		p.serverError(w, r, "documents", err)
+		return
+	}
+	errs := docErrors{}
+	if p.deps.DocumentsRequired {
+		missingErrors(d.Form.Product, d.Form.Documents, errs)
+	}
+	if len(errs) > 0 {
+		pg := p.checkPage(w, r, d, held)
+		pg.documentErrors(d.Form.Product, errs)
+		p.render(w, http.StatusUnprocessableEntity, "check", pg)
+		return
+	}
 	sub, err := p.deps.Cases.SubmitInLanguage(r.Context(), d.Form, r.PostFormValue("page_token"),
 		chooseLanguage(r).String())
 	var cerr *casework.Error
 	if errors.As(err, &cerr) && cerr.Kind != casework.Unavailable {
-		pg := p.checkPage(w, r, d)
+		pg := p.checkPage(w, r, d, held)
 		switch cerr.Kind {
 		case casework.Invalid:
 			seen := map[string]bool{}
 			for _, fe := range cerr.Fields {
+				if kind, ok := documentAt(d.Form.Documents, fe.Pointer); ok {
+					pg.documentErrors(d.Form.Product, docErrors{docFieldID(string(kind)): fe})
+					continue
+				}
 				id := fieldID(fe.Pointer)
 				if !seen[id] {
 					seen[id] = true

@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,12 +69,16 @@ type caseView struct {
 	Timeline    []timelineView
 	Request     *casework.InformationRequest
 	RequestDue  string
-	MayWithdraw bool
-	Visa        *domain.Visa
-	VisaFrom    string
-	VisaUntil   string
-	Download    bool
-	Refusal     string
+	// Documents are file inputs for the documents the open request asks for
+	// (or the checklist lacks); SystemRequest marks the system's own request.
+	Documents     []docItem
+	SystemRequest bool
+	MayWithdraw   bool
+	Visa          *domain.Visa
+	VisaFrom      string
+	VisaUntil     string
+	Download      bool
+	Refusal       string
 }
 
 type timelineView struct {
@@ -94,6 +100,9 @@ func (p *Portal) caseView(pg *page, c casework.Case) caseView {
 		key := "event." + string(e.Event)
 		if !pg.Has(key) {
 			continue // staff-only events (claims, screening) say nothing to the applicant
+		}
+		if e.Actor == domain.SystemActor.Name() && pg.Has(key+".system") {
+			key += ".system" // the system's own request for documents
 		}
 		v.Timeline = append(v.Timeline, timelineView{At: pg.DateTime(e.At), What: pg.T(key)})
 	}
@@ -124,48 +133,138 @@ func (p *Portal) showCase(w http.ResponseWriter, r *http.Request) {
 			pg.Notice = ""
 		}
 	}
-	pg.Data = p.caseView(pg, c)
+	held, _, err := p.held(r, p.answerRefs(r, c.ID))
+	if err != nil {
+		p.serverError(w, r, "documents", err)
+		return
+	}
+	v := p.caseView(pg, c)
+	p.answerDocuments(pg, &v, c, held, nil)
+	pg.Data = v
 	p.render(w, http.StatusOK, "case", pg)
 }
 
-// answer relays the applicant's reply to a request for information.
+// answer relays the applicant's reply to a request for information: a
+// message, and files for the documents it asks for. Each file is stored as
+// it arrives (as POST /v1/uploads does); the answer carries their upload
+// ids. When a file is refused, nothing is sent: the ones taken are kept
+// (a sealed cookie) for the next try.
 func (p *Portal) answer(w http.ResponseWriter, r *http.Request) {
-	if !p.checkToken(w, r) {
-		return
-	}
-	id, ok := p.caseID(r)
-	if !ok {
-		http.Redirect(w, r, "/find", http.StatusSeeOther)
-		return
-	}
-	msg := r.PostFormValue("message")
-	if errs := domain.CheckAnswer(msg); len(errs) > 0 {
-		p.caseWithError(w, r, errs[0], msg)
-		return
-	}
-	_, err := p.deps.Cases.ProvideInformation(r.Context(), id, msg, nil, r.PostFormValue("page_token"))
-	if casework.KindOf(err) == casework.Invalid || casework.KindOf(err) == casework.Conflict {
-		p.caseWithError(w, r, domain.FieldError{Pointer: "/message", Code: "not_now"}, msg)
-		return
-	}
-	if err != nil {
-		p.serverError(w, r, "answer", err)
-		return
-	}
-	http.Redirect(w, r, "/application?done=answered", http.StatusSeeOther)
-}
-
-func (p *Portal) caseWithError(w http.ResponseWriter, r *http.Request, fe domain.FieldError, msg string) {
 	c, ok := p.signedInCase(w, r)
 	if !ok {
 		return
 	}
+	kinds := answerKinds(answerRequirements(c))
+	refs := p.answerRefs(r, c.ID)
+	errs := docErrors{}
+	var msg string
+	var failed error
+	form := &filesForm{
+		Value: func(name, v string) {
+			if name == "message" {
+				msg = v
+			}
+		},
+		File: func(name string, data []byte, tooLarge bool) {
+			kind, ok := docKind(name)
+			if !ok || !slices.Contains(kinds, kind) || failed != nil {
+				return
+			}
+			up, stored, err := p.storeFile(r, kind, data, tooLarge, errs)
+			if stored {
+				refs = putRef(refs, domain.DocumentRef{Kind: kind, UploadID: up.ID})
+			}
+			failed = err
+		},
+	}
+	if !p.readFilesForm(w, r, form) {
+		return
+	}
+	if failed != nil {
+		p.serverError(w, r, "store document", failed)
+		return
+	}
+	held, refs, err := p.held(r, refs)
+	if err != nil {
+		p.serverError(w, r, "documents", err)
+		return
+	}
+	ids := make([]string, len(refs))
+	for i, ref := range refs {
+		ids[i] = ref.UploadID
+	}
+	var asked []string
+	if c.InformationRequest != nil {
+		asked = c.InformationRequest.Documents
+	}
+	for _, fe := range domain.CheckDocumentAnswer(msg, ids) {
+		if fe.Pointer == "/message" && !(len(asked) > 0 && fe.Code == domain.CodeRequired) {
+			errs["message"] = fe // a request for documents is answered by them; words are optional
+		}
+	}
+	if unmet := domain.UnmetRequirements(asked, domain.Kinds(refs)); len(asked) > 0 && len(unmet) == len(asked) {
+		for _, req := range unmet {
+			if _, refused := errs[docFieldID(req)]; !refused {
+				errs[docFieldID(req)] = domain.FieldError{Pointer: "/uploads", Code: domain.CodeDocumentRequired}
+			}
+		}
+	}
+	if len(errs) == 0 {
+		_, err = p.deps.Cases.ProvideInformation(r.Context(), c.ID, msg, ids, form.Token)
+		switch kind := casework.KindOf(err); {
+		case err == nil:
+			p.setCookie(w, answerCookie, "", -1)
+			http.Redirect(w, r, "/application?done=answered", http.StatusSeeOther)
+			return
+		case kind == casework.Invalid && answerErrors(err, refs, asked, errs):
+		case kind == casework.Invalid || kind == casework.Conflict:
+			errs["message"] = domain.FieldError{Pointer: "/message", Code: "not_now"}
+		default:
+			p.serverError(w, r, "answer", err)
+			return
+		}
+	}
+	if sealed, err := p.deps.Cases.SealAnswerUploads(c.ID, refs); err == nil && len(refs) > 0 {
+		p.setCookie(w, answerCookie, sealed, int(casework.DraftLifetime.Seconds()))
+	}
 	pg := p.newPage(w, r, "case.title")
-	pg.Data = p.caseView(pg, c)
-	m := message(pg.translator, fe, "message")
-	pg.Errors = []fieldError{{Href: "#message", Message: m}}
-	pg.Fields["message"], pg.Values["message"] = m, msg
-	p.render(w, http.StatusUnprocessableEntity, "case", pg)
+	v := p.caseView(pg, c)
+	p.answerDocuments(pg, &v, c, held, errs)
+	if fe, ok := errs["message"]; ok {
+		pg.addError("message", message(pg.translator, fe, "message"))
+	}
+	pg.Values["message"] = msg
+	pg.Data = v
+	p.render(w, errs.status(w), "case", pg)
+}
+
+// answerErrors places the service's refusal of an answer's uploads on the
+// file inputs (an upload gone meanwhile, none of the kinds asked for); it
+// reports false for any other refusal.
+func answerErrors(err error, refs []domain.DocumentRef, asked []string, errs docErrors) bool {
+	var cerr *casework.Error
+	if !errors.As(err, &cerr) || len(cerr.Fields) == 0 {
+		return false
+	}
+	for _, fe := range cerr.Fields {
+		i, isIndex := 0, false
+		if rest, ok := strings.CutPrefix(fe.Pointer, "/uploads/"); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 0 && n < len(refs) {
+				i, isIndex = n, true
+			}
+		}
+		switch {
+		case isIndex:
+			errs[docFieldID(string(refs[i].Kind))] = domain.FieldError{Code: domain.CodeUnknownUpload}
+		case fe.Pointer == "/uploads" && len(asked) > 0:
+			for _, req := range asked {
+				errs[docFieldID(req)] = domain.FieldError{Code: domain.CodeDocumentRequired}
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Portal) confirmWithdraw(w http.ResponseWriter, r *http.Request) {

@@ -112,6 +112,26 @@ func requiredKeys() []string {
 			}
 		}
 	}
+	for _, code := range []string{domain.CodeUnsupportedType, domain.CodeFileTooLarge, domain.CodeImageTooSmall,
+		domain.CodeUnreadableFile, domain.CodeEmptyFile, domain.CodeUnknownUpload, domain.CodeDocumentRequired,
+		codeTooManyUploads} {
+		keys = append(keys, "error."+code)
+	}
+	requirements := []string{}
+	for _, k := range domain.DocumentKinds {
+		requirements = append(requirements, string(k)) // an officer may ask for any kind
+	}
+	for _, p := range domain.Products() {
+		for _, it := range domain.DocumentChecklist(p.Code) {
+			requirements = append(requirements, it.Requirement)
+		}
+	}
+	for _, req := range requirements {
+		keys = append(keys, "field."+docFieldID(req)+".label", "error."+domain.CodeDocumentRequired+"."+docFieldID(req))
+		if len(domain.RequirementKinds(req)) > 1 {
+			keys = append(keys, "field."+docFieldID(req)+".hint")
+		}
+	}
 	for m := 1; m <= 12; m++ {
 		keys = append(keys, "month."+strconv.Itoa(m))
 	}
@@ -135,5 +155,21 @@ func TestDatesAndDurationsPerLanguage(t *testing.T) {
 	}
 	if got := newTranslator(language.Russian).Duration(5 * time.Hour); got != "5 часов" {
 		t.Errorf("ru: 5 hours = %q", got)
+	}
+}
+
+// File sizes read in the upload rules' units, the language's way.
+func TestSizesPerLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		n    int64
+		want string
+	}{
+		{"en", 262, "1 KB"}, {"en", 349_999, "350 KB"}, {"en", 5_000_000, "5 MB"}, {"en", 1_234_567, "1.2 MB"},
+		{"ru", 350_000, "350 КБ"}, {"ru", 1_234_567, "1,2 МБ"},
+	} {
+		if got := newTranslator(language.MustParse(tc.lang)).Size(tc.n); got != tc.want {
+			t.Errorf("%s: Size(%d) = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
 	}
 }

@@ -62,6 +62,13 @@ func (pg *page) Textarea(id string) question {
 	return q
 }
 
+// OptionalTextarea is a free-standing multi-line question that may be left empty.
+func (pg *page) OptionalTextarea(id string) question {
+	q := pg.Textarea(id)
+	q.Optional = true
+	return q
+}
+
 // StepNumber and StepCount say where the step is in the form.
 func (pg *page) StepNumber() int {
 	_, i := stepBySlug(pg.Step.Slug)

@@ -39,6 +39,10 @@ type Deps struct {
 	LookupsPerMinute int
 	// Accounts signs staff and chambers in to the consoles (staffsession.go).
 	Accounts *casework.Accounts
+	// DocumentsRequired enforces each product's document checklist in the
+	// portal as the workflow does (VISA_DOCUMENTS_REQUIRED): the form is not
+	// sent without the required documents.
+	DocumentsRequired bool
 }
 
 // Portal serves the applicant's pages.
@@ -46,6 +50,7 @@ type Portal struct {
 	deps    Deps
 	pages   map[string]*template.Template
 	lookups *limiter
+	uploads *limiter
 }
 
 // Routes are the paths the portal answers; the binary sends the rest to the API.
@@ -60,7 +65,8 @@ func New(deps Deps) http.Handler {
 	if deps.LookupsPerMinute <= 0 {
 		deps.LookupsPerMinute = 10
 	}
-	p := &Portal{deps: deps, pages: parsePages(), lookups: newLimiter(deps.LookupsPerMinute)}
+	p := &Portal{deps: deps, pages: parsePages(), lookups: newLimiter(deps.LookupsPerMinute),
+		uploads: newLimiter(uploadsPerMinute)}
 	mux := http.NewServeMux()
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheFor(time.Hour, http.FileServerFS(assets.FS))))
 	mux.HandleFunc("GET /{$}", p.start)
@@ -161,13 +167,22 @@ func (p *Portal) session(w http.ResponseWriter, r *http.Request) string {
 
 // checkToken refuses a form whose page token this session was not given.
 func (p *Portal) checkToken(w http.ResponseWriter, r *http.Request) bool {
-	c, err := r.Cookie(sessionCookie)
-	if err == nil && p.deps.Cases.VerifyPageToken(c.Value, r.PostFormValue("page_token")) {
+	if p.tokenOK(r, r.PostFormValue("page_token")) {
 		return true
 	}
+	p.refuseToken(w, r)
+	return false
+}
+
+// tokenOK reports whether this session was given the page token.
+func (p *Portal) tokenOK(r *http.Request, token string) bool {
+	c, err := r.Cookie(sessionCookie)
+	return err == nil && p.deps.Cases.VerifyPageToken(c.Value, token)
+}
+
+func (p *Portal) refuseToken(w http.ResponseWriter, r *http.Request) {
 	tr := newTranslator(chooseLanguage(r))
 	http.Error(w, tr.T("error.page_token"), http.StatusForbidden)
-	return false
 }
 
 // setCookie sets an HttpOnly, SameSite=Strict cookie (Secure behind TLS);

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -461,5 +462,29 @@ func runSampleBatch(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	fmt.Fprintf(stderr, "wrote %d rows for chamber %s\n", *rows, *chamber)
+	return nil
+}
+
+// runSampleDocuments writes specimen supporting documents (a passport data
+// page, a photograph and the letters) that the upload rules take, for demos
+// and the docs' walkthrough.
+func runSampleDocuments(_ context.Context, args []string, _, stderr io.Writer) error {
+	var out *string
+	if _, _, err := config.Load("sample-documents", args, func(fs *flag.FlagSet) {
+		out = fs.String("out", ".", "directory to write the files to (made if missing)")
+	}); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	var names []string
+	for _, d := range sample.Documents() {
+		if err := os.WriteFile(filepath.Join(*out, d.Name), d.Data, 0o644); err != nil {
+			return err
+		}
+		names = append(names, d.Name+" ("+string(d.Kind)+")")
+	}
+	fmt.Fprintf(stderr, "wrote %s to %s\n", strings.Join(names, ", "), *out)
 	return nil
 }

@@ -31,6 +31,7 @@ Commands:
   chambers create     create a chamber account: --name "…"; prints {"chamber_id": …, "token": …}
   chambers rotate-token  replace a chamber's token: --id chb_…; the old one stops working
   sample-batch        write a realistic valid batch CSV: --rows N --chamber ID [--product] [--roster FILE]
+  sample-documents    write specimen supporting documents the upload rules take: [--out DIR]
   codec-server        decrypt Temporal payloads for the Temporal Web UI on VISA_CODEC_ADDR
                       (supervisor/admin bearer token)
   audit verify        check the audit trail's keyed hash chain; fails naming the first edited or deleted entry
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runChambers(ctx, args[1:], stdout, stderr)
 	case "sample-batch":
 		return runSampleBatch(ctx, args[1:], stdout, stderr)
+	case "sample-documents":
+		return runSampleDocuments(ctx, args[1:], stdout, stderr)
 	case "codec-server":
 		return runCodecServer(ctx, args[1:], stderr)
 	case "audit":

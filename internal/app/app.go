@@ -456,7 +456,7 @@ func (s *Services) Handler() http.Handler {
 		TrustedProxies: s.Config.TrustedProxies})
 	portal := web.New(web.Deps{Cases: s.Cases, EVisas: s.EVisas, Log: s.Log,
 		Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), LookupsPerMinute: s.Config.LookupsPerMinute,
-		Accounts: s.Accounts})
+		Accounts: s.Accounts, DocumentsRequired: s.Config.DocumentsRequired})
 	mux := http.NewServeMux()
 	mux.Handle("/", apiHandler)
 	for _, route := range web.Routes {

@@ -233,3 +233,30 @@ func (s *Service) RunDocumentSweeper(ctx context.Context, interval time.Duration
 		}
 	}
 }
+
+// PendingUploads returns, in the order asked, the uploads among ids that an
+// application may still name: stored, unattached, unexpired and kept. The
+// rest are left out (an expired upload is uploaded again). The portal shows
+// them (kind, type, size) before the application is sent.
+func (s *Service) PendingUploads(ctx context.Context, ids []string) ([]Upload, error) {
+	now := s.now()
+	var out []Upload
+	for _, id := range ids {
+		if !domain.IsUploadID(id) {
+			continue
+		}
+		d, err := s.Store.GetDocument(ctx, id)
+		if errors.Is(err, db.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d.ApplicationID.Valid || d.DeletedAtMS.Valid || !d.ExpiresAtMS.Valid || d.ExpiresAtMS.Int64 <= now.UnixMilli() {
+			continue
+		}
+		out = append(out, Upload{ID: d.ID, Kind: domain.DocumentKind(d.Kind), MediaType: domain.MediaType(d.MediaType),
+			SizeBytes: d.SizeBytes, Width: d.Width, Height: d.Height, ExpiresAt: time.UnixMilli(d.ExpiresAtMS.Int64).UTC()})
+	}
+	return out, nil
+}

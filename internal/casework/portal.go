@@ -168,3 +168,37 @@ func cmpErr(err error, otherwise *Error) error {
 	}
 	return otherwise
 }
+
+// SealAnswerUploads seals, for a cookie, the uploads an applicant has
+// gathered for an answer to a request for information on the case
+// applicationID that is not sent yet (another file of it was refused): the
+// portal keeps them between tries without putting an upload id in a URL.
+func (s *Service) SealAnswerUploads(applicationID string, refs []domain.DocumentRef) (string, error) {
+	b, err := json.Marshal(sealedAnswer{Refs: refs, SavedAt: s.now().Unix()})
+	if err != nil {
+		return "", err
+	}
+	sealed, err := s.Keys.Seal(b, answerAAD+applicationID)
+	return cookieSafe(sealed, strings.NewReplacer("+", "-", "/", "_")), err
+}
+
+// OpenAnswerUploads opens what SealAnswerUploads sealed for this case;
+// nothing when it is another case's, altered or older than DraftLifetime.
+func (s *Service) OpenAnswerUploads(sealed, applicationID string) []domain.DocumentRef {
+	b, err := s.Keys.Open(cookieSafe(sealed, strings.NewReplacer("-", "+", "_", "/")), answerAAD+applicationID)
+	if err != nil {
+		return nil
+	}
+	var a sealedAnswer
+	if json.Unmarshal(b, &a) != nil || s.now().Sub(time.Unix(a.SavedAt, 0)) > DraftLifetime {
+		return nil
+	}
+	return a.Refs
+}
+
+type sealedAnswer struct {
+	Refs    []domain.DocumentRef `json:"r"`
+	SavedAt int64                `json:"t"`
+}
+
+const answerAAD = "portal-answer:"

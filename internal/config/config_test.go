@@ -39,8 +39,8 @@ func TestDefaults(t *testing.T) {
 		PublicURL:        "http://127.0.0.1:8080", ApplicantTokenTTL: 90 * 24 * time.Hour,
 		DocumentsStore: "fs", DocumentsDir: "data/documents", S3Region: "us-east-1", UploadTTL: 24 * time.Hour,
 		DocumentRetention: 365 * 24 * time.Hour,
-		DevUIAddr:         "127.0.0.1:8233",
-		StaffSessionIdle:  30 * time.Minute, StaffSessionMax: 12 * time.Hour, StaffLockout: 15 * time.Minute,
+		DevUIAddr:         "127.0.0.1:8233", DocumentsRequired: true,
+		StaffSessionIdle: 30 * time.Minute, StaffSessionMax: 12 * time.Hour, StaffLockout: 15 * time.Minute,
 	}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", got, want)

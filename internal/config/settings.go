@@ -390,14 +390,13 @@ var Settings = []Setting{
 		field: to(optionalAddress, func(c *Config) *string { return &c.DevUIAddr }),
 	},
 	{
-		Env: "VISA_DOCUMENTS_REQUIRED", Flag: "documents-required", Default: "false",
+		Env: "VISA_DOCUMENTS_REQUIRED", Flag: "documents-required", Default: "true",
 		Help: "enforce each product's checklist of supporting documents",
-		Doc: "On, a case without its required documents asks for them at once (a request for information, " +
-			"the decision clock paused) and is neither processed straight through nor approved until they " +
+		Doc: "On, the applicant portal does not send a form without its required documents, and a case " +
+			"without them (sent through the API) asks for them at once (a request for information, the " +
+			"decision clock paused) and is neither processed straight through nor approved until they " +
 			"arrive. `false` turns enforcement off for integrators who are migrating " +
-			"([documents.md](documents.md#completeness)). Set it the same on API and worker processes. " +
-			"Off by default until the applicant portal takes uploads: on, a portal applicant could not " +
-			"answer the request for documents.",
+			"([documents.md](documents.md#completeness)). Set it the same on API and worker processes.",
 		field: to(trueFalse, func(c *Config) *bool { return &c.DocumentsRequired }),
 	},
 	{
@@ -474,6 +473,7 @@ var Commands = []Command{
 	{"users", join(storage, appKeys, []string{"VISA_PUBLIC_URL"})},
 	{"chambers", join(storage, appKeys, []string{"VISA_CHAMBER_TOKEN_TTL"})},
 	{"sample-batch", nil},
+	{"sample-documents", nil},
 	{"codec-server", join(storage, logging,
 		[]string{"VISA_PAYLOAD_KEYS", "VISA_CODEC_ADDR", "VISA_CODEC_CORS_ORIGIN", "VISA_SHUTDOWN_TIMEOUT"})},
 	{"audit", join(storage, appKeys)},

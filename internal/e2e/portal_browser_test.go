@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/documents/doctest"
 	"github.com/visad/visad/internal/testenv"
 )
 
@@ -263,6 +264,42 @@ func (b *browser) exists(sel string) bool {
 	return eval[bool](b, fmt.Sprintf(`document.querySelector(%q) !== null`, sel))
 }
 
+// upload chooses a file for the file input id, as the file chooser would
+// (DevTools sets the input's files; the page needs no script for it).
+func (b *browser) upload(id, path string) {
+	b.t.Helper()
+	b.do("choose a file for #"+id, chromedp.SetUploadFiles(chromedp.CSS("#"+id), []string{path}))
+}
+
+// portalFiles are real files to upload: a scan of the passport's data page
+// and a letter (small valid PDFs), a photograph (a JPEG of 600×800 pixels,
+// well under 350 KB) and a picture too small for a photograph (300×300).
+type portalFiles struct {
+	passport, letter, photo, smallPhoto string
+}
+
+func newPortalFiles(t *testing.T) portalFiles {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	photo := doctest.Photograph()
+	if len(photo) > domain.MaxPhotographBytes {
+		t.Fatalf("fixture photograph: %d bytes", len(photo))
+	}
+	return portalFiles{
+		passport:   write("passport.pdf", doctest.PDF("Passport data page (specimen)")),
+		letter:     write("invitation.pdf", doctest.PDF("Lahore Textiles Ltd invites Nurlan Abenov to Lahore.")),
+		photo:      write("nurlan-abenov.jpg", photo),
+		smallPhoto: write("small.jpg", doctest.JPEG(doctest.Plain(300, 300), 85)),
+	}
+}
+
 func (b *browser) cookie(name string) string {
 	b.t.Helper()
 	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base}})
@@ -285,18 +322,19 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Skip("real stack and browser")
 	}
 	chromium := browserPath(t)
-	env := testenv.Start(t, testenv.Options{})
+	env := testenv.Start(t, testenv.Options{DocumentsRequired: true})
 	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer Ayesha")
+	files := newPortalFiles(t)
 	for _, lang := range []string{"en", "ru"} {
 		for _, js := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/js=%v", lang, js), func(t *testing.T) {
-				portalJourney(t, env, newBrowser(t, chromium, env.HTTP.URL, lang, js), officer)
+				portalJourney(t, env, newBrowser(t, chromium, env.HTTP.URL, lang, js), officer, files)
 			})
 		}
 	}
 }
 
-func portalJourney(t *testing.T, env *testenv.Env, b *browser, officer string) {
+func portalJourney(t *testing.T, env *testenv.Env, b *browser, officer string, files portalFiles) {
 	today := time.Now().UTC()
 	date := func(years, days int) string { return today.AddDate(years, 0, days).Format(time.DateOnly) }
 
@@ -376,9 +414,48 @@ func portalJourney(t *testing.T, env *testenv.Env, b *browser, officer string) {
 	b.fill("visit-host-city", "Lahore")
 	b.submit("continue")
 
+	// The documents: without the letter the form goes no further, and says which document it lacks.
+	b.check("step-documents")
+	b.upload("documents-passport_data_page", files.passport)
+	b.upload("documents-photograph", files.photo)
+	if status := b.submit("continue"); status != http.StatusUnprocessableEntity {
+		t.Fatalf("documents without the letter: status %d, want 422", status)
+	}
+	b.check("step-documents-error")
+	want = map[string]string{
+		"en": "Upload the invitation letter from your host or the recommendation letter from your Chamber of Commerce",
+		"ru": "Загрузите приглашение от принимающей компании или рекомендательное письмо торговой палаты"}[b.lang]
+	if got := b.text(".error-summary a"); got != want {
+		t.Errorf("error summary %q, want %q", got, want)
+	}
+	if href := eval[string](b, `document.querySelector(".error-summary a").getAttribute("href")`); href !=
+		"#documents-invitation_letter" {
+		t.Errorf("error summary links to %q", href)
+	}
+	if eval[int](b, `document.querySelectorAll(".error-summary li").length`) != 1 {
+		t.Errorf("error summary: %s", b.text(".error-summary"))
+	}
+	// The two files taken are kept, shown by type and size, never by the file's name.
+	if !b.exists("#documents-passport_data_page-uploaded") || !b.exists("#documents-photograph-uploaded") ||
+		strings.Contains(b.text("main"), "nurlan-abenov") {
+		t.Errorf("the documents step after the refusal: %s", b.text("main"))
+	}
+	b.upload("documents-invitation_letter", files.letter)
+	b.submit("continue")
+
 	b.check("check-answers")
 	if !strings.Contains(b.text("main"), passport) {
 		t.Error("check your answers does not show the passport number")
+	}
+	for _, id := range []string{"passport_data_page", "photograph", "invitation_letter"} {
+		if !eval[bool](b, fmt.Sprintf(`[...document.querySelectorAll(".summary-actions a")].some(a =>
+			a.getAttribute("href").endsWith("#documents-%s") &&
+			/(JPEG|PDF), [0-9]+/.test(a.closest(".summary-row").querySelector(".summary-value").textContent))`, id)) {
+			t.Errorf("check your answers does not show the %s's type and size: %s", id, b.text("main"))
+		}
+	}
+	if strings.Contains(b.text("main"), "nurlan-abenov") || strings.Contains(b.text("main"), "invitation.pdf") {
+		t.Error("check your answers shows a file's name")
 	}
 	if b.submit("submit") != 200 {
 		t.Fatal("submit")
@@ -395,6 +472,10 @@ func portalJourney(t *testing.T, env *testenv.Env, b *browser, officer string) {
 	id, token, _ := strings.Cut(capability, ".")
 	if !domain.IsApplicationID(id) {
 		t.Fatalf("case cookie %q", capability)
+	}
+	docs, err := env.Store.ApplicationDocuments(t.Context(), id)
+	if err != nil || len(docs) != 3 {
+		t.Fatalf("the application holds %d documents (%v), want the 3 uploaded", len(docs), err)
 	}
 
 	// Follow the case: an officer approves it through the API unless it went straight through.
@@ -460,18 +541,22 @@ func waitForDecisionOrReview(t *testing.T, env *testenv.Env, id, token string) d
 }
 
 // The case page's actions and "find your application", in a real browser:
-// answer a request for information (with an error first), withdraw after
-// the confirmation step, and find the case from another device.
+// answer the request for documents by upload (a picture too small for a
+// photograph first), answer an officer's request for information (an empty
+// answer first), withdraw after the confirmation step, and find the case
+// from another device.
 func TestPortalCaseActionsInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real stack and browser")
 	}
 	chromium := browserPath(t)
-	env := testenv.Start(t, testenv.Options{})
+	env := testenv.Start(t, testenv.Options{DocumentsRequired: true})
 	officer, _ := env.StaffToken(domain.RoleOfficer, "Officer Ayesha")
+	files := newPortalFiles(t)
 	for _, lang := range []string{"en", "ru"} {
 		t.Run(lang, func(t *testing.T) {
 			b := newBrowser(t, chromium, env.HTTP.URL, lang, true)
+			// Sent through the API without documents: the case asks for them at once.
 			form := testenv.ValidApplication(domain.ProductBusiness2Y)
 			r := env.Do("POST", "/v1/applications", "", form)
 			var sub struct {
@@ -480,16 +565,57 @@ func TestPortalCaseActionsInBrowser(t *testing.T) {
 				AccessToken string `json:"access_token"`
 			}
 			r.JSON(t, &sub)
-			waitForDecisionOrReview(t, env, sub.ID, sub.AccessToken)
-			rfi := map[string]any{"decision": "request_information", "message": "Please send the host's letter."}
-			if r := env.Do("POST", "/v1/cases/"+sub.ID+"/decision", officer, rfi); r.Status != 200 {
-				t.Fatalf("request information: %d %s", r.Status, r.Body)
-			}
+			env.WaitForStatus(sub.ID, sub.AccessToken, domain.StatusInformationRequested)
 			// The browser that applied holds the capability (as after applying in the portal).
 			if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: "visad_case",
 				Value: sub.ID + "." + sub.AccessToken, URL: b.base, HTTPOnly: new(true),
 				SameSite: network.CookieSameSiteStrict}); err != nil {
 				t.Fatal(err)
+			}
+			b.open("/application")
+			for _, id := range []string{"passport_data_page", "photograph", "invitation_letter",
+				"chamber_recommendation_letter"} {
+				if !b.exists("#documents-" + id) {
+					t.Fatalf("no file input for the %s on the case page: %s", id, b.text("main"))
+				}
+			}
+			b.check("application-documents-requested")
+			b.upload("documents-passport_data_page", files.passport)
+			b.upload("documents-photograph", files.smallPhoto)
+			if b.submit("send-answer") != http.StatusUnprocessableEntity {
+				t.Fatal("a photograph of 300×300 pixels was taken")
+			}
+			b.check("application-documents-error")
+			want := map[string]string{"en": "The photograph must be at least 600 × 600 pixels",
+				"ru": "Фотография должна быть не меньше 600 × 600 пикселей"}[lang]
+			if got := b.text(".error-summary a"); got != want {
+				t.Errorf("error summary %q, want %q", got, want)
+			}
+			if href := eval[string](b, `document.querySelector(".error-summary a").getAttribute("href")`); href !=
+				"#documents-photograph" {
+				t.Errorf("error summary links to %q", href)
+			}
+			if !b.exists("#documents-passport_data_page-uploaded") {
+				t.Errorf("the passport scan taken is not shown as kept: %s", b.text("main"))
+			}
+			if docs, _ := env.Store.ApplicationDocuments(t.Context(), sub.ID); len(docs) != 0 {
+				t.Fatalf("a refused answer attached %d documents", len(docs))
+			}
+			b.upload("documents-photograph", files.photo)
+			b.upload("documents-invitation_letter", files.letter)
+			b.submit("send-answer")
+			if !b.exists(".notice") {
+				t.Errorf("no confirmation after answering with the documents: %s", b.text("main"))
+			}
+			b.check("application-documents-sent")
+			waitForDecisionOrReview(t, env, sub.ID, sub.AccessToken)
+			if docs, _ := env.Store.ApplicationDocuments(t.Context(), sub.ID); len(docs) != 3 {
+				t.Fatalf("the answer attached %d documents, want 3", len(docs))
+			}
+
+			rfi := map[string]any{"decision": "request_information", "message": "Please send the host's letter."}
+			if r := env.Do("POST", "/v1/cases/"+sub.ID+"/decision", officer, rfi); r.Status != 200 {
+				t.Fatalf("request information: %d %s", r.Status, r.Body)
 			}
 			b.open("/application")
 			if !b.exists("#message") {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/documents/doctest"
 	"github.com/visad/visad/internal/testenv"
 )
 
@@ -90,8 +92,21 @@ func (c *portalClient) step(slug string, values map[string]string) {
 	}
 }
 
-// fillPortalForm answers every step with a valid two-year application.
+// fillPortalForm answers every step with a valid two-year application, its documents uploaded.
 func fillPortalForm(c *portalClient, passport string) {
+	fillPortalQuestions(c, passport)
+	res, body := c.postFiles("/apply/documents", nil, []portalFile{
+		{domain.DocumentPassportDataPage, "passport.pdf", doctest.PDF("Passport data page (specimen)")},
+		{domain.DocumentPhotograph, "photo.jpg", doctest.Photograph()},
+		{domain.DocumentInvitationLetter, "invitation.pdf", doctest.PDF("Lahore Textiles Ltd invites you")},
+	}, false)
+	if res.StatusCode != http.StatusSeeOther {
+		c.t.Fatalf("POST /apply/documents: %d %s", res.StatusCode, body)
+	}
+}
+
+// fillPortalQuestions answers the form's questions, up to the documents step.
+func fillPortalQuestions(c *portalClient, passport string) {
 	today := time.Now().UTC()
 	c.step("product", map[string]string{"product": "business_2y"}) //vocabulary:ignore: the form's posted value
 	c.step("about-you", map[string]string{"applicant-given_names": "Nurlan", "applicant-surname": "Abenov",
@@ -109,13 +124,13 @@ func fillPortalForm(c *portalClient, passport string) {
 }
 
 // Posting the submit form twice with the same page token (a double click,
-// a browser retry) yields one application; a cross-site POST is refused
+// a browser retry) yields one application, its documents attached once; a cross-site POST is refused
 // before any handler runs, and a form without this session's token too.
 func TestPortalSubmitIdempotentAndCrossSiteRefused(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real stack")
 	}
-	env := testenv.Start(t, testenv.Options{})
+	env := testenv.Start(t, testenv.Options{DocumentsRequired: true})
 	c := newPortalClient(t, env)
 	fillPortalForm(c, testenv.UniquePassport())
 
@@ -142,6 +157,9 @@ func TestPortalSubmitIdempotentAndCrossSiteRefused(t *testing.T) {
 	id, _, _ := strings.Cut(cases[0], ".")
 	if n := countApplications(t, env); n != 1 {
 		t.Fatalf("%d applications after a double post, want 1 (%s)", n, id)
+	}
+	if docs, err := env.Store.ApplicationDocuments(t.Context(), id); err != nil || len(docs) != 3 {
+		t.Fatalf("the application holds %d documents (%v), want 3", len(docs), err)
 	}
 	res, body := c.do("GET", "/apply/done", nil)
 	if res.StatusCode != 200 || !strings.Contains(body, "PKV-") {

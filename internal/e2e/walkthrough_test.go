@@ -146,8 +146,8 @@ func walkthroughStartDev(t *testing.T, work, dataDir string) string {
 	cmd := exec.Command(filepath.Join(work, "bin", "visad"), "dev", "--data-dir", dataDir,
 		"--http-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--temporal-address", "127.0.0.1:0",
 		"--log-level", "warn", "--dev-ui-addr", "127.0.0.1:0")
-	// The walkthrough's cases carry no documents; docs/documents.md shows the checklist enforced.
-	cmd.Env = append(walkthroughEnv(), "VISA_DOCUMENTS_REQUIRED=false")
+	// The defaults, as after `make run`: documents required, so the docs upload them.
+	cmd.Env = walkthroughEnv()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -68,9 +68,12 @@ type Options struct {
 	// LookupsPerMinute overrides the public status lookup's limit per client (default 10).
 	LookupsPerMinute int
 	NoSTP            bool // switch straight-through processing off
-	// DocumentsRequired enforces the document checklist (VISA_DOCUMENTS_REQUIRED, off by
-	// default until the portal takes uploads). Tests about documents set it: the fixtures
-	// (ValidApplication, chamber batches) carry no uploads.
+	// DocumentsRequired enforces the document checklist (VISA_DOCUMENTS_REQUIRED). It is on
+	// by default in visad, but off in test stacks unless a test sets it: the engine's tests
+	// use fixtures (ValidApplication, chamber batches, generated rosters) that carry no
+	// uploads, and are about other rules; with it on, each of their cases would stop at a
+	// request for documents. The tests of documents, of the portal and of the docs' walkthrough
+	// run with it on.
 	DocumentsRequired bool
 	// StaffLockout overrides how long failed console sign-ins lock an account (VISA_STAFF_LOCKOUT).
 	StaffLockout time.Duration
