@@ -35,7 +35,7 @@ func Sniff(data []byte) domain.MediaType {
 // Inspect checks an upload of the given kind and returns what is to be
 // stored: images decoded and re-encoded (which drops EXIF, GPS positions,
 // camera makes and any bytes appended to the image), PDFs checked to be
-// well-formed PDFs and kept as sent. Problems are field errors pointing at
+// parsed and validated as PDFs (pdfcpu; encrypted ones refused) and kept as sent. Problems are field errors pointing at
 // the multipart fields ("/kind", "/file").
 func Inspect(kind domain.DocumentKind, data []byte) ([]byte, domain.UploadFacts, domain.FieldErrors) {
 	facts := domain.UploadFacts{Type: Sniff(data), Size: int64(len(data))}
@@ -48,8 +48,13 @@ func Inspect(kind domain.DocumentKind, data []byte) ([]byte, domain.UploadFacts,
 	}
 	switch facts.Type {
 	case domain.MediaPDF:
-		if err := CheckPDF(data); err != nil {
-			return nil, facts, unreadable("PDF")
+		switch err := CheckPDF(data); {
+		case errors.Is(err, ErrEncryptedPDF):
+			return nil, facts, domain.FieldErrors{{Pointer: domain.PointerUploadFile, Code: domain.CodeEncryptedPDF,
+				Detail: "the PDF is encrypted or protected by a password: send it without protection"}}
+		case err != nil:
+			return nil, facts, domain.FieldErrors{{Pointer: domain.PointerUploadFile, Code: domain.CodeInvalidPDF,
+				Detail: "the file could not be read as a PDF: it may be damaged or incomplete"}}
 		}
 		return data, facts, nil
 	case domain.MediaJPEG, domain.MediaPNG:
