@@ -223,8 +223,11 @@ func (s *Service) SweepDocuments(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// RunDocumentSweeper calls SweepDocuments every interval until ctx ends.
+// RunDocumentSweeper calls SweepDocuments every interval (zero: a minute) until ctx ends.
 func (s *Service) RunDocumentSweeper(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = time.Minute
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
