@@ -6,7 +6,10 @@
 // `visad migrate`, starts two workers and two APIs, creates an officer, a
 // supervisor and a chamber, and then drives 1,000 applications (single
 // submissions alternating between the APIs, plus one chamber batch) while a
-// scripted officer approves every case that reaches review. Meanwhile:
+// scripted officer approves every case that reaches review. Documents are
+// required: each single applicant uploads its documents first (uploads.go),
+// some abandon an upload or answer the request for documents, and the
+// checks find none lost, none orphaned, expired ones swept. Meanwhile:
 //
 //	R1  kill -9 one worker and one API, restart them a few seconds later
 //	R2  stop (SIGTERM) and restart the Temporal server
