@@ -123,7 +123,7 @@ type verdict struct {
 const startLimit = 60 * time.Second
 
 // sweepSlack is how long a sweep may take, beyond its interval, to have deleted an expired upload.
-const sweepSlack = 5 * time.Second
+const sweepSlack = 10 * time.Second
 
 // closingEvents are the timeline events that end a case; a closed case has exactly one.
 var closingEvents = []domain.Event{domain.EventIssued, domain.EventRefused, domain.EventWithdrawn,
@@ -222,8 +222,9 @@ func judge(o observations) []verdict {
 		firstFew(unexplained, 8)...)
 
 	// Every acknowledged application was issued (the scripted officer approves
-	// them all) — except, with documents required, one that lacks them (a
-	// chamber's row carries none): its case must ask for them and wait.
+	// them all) — except, with documents required, a chamber's row, which
+	// carries none: its case must ask for them and wait. A single applicant
+	// sends its documents, with the application or in its answer: its case is issued.
 	kinds := map[string][]domain.DocumentKind{}
 	for _, d := range o.docs {
 		if d.app != "" && !d.deleted {
@@ -231,7 +232,8 @@ func judge(o observations) []verdict {
 		}
 	}
 	awaitsDocuments := func(r dbRow) bool {
-		return o.documentsRequired && len(domain.MissingRequirements(domain.Product(r.product), kinds[r.id])) > 0
+		return o.documentsRequired && acked[r.id].source == "batch" &&
+			len(domain.MissingRequirements(domain.Product(r.product), kinds[r.id])) > 0
 	}
 	issued, awaiting, byStatus := 0, 0, map[string]int{}
 	for id := range acked {
@@ -607,8 +609,9 @@ func printSummary(w io.Writer, vs []verdict) int {
 }
 
 // countSettled counts the applications among ids that are issued, and those
-// that lack documents and ask for them.
-func countSettled(ctx context.Context, url string, ids []string) (issued, awaiting int, err error) {
+// of mayAwait that lack documents and ask for them.
+func countSettled(ctx context.Context, url string, ids []string, mayAwait map[string]bool) (issued, awaiting int,
+	err error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
@@ -643,11 +646,11 @@ func countSettled(ctx context.Context, url string, ids []string) (issued, awaiti
 		}
 	}
 	rows.Close()
-	for _, a := range apps {
+	for id, a := range apps {
 		switch {
 		case a.status == string(domain.StatusIssued):
 			issued++
-		case a.status == string(domain.StatusInformationRequested) &&
+		case mayAwait[id] && a.status == string(domain.StatusInformationRequested) &&
 			len(domain.MissingRequirements(domain.Product(a.product), a.kinds)) > 0:
 			awaiting++
 		}

@@ -200,6 +200,13 @@ func TestEachCheckCanFail(t *testing.T) {
 		{"a case without documents was issued", "acknowledged applications issued", func(o *observations) {
 			o.rows[3].status, o.rows[3].visas, o.rows[3].closingEvents = string(domain.StatusIssued), 1, 1
 		}},
+		{"a single application waits for documents", "acknowledged applications issued", func(o *observations) {
+			o.docs[0].app = "" // its passport page never attached, say
+			o.docs[0].expiresAt = o.docsAt
+			o.rows[0].status, o.rows[0].visas, o.rows[0].closingEvents = string(domain.StatusInformationRequested), 0, 0
+			o.rows[0].infoRequests = 1
+			o.executions[0].status = enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+		}},
 		{"a case without documents did not ask for them", "acknowledged applications issued",
 			func(o *observations) { o.rows[3].infoRequests = 0 }},
 		{"a case awaiting documents has ended", "one workflow per acknowledged", func(o *observations) {

@@ -965,10 +965,18 @@ func (h *harness) acceptedIDs() []string {
 // or asks for the documents it lacks, or the time is up.
 func (h *harness) waitIssued(ctx context.Context, limit time.Duration) (issued, awaiting int) {
 	ids := h.acceptedIDs()
+	batch := map[string]bool{} // a chamber's rows carry no documents: they may wait for them
+	h.mu.Lock()
+	for _, s := range h.submissions {
+		if s.source == "batch" && s.id != "" {
+			batch[s.id] = true
+		}
+	}
+	h.mu.Unlock()
 	deadline := time.Now().Add(limit)
 	lastLog := time.Now()
 	for {
-		n, w, err := countSettled(ctx, h.dbURL, ids)
+		n, w, err := countSettled(ctx, h.dbURL, ids, batch)
 		if err == nil {
 			issued, awaiting = n, w
 		}
