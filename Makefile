@@ -60,7 +60,7 @@ fuzz:
 chaos: build
 	$(GO) run ./cmd/chaos -bin $(BIN) $(CHAOSFLAGS)
 
-## chaos-short: the same with -short, as .ci/run makes it after make test: 150 singles and a 30-row batch,
+## chaos-short: the same with -short, as .ci/run makes it after make test: 100 singles and a 20-row batch,
 ## R1 and R2 as above and PostgreSQL stopped for 10 s; about three minutes
 chaos-short: build
 	$(GO) run ./cmd/chaos -bin $(BIN) -short $(CHAOSFLAGS)

@@ -50,7 +50,9 @@ type NewDocument struct {
 	ExpiresAt     time.Time
 }
 
-// InsertDocument records an upload.
+// InsertDocument records an upload. Its transaction first locks the rows
+// that share its blob (lockBlob), so it waits for a sweep removing that blob;
+// the caller writes the blob again after the insert if it is missing.
 func (s *Store) InsertDocument(ctx context.Context, d NewDocument) error {
 	var expires, attached any
 	if d.ApplicationID == "" {
@@ -58,12 +60,38 @@ func (s *Store) InsertDocument(ctx context.Context, d NewDocument) error {
 	} else {
 		attached = ms(d.UploadedAt)
 	}
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO documents
-		(id, kind, media_type, size_bytes, width, height, blob_ref, application_id, uploaded_at, expires_at, attached_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		d.ID, string(d.Kind), string(d.MediaType), d.SizeBytes, d.Width, d.Height, d.BlobRef,
-		nullable(d.ApplicationID), ms(d.UploadedAt), expires, attached)
-	return err
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.lockBlob(ctx, tx, d.BlobRef); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO documents
+			(id, kind, media_type, size_bytes, width, height, blob_ref, application_id, uploaded_at, expires_at,
+			 attached_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			d.ID, string(d.Kind), string(d.MediaType), d.SizeBytes, d.Width, d.Height, d.BlobRef,
+			nullable(d.ApplicationID), ms(d.UploadedAt), expires, attached)
+		return err
+	})
+}
+
+// lockBlob locks every row that shares a blob, until the transaction ends,
+// so that inserting a row for the blob and removing the blob with its last
+// row never interleave. Document rows are never deleted (only marked), so
+// a blob that may be being removed always has a row to lock. On SQLite
+// every transaction takes the write lock at its start, which serialises
+// them already.
+func (s *Store) lockBlob(ctx context.Context, tx *sqlx.Tx, ref string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM documents WHERE blob_ref = $1 ORDER BY id FOR UPDATE`, ref)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }
 
 // DocumentLink attaches one upload to a new application as a kind.
@@ -141,27 +169,59 @@ func (s *Store) DocumentsToDelete(ctx context.Context, now, closedBefore time.Ti
 	return append(out, closed...), err
 }
 
-// MarkDocumentDeleted records that a document is gone, and reports whether
-// another kept document still shares its blob (then the blob stays).
-func (s *Store) MarkDocumentDeleted(ctx context.Context, id string, at time.Time) (blobShared bool, err error) {
+// SweepDocument deletes one document DocumentsToDelete listed, if it still
+// is past keeping: an upload still unattached and expired at now, or a
+// document still of a case closed (last changed) before closedBefore. A
+// document attached, or a case reopened, since the listing is spared
+// (deleted false). In the same transaction, with the rows sharing the blob
+// locked (lockBlob), remove is called with the blob's reference when no
+// kept document shares it any more; an error from remove rolls the
+// deletion back, and the next sweep tries again. An upload of the same file
+// meanwhile waits for the transaction, then finds the blob gone and writes
+// it again.
+func (s *Store) SweepDocument(ctx context.Context, d Document, now, closedBefore time.Time,
+	remove func(ref string) error) (deleted bool, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var ref string
-		if err := tx.GetContext(ctx, &ref, tx.Rebind(`SELECT blob_ref FROM documents WHERE id = ?`), id); err != nil {
+		deleted = false
+		if err := s.lockBlob(ctx, tx, d.BlobRef); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE documents SET deleted_at = ? WHERE id = ?
-			AND deleted_at IS NULL`), ms(at), id); err != nil {
+		var res sql.Result
+		var err error
+		if !d.ApplicationID.Valid {
+			res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE documents SET deleted_at = ?
+				WHERE id = ? AND deleted_at IS NULL AND application_id IS NULL AND expires_at <= ?`),
+				ms(now), d.ID, ms(now))
+		} else {
+			if closedBefore.IsZero() {
+				return nil
+			}
+			res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE documents SET deleted_at = ?
+				WHERE id = ? AND deleted_at IS NULL AND application_id = ? AND EXISTS (SELECT 1 FROM applications a
+					WHERE a.id = documents.application_id AND a.status IN (`+closedList()+`) AND a.updated_at < ?)`),
+				ms(now), d.ID, d.ApplicationID.String, ms(closedBefore))
+		}
+		if err != nil {
 			return err
 		}
-		var n int
-		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM documents
-			WHERE blob_ref = ? AND deleted_at IS NULL`), ref); err != nil {
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return err
 		}
-		blobShared = n > 0
+		deleted = true
+		var kept int
+		if err := tx.GetContext(ctx, &kept, tx.Rebind(`SELECT COUNT(*) FROM documents
+			WHERE blob_ref = ? AND deleted_at IS NULL`), d.BlobRef); err != nil {
+			return err
+		}
+		if kept == 0 {
+			return remove(d.BlobRef)
+		}
 		return nil
 	})
-	return blobShared, err
+	if err != nil {
+		deleted = false
+	}
+	return deleted, err
 }
 
 // prefixed qualifies a column list ("a, b") with a table alias ("d.a, d.b").

@@ -103,7 +103,11 @@ const (
 	CodeFileTooLarge    = "file_too_large"
 	CodeImageTooSmall   = "image_too_small"
 	CodeUnreadableFile  = "unreadable_file"
-	CodeEmptyFile       = "empty_file"
+	// CodeInvalidPDF: the file starts like a PDF but does not parse or validate as one.
+	CodeInvalidPDF = "invalid_pdf"
+	// CodeEncryptedPDF: the PDF is encrypted or password protected; it is refused.
+	CodeEncryptedPDF = "encrypted_pdf"
+	CodeEmptyFile    = "empty_file"
 	// CodeDocumentRequired: a checklist item has no document (MissingDocuments).
 	CodeDocumentRequired = "document_required"
 	// CodeUnknownUpload: a document names an upload that does not exist, expired or is used.

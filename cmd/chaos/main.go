@@ -6,7 +6,10 @@
 // `visad migrate`, starts two workers and two APIs, creates an officer, a
 // supervisor and a chamber, and then drives 1,000 applications (single
 // submissions alternating between the APIs, plus one chamber batch) while a
-// scripted officer approves every case that reaches review. Meanwhile:
+// scripted officer approves every case that reaches review. Documents are
+// required: each single applicant uploads its documents first (uploads.go),
+// some abandon an upload or answer the request for documents, and the
+// checks find none lost, none orphaned, expired ones swept. Meanwhile:
 //
 //	R1  kill -9 one worker and one API, restart them a few seconds later
 //	R2  stop (SIGTERM) and restart the Temporal server
@@ -67,6 +70,8 @@ type options struct {
 	short       bool
 	grace       time.Duration // errors up to this long after a disruption are its own
 	batchAt     time.Duration
+	// Uploads: how long an unnamed upload lives, and how often the workers sweep.
+	uploadTTL, sweepEvery time.Duration
 	// When each disruption starts (from the start of the load) and how long it lasts.
 	r1At, r1Down, r2At, r2Down, r3At, r3Down time.Duration
 }
@@ -97,6 +102,10 @@ func main() {
 	flag.DurationVar(&o.grace, "grace", 20*time.Second,
 		"client errors up to this long after a disruption ends are counted as the disruption's")
 	flag.DurationVar(&o.batchAt, "batch-at", 12*time.Second, "when the chamber batch is posted")
+	flag.DurationVar(&o.uploadTTL, "upload-ttl", 30*time.Second,
+		"VISA_UPLOAD_TTL: an upload no application names is swept this long after it was made")
+	flag.DurationVar(&o.sweepEvery, "sweep-every", 5*time.Second,
+		"VISA_DOCUMENT_SWEEP_INTERVAL: how often the workers sweep expired uploads")
 	flag.DurationVar(&o.r1At, "r1-at", 8*time.Second, "R1 (kill -9 worker-1 and api-1) starts this long into the load")
 	flag.DurationVar(&o.r1Down, "r1-down", 5*time.Second, "R1: how long the killed processes stay down")
 	flag.DurationVar(&o.r2At, "r2-at", 25*time.Second, "R2 (Temporal restart) starts this long into the load")
@@ -110,7 +119,8 @@ func main() {
 		// Flags given explicitly win over the short run's values.
 		for name, v := range map[string]string{"singles": "100", "batch-rows": "20", "rate": "2",
 			"concurrency": "8", "batch-at": "8s", "grace": "10s", "r1-at": "5s", "r1-down": "3s", "r2-at": "20s",
-			"r2-down": "3s", "r3-at": "35s", "r3-down": "10s", "issue-wait": "3m", "max-run": "10m"} {
+			"r2-down": "3s", "r3-at": "35s", "r3-down": "10s", "issue-wait": "3m", "max-run": "10m",
+			"upload-ttl": "25s"} {
 			if !set[name] {
 				_ = flag.Set(name, v)
 			}
@@ -179,6 +189,7 @@ type harness struct {
 	pgErr    error
 
 	officer, supervisor, chamberID, chamberToken string
+	docsDir                                      string // the documents store every api and worker shares
 
 	mu          sync.Mutex
 	submissions []submission // every application a client tried to submit, and what it was told
@@ -187,6 +198,9 @@ type harness struct {
 	approveErr  atomic.Int64
 	// When approvals gave up (guarded by mu).
 	approveGaveUp []time.Time
+	uploads       []sentUpload // every upload a client was answered 201 for (guarded by mu)
+	answering     []*answering // applicants who answer the request for documents (guarded by mu)
+	reuploads     atomic.Int64 // submissions whose uploads expired while they were retried
 	disrupt       [3]*disruption
 }
 
@@ -267,6 +281,7 @@ func (h *harness) setup(ctx context.Context) error {
 		return err
 	}
 	h.tAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+	h.docsDir = filepath.Join(h.dir, "documents")
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return err
@@ -298,6 +313,13 @@ func (h *harness) setup(ctx context.Context) error {
 		"VISA_RATE_LIMIT_RPS=0",
 		"VISA_METRICS_ADDR=127.0.0.1:0", // several APIs and workers on one host
 		"VISA_LOG_LEVEL=info",
+		// Documents: required (cases without them ask for them), in one store every process shares,
+		// with a short life for unnamed uploads so that the sweeper deletes some during the run.
+		"VISA_DOCUMENTS_REQUIRED=true",
+		"VISA_DOCUMENTS_STORE=fs",
+		"VISA_DOCUMENTS_DIR="+h.docsDir,
+		"VISA_UPLOAD_TTL="+h.o.uploadTTL.String(),
+		"VISA_DOCUMENT_SWEEP_INTERVAL="+h.o.sweepEvery.String(),
 	)
 	withEnv := func(extra ...string) []string { return append(append([]string(nil), h.env...), extra...) }
 
@@ -388,8 +410,9 @@ func (h *harness) exercise(ctx context.Context) int {
 	var aux sync.WaitGroup
 
 	// Scripted officer, readiness probe, restarts of crashed processes, progress lines.
-	aux.Add(4)
+	aux.Add(5)
 	go func() { defer aux.Done(); h.officerLoop(loadCtx) }()
+	go func() { defer aux.Done(); h.answerLoop(loadCtx) }()
 	go func() { defer aux.Done(); h.probeReadiness(loadCtx) }()
 	go func() { defer aux.Done(); h.supervise(loadCtx) }()
 	go func() { defer aux.Done(); h.progress(loadCtx) }()
@@ -415,15 +438,22 @@ func (h *harness) exercise(ctx context.Context) int {
 	load.Wait()
 	disruptDone.Wait()
 	logf(
-		"load and disruptions done: %d accepted; waiting up to %s for every one to be issued",
+		"load and disruptions done: %d accepted; waiting up to %s for every one to be issued "+
+			"(or, without its documents, to ask for them)",
 		h.acceptedCount(),
 		h.o.issueWait,
 	)
 
-	issued := h.waitIssued(ctx, h.o.issueWait)
-	logf("%d of %d accepted applications issued", issued, h.acceptedCount())
+	issued, awaiting := h.waitIssued(ctx, h.o.issueWait)
+	logf("%d of %d accepted applications issued, %d awaiting their documents", issued, h.acceptedCount(), awaiting)
+	h.logUploads()
 	stopAux()
 	aux.Wait()
+	// Every upload abandoned so far is swept one interval after it expired: wait for that, if need be.
+	if by := h.sweptBy(); time.Until(by) > 0 && ctx.Err() == nil {
+		logf("waiting %s for the last abandoned uploads to expire and be swept", time.Until(by).Round(time.Second))
+		sleepCtx(ctx, time.Until(by))
+	}
 	if err := ctx.Err(); err != nil {
 		// Ctrl-C or -max-run: the checks would only report the interruption as losses.
 		logf("stopped before the checks (%v): %d accepted so far; no verdict", context.Cause(ctx), h.acceptedCount())
@@ -436,12 +466,12 @@ func (h *harness) exercise(ctx context.Context) int {
 func (h *harness) acceptedCount() int { return len(h.acceptedIDs()) }
 
 // submitted records what a client was told about one application: its id
-// (202 or the batch report), or why it has none.
-func (h *harness) submitted(source, passport, id, why string) {
+// (202 or the batch report), or why it has none, and the uploads it named.
+func (h *harness) submitted(source, passport, id, why string, documents ...string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.submissions = append(h.submissions, submission{source: source,
-		passportHash: h.keys.PassportHash("KAZ", passport), id: id, why: why})
+		passportHash: h.keys.PassportHash("KAZ", passport), id: id, why: why, documents: documents})
 }
 
 // probeReadiness asks for /readyz every second, as a load balancer would; it
@@ -454,8 +484,9 @@ func (h *harness) probeReadiness(ctx context.Context) {
 	}
 }
 
-// singleForm is a valid business_2y application with a host, for passport number.
-func singleForm(i int, passport string) []byte {
+// singleForm is a valid business_2y application with a host, for passport
+// number, naming its uploaded documents.
+func singleForm(i int, passport string, docs []domain.DocumentRef) []byte {
 	now := time.Now().UTC()
 	given := []string{"Nurlan", "Aigerim", "Askar", "Dana", "Timur", "Saule"}[i%6]
 	sex := "M"
@@ -472,6 +503,7 @@ func singleForm(i int, passport string) []byte {
 		Visit: domain.Visit{Purpose: "business_forum", IntendedArrival: now.AddDate(0, 0, 14).Format(time.DateOnly),
 			Host: &domain.Host{Company: "Lahore Textiles Ltd", City: "Lahore", Address: "12 Mall Road",
 				Phone: "+92 42 555 0101"}},
+		Documents: docs,
 	}
 	b, _ := json.Marshal(f)
 	return b
@@ -486,25 +518,7 @@ func (h *harness) submitSingles(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				passport := fmt.Sprintf("ZC%07d", i)
-				res := h.api.do(ctx, request{method: http.MethodPost, path: "/v1/applications", contentType: "application/json",
-					idemKey: fmt.Sprintf("chaos-%s-%05d", run, i), body: singleForm(i, passport), startAt: i % 2,
-					what: "submit"})
-				switch {
-				case res.err != nil:
-					h.submitted("single", passport, "", "gave up: "+truncate(res.err.Error(), 80))
-				case res.status == http.StatusAccepted:
-					var a struct {
-						ID string `json:"id"`
-					}
-					if json.Unmarshal(res.body, &a) != nil || a.ID == "" {
-						h.submitted("single", passport, "", "202 without id")
-					} else {
-						h.submitted("single", passport, a.ID, "")
-					}
-				default:
-					h.submitted("single", passport, "", fmt.Sprintf("HTTP %d %s", res.status, problemType(res.body)))
-				}
+				h.submitSingle(ctx, run, i)
 			}
 		}()
 	}
@@ -527,6 +541,61 @@ feed:
 	close(jobs)
 	wg.Wait()
 	logf("single submissions done")
+}
+
+// submitSingle is one applicant: it uploads its documents, then submits the
+// application naming them. One in ten leaves its letter out and answers the
+// case's request for it (answerLoop). A submission refused because its
+// uploads expired while it was retried through an outage uploads them again
+// (at most three rounds); the expired ones are abandoned.
+func (h *harness) submitSingle(ctx context.Context, run string, i int) {
+	passport := fmt.Sprintf("ZC%07d", i)
+	files := filesFor(i, passport)
+	withLetter := i%10 != 3
+	for round := 0; ; round++ {
+		refs, err := h.uploadedDocs(ctx, i, files, withLetter)
+		if err != nil {
+			h.submitted("single", passport, "", "upload gave up: "+truncate(err.Error(), 80))
+			return
+		}
+		ids := make([]string, len(refs))
+		for j, r := range refs {
+			ids[j] = r.UploadID
+		}
+		res := h.api.do(ctx, request{method: http.MethodPost, path: "/v1/applications", contentType: "application/json",
+			idemKey: fmt.Sprintf("chaos-%s-%05d-%d", run, i, round), body: singleForm(i, passport, refs),
+			startAt: i % 2, what: "submit"})
+		switch {
+		case res.err != nil:
+			// Its uploads stay named by a submission whose outcome is unknown.
+			h.submitted("single", passport, "", "gave up: "+truncate(res.err.Error(), 80))
+		case res.status == http.StatusAccepted:
+			var a struct {
+				ID          string `json:"id"`
+				AccessToken string `json:"access_token"`
+			}
+			if json.Unmarshal(res.body, &a) != nil || a.ID == "" {
+				h.submitted("single", passport, "", "202 without id")
+				return
+			}
+			h.setUse(ids, useNamed, a.ID, false)
+			h.submitted("single", passport, a.ID, "", ids...)
+			if !withLetter {
+				h.mu.Lock()
+				h.answering = append(h.answering, &answering{id: a.ID, token: a.AccessToken, i: i,
+					letter: files.letter})
+				h.mu.Unlock()
+			}
+		case expiredUploads(res.status, res.body) && round < 2:
+			h.setUse(ids, useAbandoned, "", false)
+			h.reuploads.Add(1)
+			continue
+		default:
+			h.setUse(ids, useAbandoned, "", false)
+			h.submitted("single", passport, "", fmt.Sprintf("HTTP %d %s", res.status, problemType(res.body)))
+		}
+		return
+	}
 }
 
 func problemType(body []byte) string {
@@ -892,21 +961,30 @@ func (h *harness) acceptedIDs() []string {
 	return ids
 }
 
-// waitIssued polls the database until every accepted application is issued or the time is up.
-func (h *harness) waitIssued(ctx context.Context, limit time.Duration) int {
+// waitIssued polls the database until every accepted application is issued,
+// or asks for the documents it lacks, or the time is up.
+func (h *harness) waitIssued(ctx context.Context, limit time.Duration) (issued, awaiting int) {
 	ids := h.acceptedIDs()
-	deadline := time.Now().Add(limit)
-	last, lastLog := 0, time.Now()
-	for {
-		n, err := countIssued(ctx, h.dbURL, ids)
-		if err == nil {
-			last = n
+	batch := map[string]bool{} // a chamber's rows carry no documents: they may wait for them
+	h.mu.Lock()
+	for _, s := range h.submissions {
+		if s.source == "batch" && s.id != "" {
+			batch[s.id] = true
 		}
-		if last == len(ids) || time.Now().After(deadline) || ctx.Err() != nil {
-			return last
+	}
+	h.mu.Unlock()
+	deadline := time.Now().Add(limit)
+	lastLog := time.Now()
+	for {
+		n, w, err := countSettled(ctx, h.dbURL, ids, batch)
+		if err == nil {
+			issued, awaiting = n, w
+		}
+		if issued+awaiting == len(ids) || time.Now().After(deadline) || ctx.Err() != nil {
+			return issued, awaiting
 		}
 		if time.Since(lastLog) > 15*time.Second {
-			logf("waiting: %d of %d issued (%v)", last, len(ids), err)
+			logf("waiting: %d of %d issued, %d awaiting documents (%v)", issued, len(ids), awaiting, err)
 			lastLog = time.Now()
 		}
 		sleepCtx(ctx, 2*time.Second)

@@ -489,7 +489,7 @@ func (s *Services) RunWorker(ctx context.Context) error {
 	defer w.Stop()
 	go s.Cases.RunReconciler(ctx, 10*time.Second)
 	go s.Dispatcher().Run(ctx, 2*time.Second)
-	go s.Cases.RunDocumentSweeper(ctx, time.Minute)
+	go s.Cases.RunDocumentSweeper(ctx, s.Config.DocumentSweepInterval)
 	<-ctx.Done()
 	return nil
 }

@@ -73,26 +73,31 @@ func (s *Service) StoreUpload(ctx context.Context, kind domain.DocumentKind, dat
 			return Upload{}, &Error{Kind: Conflict, Message: "the case is closed and takes no more documents"}
 		}
 	}
-	ref, err := s.Documents.Put(ctx, clean)
-	if err != nil {
-		return Upload{}, fmt.Errorf("store document: %w", err)
-	}
+	// The row first, then the blob: a failure between them leaves a row
+	// without a blob, which expires unused (its id was never given out),
+	// never a blob without a row. The insert waits for a sweep removing an
+	// equal file's blob (equal files share one), and Put writes the blob
+	// again if that sweep removed it.
 	now := s.now()
 	u := Upload{ID: domain.UploadID(randomBytes(20)), Kind: kind, MediaType: facts.Type,
-		SizeBytes: int64(len(clean)), Width: facts.Width, Height: facts.Height}
-	if applicationID == "" {
-		u.ExpiresAt = now.Add(s.uploadTTL())
-	}
-	err = s.Store.InsertDocument(ctx, db.NewDocument{ID: u.ID, Kind: kind, MediaType: facts.Type,
-		SizeBytes: u.SizeBytes, Width: u.Width, Height: u.Height, BlobRef: ref, ApplicationID: applicationID,
+		SizeBytes: int64(len(clean)), Width: facts.Width, Height: facts.Height, ExpiresAt: now.Add(s.uploadTTL())}
+	err := s.Store.InsertDocument(ctx, db.NewDocument{ID: u.ID, Kind: kind, MediaType: facts.Type,
+		SizeBytes: u.SizeBytes, Width: u.Width, Height: u.Height, BlobRef: s.Documents.Ref(clean),
 		UploadedAt: now, ExpiresAt: u.ExpiresAt})
 	if err != nil {
 		return Upload{}, err
 	}
-	// The blob may have been removed by a sweep between Put's look and the
-	// insert (equal files share a blob): write it again if so.
 	if _, err := s.Documents.Put(ctx, clean); err != nil {
 		return Upload{}, fmt.Errorf("store document: %w", err)
+	}
+	// An upload inside a case is attached once its blob is stored; if that
+	// fails, the upload expires unattached.
+	if applicationID != "" {
+		if err := s.Store.AttachDocuments(ctx, applicationID,
+			[]db.DocumentLink{{Kind: kind, UploadID: u.ID}}, now); err != nil {
+			return Upload{}, err
+		}
+		u.ExpiresAt = time.Time{}
 	}
 	return u, nil
 }
@@ -202,22 +207,27 @@ func (s *Service) SweepDocuments(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, r := range rows {
-		shared, err := s.Store.MarkDocumentDeleted(ctx, r.ID, now)
+		// The store deletes the row only if it is still past keeping (not
+		// attached since it was listed), and removes the blob with the last
+		// row that shares it, in one transaction.
+		deleted, err := s.Store.SweepDocument(ctx, r, now, closedBefore, func(ref string) error {
+			return s.Documents.Delete(ctx, ref)
+		})
 		if err != nil {
 			return n, err
 		}
-		if !shared {
-			if err := s.Documents.Delete(ctx, r.BlobRef); err != nil {
-				return n, err
-			}
+		if deleted {
+			n++
 		}
-		n++
 	}
 	return n, nil
 }
 
-// RunDocumentSweeper calls SweepDocuments every interval until ctx ends.
+// RunDocumentSweeper calls SweepDocuments every interval (zero: a minute) until ctx ends.
 func (s *Service) RunDocumentSweeper(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = time.Minute
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

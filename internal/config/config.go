@@ -85,6 +85,8 @@ type Config struct {
 	S3SecretAccessKey string
 	UploadTTL         time.Duration
 	DocumentRetention time.Duration
+	// DocumentSweepInterval is how often the worker's sweeper deletes what is past keeping.
+	DocumentSweepInterval time.Duration
 
 	// DocumentsRequired enforces each product's document checklist (issue 16).
 	DocumentsRequired bool

@@ -42,6 +42,7 @@ func TestDefaults(t *testing.T) {
 		DevUIAddr:         "127.0.0.1:8233", DocumentsRequired: true,
 		StaffSessionIdle: 30 * time.Minute, StaffSessionMax: 12 * time.Hour, StaffLockout: 15 * time.Minute,
 	}
+	want.DocumentSweepInterval = time.Minute
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", got, want)
 	}
@@ -84,8 +85,9 @@ var samples = map[string]string{
 	"VISA_DOCUMENTS_STORE":                 "s3", "VISA_DOCUMENTS_DIR": "/var/lib/visad/documents",
 	"VISA_S3_ENDPOINT": "http://objectstore:7070", "VISA_S3_REGION": "eu-central-1", "VISA_S3_BUCKET": "visad-documents",
 	"VISA_S3_ACCESS_KEY_ID": "visad", "VISA_S3_SECRET_ACCESS_KEY": "s3-secret", "VISA_UPLOAD_TTL": "2h",
-	"VISA_DOCUMENT_RETENTION": "720h",
-	"VISA_DEV_UI_ADDR":        "127.0.0.1:18233",
+	"VISA_DOCUMENT_RETENTION":      "720h",
+	"VISA_DOCUMENT_SWEEP_INTERVAL": "30s",
+	"VISA_DEV_UI_ADDR":             "127.0.0.1:18233",
 
 	"VISA_STAFF_SESSION_IDLE": "10m", "VISA_STAFF_SESSION_MAX": "8h", "VISA_STAFF_LOCKOUT": "30m",
 }

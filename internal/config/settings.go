@@ -382,6 +382,13 @@ var Settings = []Setting{
 		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.DocumentRetention }),
 	},
 	{
+		Env: "VISA_DOCUMENT_SWEEP_INTERVAL", Flag: "document-sweep-interval", Default: "1m",
+		Help: "how often the worker's sweeper deletes expired uploads and documents past retention",
+		Doc: "An unattached upload is therefore gone at most this long after `VISA_UPLOAD_TTL`. " +
+			"The chaos run shortens it to see the sweeper work within minutes.",
+		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.DocumentSweepInterval }),
+	},
+	{
 		Env: "VISA_DEV_UI_ADDR", Flag: "dev-ui-addr", Default: "127.0.0.1:8233",
 		Help: "where `dev` serves the Temporal Web UI, decrypting payloads with the dev keys; empty: no UI",
 		Doc: "The UI reads the embedded Temporal server and decodes payloads through its own `/codec` endpoint, " +
@@ -448,7 +455,7 @@ var (
 	// documentStore: where supporting documents are kept, and for how long (api, worker, dev).
 	documentStore = []string{"VISA_DOCUMENTS_STORE", "VISA_DOCUMENTS_DIR", "VISA_S3_ENDPOINT", "VISA_S3_REGION",
 		"VISA_S3_BUCKET", "VISA_S3_ACCESS_KEY_ID", "VISA_S3_SECRET_ACCESS_KEY", "VISA_UPLOAD_TTL",
-		"VISA_DOCUMENT_RETENTION"}
+		"VISA_DOCUMENT_RETENTION", "VISA_DOCUMENT_SWEEP_INTERVAL"}
 	// sealing: the e-visa seal PKI (api, worker, dev).
 	sealing = []string{"VISA_SEAL_CA_CERT", "VISA_SEAL_SIGNER_CERT", "VISA_SEAL_SIGNER_KEY", "VISA_SEAL_RETIRED_CERTS"}
 	// documentPolicy: the document checklist's enforcement (api, worker, dev).

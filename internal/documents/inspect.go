@@ -34,8 +34,9 @@ func Sniff(data []byte) domain.MediaType {
 
 // Inspect checks an upload of the given kind and returns what is to be
 // stored: images decoded and re-encoded (which drops EXIF, GPS positions,
-// camera makes and any bytes appended to the image), PDFs checked to be
-// well-formed PDFs and kept as sent. Problems are field errors pointing at
+// camera makes and any bytes appended to the image; a JPEG is turned upright
+// first as its EXIF orientation says), PDFs checked to be
+// parsed and validated as PDFs (pdfcpu; encrypted ones refused) and kept as sent. Problems are field errors pointing at
 // the multipart fields ("/kind", "/file").
 func Inspect(kind domain.DocumentKind, data []byte) ([]byte, domain.UploadFacts, domain.FieldErrors) {
 	facts := domain.UploadFacts{Type: Sniff(data), Size: int64(len(data))}
@@ -48,8 +49,13 @@ func Inspect(kind domain.DocumentKind, data []byte) ([]byte, domain.UploadFacts,
 	}
 	switch facts.Type {
 	case domain.MediaPDF:
-		if err := CheckPDF(data); err != nil {
-			return nil, facts, unreadable("PDF")
+		switch err := CheckPDF(data); {
+		case errors.Is(err, ErrEncryptedPDF):
+			return nil, facts, domain.FieldErrors{{Pointer: domain.PointerUploadFile, Code: domain.CodeEncryptedPDF,
+				Detail: "the PDF is encrypted or protected by a password: send it without protection"}}
+		case err != nil:
+			return nil, facts, domain.FieldErrors{{Pointer: domain.PointerUploadFile, Code: domain.CodeInvalidPDF,
+				Detail: "the file could not be read as a PDF: it may be damaged or incomplete"}}
 		}
 		return data, facts, nil
 	case domain.MediaJPEG, domain.MediaPNG:
@@ -57,11 +63,20 @@ func Inspect(kind domain.DocumentKind, data []byte) ([]byte, domain.UploadFacts,
 		if err != nil || cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 			return nil, facts, unreadable("picture")
 		}
+		// A JPEG whose EXIF says to turn it is stored upright: its pixels are
+		// those it shows, once turned.
+		orientation := 1
+		if facts.Type == domain.MediaJPEG {
+			orientation = jpegOrientation(data)
+		}
 		facts.Width, facts.Height = cfg.Width, cfg.Height
+		if orientation >= 5 {
+			facts.Width, facts.Height = cfg.Height, cfg.Width
+		}
 		if errs := domain.CheckUpload(kind, facts); len(errs) > 0 {
 			return nil, facts, errs
 		}
-		clean, err := reencode(facts.Type, data)
+		clean, err := reencode(facts.Type, data, orientation)
 		if err != nil {
 			return nil, facts, unreadable("picture")
 		}
@@ -70,7 +85,9 @@ func Inspect(kind domain.DocumentKind, data []byte) ([]byte, domain.UploadFacts,
 	return nil, facts, unreadable("document")
 }
 
-func reencode(t domain.MediaType, data []byte) ([]byte, error) {
+// reencode decodes a picture and encodes it again, turned upright from its
+// EXIF orientation (JPEG only; 1: as it is).
+func reencode(t domain.MediaType, data []byte, orientation int) ([]byte, error) {
 	var buf bytes.Buffer
 	switch t {
 	case domain.MediaJPEG:
@@ -78,7 +95,7 @@ func reencode(t domain.MediaType, data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: jpegQuality})
+		err = jpeg.Encode(&buf, upright(img, orientation), &jpeg.Options{Quality: jpegQuality})
 		return buf.Bytes(), err
 	case domain.MediaPNG:
 		img, err := png.Decode(bytes.NewReader(data))

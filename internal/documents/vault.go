@@ -78,6 +78,9 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
+// Ref is the reference plaintext is stored under (a keyed hash of it).
+func (v *Vault) Ref(plaintext []byte) string { return v.address(plaintext) }
+
 // Put stores plaintext and returns its reference. Storing the same bytes
 // again returns the same reference and writes nothing.
 func (v *Vault) Put(ctx context.Context, plaintext []byte) (string, error) {

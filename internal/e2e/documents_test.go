@@ -49,6 +49,8 @@ func TestUploadsAreJudgedByTheirBytesAndCleaned(t *testing.T) {
 	}
 
 	// Refusals, each with a pointer.
+	letterPDF := doctest.PDF("Invitation to the Lahore trade fair")
+	truncatedPDF := letterPDF[:len(letterPDF)/2]
 	for _, tc := range []struct {
 		name     string
 		kind     domain.DocumentKind
@@ -69,6 +71,8 @@ func TestUploadsAreJudgedByTheirBytesAndCleaned(t *testing.T) {
 			doctest.PDF("not a face"), 422, "/file", domain.CodeUnsupportedType},
 		{"unknown kind", domain.DocumentKind("selfie"), "me.jpg", "image/jpeg",
 			doctest.Photograph(), 422, "/kind", domain.CodeOneOf},
+		{"truncated PDF", domain.DocumentInvitationLetter, "letter.pdf", "application/pdf",
+			truncatedPDF, 422, "/file", domain.CodeInvalidPDF},
 		{"broken JPEG", domain.DocumentPassportDataPage, "scan.jpg", "image/jpeg",
 			doctest.Photograph()[:300], 422, "/file", domain.CodeUnreadableFile},
 		{"over 5 MB", domain.DocumentPassportDataPage, "scan.jpg", "image/jpeg",

@@ -162,3 +162,44 @@ func Program() []byte {
 	copy(b[0x80:], "PE\x00\x00")
 	return b
 }
+
+// OrientationSegment is a JPEG APP1 segment whose EXIF says how to turn the
+// picture for display (tag 0x0112: 1 upright … 8), little-endian as phones
+// write it.
+func OrientationSegment(o int) []byte {
+	le := binary.LittleEndian
+	tiff := make([]byte, 26)
+	copy(tiff, "II")
+	le.PutUint16(tiff[2:], 42)
+	le.PutUint32(tiff[4:], 8)
+	le.PutUint16(tiff[8:], 1) // one entry: Orientation, SHORT, 1, value inline
+	le.PutUint16(tiff[10:], 0x0112)
+	le.PutUint16(tiff[12:], 3)
+	le.PutUint32(tiff[14:], 1)
+	le.PutUint16(tiff[18:], uint16(o))
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	seg := []byte{0xFF, 0xE1, 0, 0}
+	binary.BigEndian.PutUint16(seg[2:], uint16(len(payload)+2))
+	return append(seg, payload...)
+}
+
+// Quadrants is a w×h picture of four flat colours, clockwise from the top
+// left: tl, tr, br, bl. It shows which way up a picture is.
+func Quadrants(w, h int, tl, tr, br, bl color.RGBA) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := tl
+			switch {
+			case x >= w/2 && y < h/2:
+				c = tr
+			case x >= w/2:
+				c = br
+			case y >= h/2:
+				c = bl
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	return img
+}
