@@ -35,7 +35,7 @@ func auditCount(t *testing.T, env *testenv.Env, action, subject, actor string) i
 
 // withDocuments submits a two-year application carrying a passport page
 // (PDF), a photograph (JPEG) and a host's letter, uploaded anonymously; it
-// returns the case and the photograph's bytes as stored.
+// returns the case.
 func withDocuments(t *testing.T, env *testenv.Env) submitted {
 	t.Helper()
 	form := testenv.ValidApplication(domain.ProductBusiness2Y)
@@ -66,8 +66,8 @@ func TestConsoleCaseDocuments(t *testing.T) {
 	actor := domain.ActorName(domain.RoleOfficer, officerID)
 
 	page := o.get("/staff/cases/"+s.ID, http.StatusOK)
-	for _, want := range []string{`id="documents-table"`, "Passport data page", "Photograph", "Host&#39;s invitation letter",
-		"PDF", "JPEG picture"} {
+	for _, want := range []string{`id="documents-table"`, "Passport data page", "Photograph",
+		"Host&#39;s invitation letter", "PDF", "JPEG picture"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the case page lacks %q", want)
 		}
