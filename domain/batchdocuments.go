@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -50,11 +51,10 @@ func ParseDocumentsCell(cell string) (refs []DocumentRef, errs FieldErrors) {
 			continue
 		}
 		i := len(refs)
-		at := fmt.Sprintf("%s/%d", PointerDocuments, i)
 		kind, id, ok := strings.Cut(entry, ":")
 		if !ok {
 			refs = append(refs, DocumentRef{})
-			errs = append(errs, FieldError{Pointer: at, Code: CodeInvalidFormat,
+			errs = append(errs, FieldError{Pointer: entryPointer(i), Code: CodeInvalidFormat,
 				Detail: "write each document as kind:upload_id, separated by semicolons"})
 			continue
 		}
@@ -69,7 +69,7 @@ func ParseDocumentsCell(cell string) (refs []DocumentRef, errs FieldErrors) {
 		if r == (DocumentRef{}) {
 			continue // already reported
 		}
-		at := fmt.Sprintf("%s/%d", PointerDocuments, i)
+		at := entryPointer(i)
 		switch {
 		case !r.Kind.IsKnown():
 			errs = append(errs, FieldError{Pointer: at + "/kind", Code: CodeOneOf,
@@ -86,6 +86,9 @@ func ParseDocumentsCell(cell string) (refs []DocumentRef, errs FieldErrors) {
 	}
 	return refs, errs.inColumn()
 }
+
+// entryPointer points at entry i of a documents cell.
+func entryPointer(i int) string { return PointerDocuments + "/" + strconv.Itoa(i) }
 
 // inColumn locates errors in the documents column.
 func (errs FieldErrors) inColumn() FieldErrors {
@@ -112,8 +115,12 @@ func CheckableRefs(refs []DocumentRef, errs FieldErrors) []DocumentRef {
 		return nil
 	}
 	out := make([]DocumentRef, len(refs))
+	if len(errs) == 0 {
+		copy(out, refs)
+		return out
+	}
 	for i, r := range refs {
-		at := fmt.Sprintf("%s/%d", PointerDocuments, i)
+		at := entryPointer(i)
 		bad := r == (DocumentRef{})
 		for _, e := range errs {
 			if e.Pointer == PointerDocuments || e.Pointer == at || strings.HasPrefix(e.Pointer, at+"/") {
@@ -151,7 +158,7 @@ func BatchUploadRepeats(rows []BatchRow) map[int]FieldErrors {
 				detail = "names the same upload twice"
 			}
 			out[row.Number] = append(out[row.Number], FieldError{
-				Pointer: fmt.Sprintf("%s/%d/upload_id", PointerDocuments, i), Column: BatchColumnDocuments,
+				Pointer: entryPointer(i) + "/upload_id", Column: BatchColumnDocuments,
 				Code: CodeUploadInUse, Detail: detail})
 		}
 	}
@@ -175,7 +182,7 @@ type UploadState struct {
 // derived from the row, so a row posted again, or replayed, finds its own
 // uploads attached to its own application, which is fine). nil: usable.
 func CheckBatchUpload(i int, ref DocumentRef, st UploadState, applicationID string) *FieldError {
-	at := fmt.Sprintf("%s/%d", PointerDocuments, i)
+	at := entryPointer(i)
 	e := &FieldError{Pointer: at + "/upload_id", Column: BatchColumnDocuments}
 	switch {
 	case !st.Found:
