@@ -78,20 +78,23 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 		EndorsingChamber:      batch.ChamberID,
 	}
 	inputs := make([]db.BatchRowInput, 0, end-in.FromRow)
-	invalid := 0
 	// Over the whole batch, so a row repeating one on an earlier page is found too.
 	duplicates := domain.BatchDuplicates(rows)
+	repeats := domain.BatchUploadRepeats(rows)
 	for _, row := range rows[in.FromRow:end] {
 		if dup, ok := duplicates[row.Number]; ok {
 			raw, _ := json.Marshal(domain.FieldErrors{dup})
 			inputs = append(inputs, db.BatchRowInput{RowNumber: row.Number, Errors: string(raw), Duplicate: true})
 			continue
 		}
-		form := domain.Normalize(domain.ApplicationFromRow(row, batch.ChamberID))
-		if errs := domain.Validate(form, policy); len(errs) > 0 {
-			invalid++
-			raw, _ := json.Marshal(domain.BatchRowErrors(errs))
-			inputs = append(inputs, db.BatchRowInput{RowNumber: row.Number, Errors: string(raw)})
+		form, errs := domain.ValidateBatchRow(row, batch.ChamberID, policy)
+		errs = append(errs, repeats[row.Number]...)
+		// The uploads the row names are checked against the store, and
+		// attached, in RecordBatchRows' transaction.
+		docs := domain.CheckableRefs(form.Documents, errs)
+		if len(errs) > 0 {
+			raw, _ := json.Marshal(errs)
+			inputs = append(inputs, db.BatchRowInput{RowNumber: row.Number, Errors: string(raw), Documents: docs})
 			continue
 		}
 		id := a.batchApplicationID(batch, form)
@@ -105,14 +108,17 @@ func (a *Activities) ProcessBatchPage(ctx context.Context, in BatchPageInput) (B
 			FormSealed:   sealed, RequestHash: keys.HashRequest(plain),
 			SubmittedAt: batch.CreatedAt(), SLADueAt: batch.CreatedAt().Add(domain.DecisionSLA(form.Product, a.SLA)),
 			EndorsedBy: batch.ChamberID, BatchID: batch.ID,
-		}})
+		}, Documents: docs})
 	}
-	results, err := a.Store.RecordBatchRows(ctx, batch.ID, inputs)
+	results, err := a.Store.RecordBatchRows(ctx, batch.ID, inputs, time.Now().UTC())
 	if err != nil {
 		return BatchPageResult{}, err
 	}
-	out := BatchPageResult{NextRow: end, Done: end >= len(rows), Invalid: invalid, TotalRows: len(rows)}
+	out := BatchPageResult{NextRow: end, Done: end >= len(rows), TotalRows: len(rows)}
 	for _, r := range results {
+		if r.Outcome == db.RowInvalid {
+			out.Invalid++
+		}
 		if r.ApplicationID != "" && !r.Started {
 			out.ToStart = append(
 				out.ToStart,

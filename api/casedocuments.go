@@ -1,15 +1,14 @@
 package api
 
 import (
-	"mime"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/visad/visad/domain"
 	"github.com/visad/visad/internal/casework"
+	"github.com/visad/visad/internal/documents"
 )
 
 // DocumentView is one supporting document of a case, as staff list it.
@@ -25,10 +24,6 @@ type DocumentView struct {
 type DocumentListView struct {
 	Items []DocumentView `json:"items"`
 }
-
-// documentCSP keeps a document served from our origin from running anything:
-// a sandbox without scripts, forms or same-origin, and nothing it may load.
-const documentCSP = "sandbox; default-src 'none'"
 
 // listDocuments lists a case's documents (staff only; audited).
 func (s *Server) listDocuments(c *gin.Context) {
@@ -65,13 +60,7 @@ func (s *Server) getDocument(c *gin.Context) {
 		s.fail(c, "read document", err, "")
 		return
 	}
-	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", documentCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment",
-		map[string]string{"filename": string(doc.Kind) + casework.DocumentExtension(doc.ContentType)}))
-	h.Set("Content-Length", strconv.Itoa(len(content)))
+	documents.SetHeaders(c.Writer.Header(), doc.ContentType,
+		string(doc.Kind)+casework.DocumentExtension(doc.ContentType), len(content))
 	c.Data(http.StatusOK, doc.ContentType, content)
 }

@@ -211,6 +211,15 @@ type BatchAccepted struct {
 	Status    string `json:"status"`
 	StatusURL string `json:"status_url"`
 	ReportURL string `json:"report_url"`
+	// DocumentErrors are the rows whose documents cannot be used, found as
+	// the batch was posted; the report lists them as invalid.
+	DocumentErrors []RowErrors `json:"document_errors,omitempty"`
+}
+
+// RowErrors are one row's field errors.
+type RowErrors struct {
+	Row    int                 `json:"row"`
+	Errors []domain.FieldError `json:"errors"`
 }
 
 type jsonBatch struct {
@@ -269,8 +278,12 @@ func (s *Server) submitBatch(c *gin.Context) {
 	}
 	url := "/v1/batches/" + batch.ID
 	c.Header("Location", url)
-	c.JSON(http.StatusAccepted, BatchAccepted{BatchID: batch.ID, Reference: batch.Reference, Rows: batch.TotalRows,
-		Status: batch.Status, StatusURL: url, ReportURL: url + "/report"})
+	out := BatchAccepted{BatchID: batch.ID, Reference: batch.Reference, Rows: batch.TotalRows,
+		Status: batch.Status, StatusURL: url, ReportURL: url + "/report"}
+	for _, r := range batch.DocumentProblems {
+		out.DocumentErrors = append(out.DocumentErrors, RowErrors{Row: r.Row, Errors: r.Errors})
+	}
+	c.JSON(http.StatusAccepted, out)
 }
 
 // loadOwnBatch loads a batch of the caller's chamber, or answers 404.

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/visad/visad/domain"
+	"github.com/visad/visad/internal/casework"
 )
 
 // ProductView is one product of the catalogue with its document checklist
@@ -61,7 +62,7 @@ type UploadView struct {
 // for the part headers and the kind field.
 const maxUploadBody = domain.MaxUploadBytes + 64<<10
 
-// uploadDocument is POST /v1/uploads (anonymous) and
+// uploadDocument is POST /v1/uploads (anonymous, or a chamber's with its token) and
 // POST /v1/applications/{id}/uploads (the applicant, inside the case): a
 // multipart form with the fields "kind" and "file". The file's type is
 // decided by its bytes; its declared type and name are ignored.
@@ -76,7 +77,12 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	if !ok {
 		return
 	}
-	up, err := s.deps.Cases.StoreUpload(c.Request.Context(), kind, data, principal(c).ApplicationID)
+	var up casework.Upload
+	if p := principal(c); p.ChamberID != "" {
+		up, err = s.deps.Cases.StoreChamberUpload(c.Request.Context(), p.ChamberID, kind, data)
+	} else {
+		up, err = s.deps.Cases.StoreUpload(c.Request.Context(), kind, data, p.ApplicationID)
+	}
 	if err != nil {
 		s.fail(c, "upload", err, "Invalid upload")
 		return

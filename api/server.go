@@ -108,9 +108,22 @@ func New(deps Deps) http.Handler {
 	s.routeEVisa(r, v1)
 	// Supporting documents (documents.go): the checklist, and uploads anonymous or inside a case.
 	v1.GET("/products", s.public, s.listProducts)
-	v1.POST("/uploads", s.public, s.uploadDocument)
+	v1.POST("/uploads", s.publicOrChamber, s.uploadDocument)
 	v1.POST("/applications/:id/uploads", s.authenticate(allowApplicant), s.uploadDocument)
 	return headAsGet{r}
+}
+
+// publicOrChamber admits anyone without credentials (charged by address, as
+// public routes are) and, with a bearer token, only a chamber's account: its
+// uploads are then its own (docs/documents.md, "Chambers"). Other
+// credentials are refused, not ignored: 401 if unknown or expired, 403 for
+// any other role or an applicant's token.
+func (s *Server) publicOrChamber(c *gin.Context) {
+	if c.GetHeader("Authorization") == "" {
+		s.public(c)
+		return
+	}
+	s.authenticate(noApplicant, domain.RoleChamber)(c)
 }
 
 // headAsGet answers HEAD on every GET route, as HTTP asks (RFC 9110 9.3.2):

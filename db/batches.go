@@ -3,8 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -37,7 +39,18 @@ func (b Batch) CreatedAt() time.Time { return fromMS(b.CreatedAtMS) }
 // CreateBatch stores a batch; when the same chamber already posted the same
 // reference with the same content, the existing batch is returned instead.
 func (s *Store) CreateBatch(ctx context.Context, b Batch) (Batch, bool, error) {
-	return s.CreateBatchWithin(ctx, b, time.Time{}, nil)
+	return s.CreateBatchWithin(ctx, b, time.Time{}, nil, BatchDocuments{})
+}
+
+// BatchDocuments is what a new batch's rows name of uploads, as checked
+// when it was posted; CreateBatchWithin stores it with the batch.
+type BatchDocuments struct {
+	// Keep are uploads usable rows name: kept (unattached) at least until KeepUntil.
+	Keep      []string
+	KeepUntil time.Time
+	// RowErrors are the rows whose documents cannot be used, by row number:
+	// recorded invalid at once, so that the report shows them.
+	RowErrors map[int]domain.FieldErrors
 }
 
 // QuotaError refuses a new batch: the chamber's batches since the quota day
@@ -52,9 +65,10 @@ func (e *QuotaError) Error() string {
 // that is not already stored is refused with a *QuotaError unless fits
 // accepts the rows of the chamber's batches created since dayStart (nil
 // fits: no quota). The chamber's row is locked first, so two concurrent
-// batches of one chamber cannot both slip under the quota.
-func (s *Store) CreateBatchWithin(ctx context.Context, b Batch, dayStart time.Time, fits func(posted int) bool) (
-	Batch, bool, error) {
+// batches of one chamber cannot both slip under the quota. A batch created
+// stores docs in the same transaction.
+func (s *Store) CreateBatchWithin(ctx context.Context, b Batch, dayStart time.Time, fits func(posted int) bool,
+	docs BatchDocuments) (Batch, bool, error) {
 	var out Batch
 	created := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -89,6 +103,14 @@ func (s *Store) CreateBatchWithin(ctx context.Context, b Batch, dayStart time.Ti
 		}
 		n, _ := res.RowsAffected()
 		created = n == 1
+		if created {
+			if err := keepUploads(ctx, tx, docs.Keep, docs.KeepUntil); err != nil {
+				return err
+			}
+			if err := recordBatchRowErrors(ctx, tx, b.ID, docs.RowErrors); err != nil {
+				return err
+			}
+		}
 		return tx.GetContext(
 			ctx,
 			&out,
@@ -136,6 +158,12 @@ type BatchRowInput struct {
 	Errors      string          // JSON field errors, for invalid rows
 	Application *NewApplication // nil for invalid rows
 	Duplicate   bool            // repeats an earlier row of the batch; Errors says which
+	// Documents are the uploads the row names, entry i at index i
+	// (domain.CheckableRefs). They are checked against the store in the
+	// transaction (domain.CheckBatchUpload): a problem makes the row invalid
+	// (its errors added to Errors) and creates nothing; a row whose
+	// application is recorded has them attached to it.
+	Documents []domain.DocumentRef
 }
 
 // BatchRowResult is what happened to a row.
@@ -150,19 +178,46 @@ type BatchRowResult struct {
 }
 
 // RecordBatchRows creates the applications of valid rows (ids are
-// deterministic, so a row posted again finds its application) and records
-// every row's outcome, all in one transaction.
-func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []BatchRowInput) ([]BatchRowResult, error) {
+// deterministic, so a row posted again finds its application), attaches the
+// uploads they name, and records every row's outcome, all in one
+// transaction; at is now, for the uploads' expiry. Replayed, it creates and
+// attaches nothing twice.
+func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []BatchRowInput, at time.Time) (
+	[]BatchRowResult, error) {
 	results := make([]BatchRowResult, 0, len(rows))
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		results = results[:0]
+		chamberID := ""
 		for _, r := range rows {
 			res := BatchRowResult{RowNumber: r.RowNumber, Outcome: RowInvalid}
 			errorsJSON := r.Errors
 			if r.Duplicate {
 				res.Outcome = RowDuplicate
 			}
-			if n := r.Application; n != nil {
+			n := r.Application
+			if !r.Duplicate && namesUploads(r.Documents) {
+				if chamberID == "" {
+					if err := tx.GetContext(ctx, &chamberID, tx.Rebind(`SELECT chamber_id FROM batches WHERE id = ?`),
+						batchID); err != nil {
+						return fmt.Errorf("batch of row %d: %w", r.RowNumber, err)
+					}
+				}
+				appID := ""
+				if n != nil {
+					appID = n.ID
+				}
+				problems, err := checkBatchUploads(ctx, tx, chamberID, appID, r.Documents, at)
+				if err != nil {
+					return err
+				}
+				if len(problems) > 0 {
+					if errorsJSON, err = appendErrors(errorsJSON, problems); err != nil {
+						return err
+					}
+					n = nil // nothing is created for a row whose documents cannot be used
+				}
+			}
+			if n != nil {
 				ins, err := insertApplication(ctx, tx, *n, nil)
 				if err != nil {
 					return fmt.Errorf("insert application: %w", err)
@@ -185,6 +240,9 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 				}
 				res.ApplicationID, res.Reference, res.Started = app.ID, app.Reference, app.WorkflowStarted
 				res.SubmittedAtMS, res.Product = app.SubmittedAtMS, app.Product
+				if err := attachBatchUploads(ctx, tx, app.ID, r.Documents, at); err != nil {
+					return fmt.Errorf("batch row %d: %w", r.RowNumber, err)
+				}
 			}
 			var appID any
 			if res.ApplicationID != "" {
@@ -202,6 +260,45 @@ func (s *Store) RecordBatchRows(ctx context.Context, batchID string, rows []Batc
 		return nil
 	})
 	return results, err
+}
+
+func namesUploads(refs []domain.DocumentRef) bool {
+	return slices.ContainsFunc(refs, func(d domain.DocumentRef) bool { return d.UploadID != "" })
+}
+
+// appendErrors adds field errors to a row's JSON list of them.
+func appendErrors(errorsJSON string, more domain.FieldErrors) (string, error) {
+	var errs domain.FieldErrors
+	if errorsJSON != "" {
+		if err := json.Unmarshal([]byte(errorsJSON), &errs); err != nil {
+			return "", fmt.Errorf("row errors: %w", err)
+		}
+	}
+	raw, err := json.Marshal(append(errs, more...))
+	return string(raw), err
+}
+
+// RecordBatchRowErrors records rows found invalid when the batch was posted
+// (their documents cannot be used), so that its report shows them at once.
+// A row already recorded keeps its outcome: the batch's own processing has
+// the last word.
+func (s *Store) RecordBatchRowErrors(ctx context.Context, batchID string, rows map[int]domain.FieldErrors) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error { return recordBatchRowErrors(ctx, tx, batchID, rows) })
+}
+
+func recordBatchRowErrors(ctx context.Context, tx *sqlx.Tx, batchID string, rows map[int]domain.FieldErrors) error {
+	for n, errs := range rows {
+		raw, err := json.Marshal(errs)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO batch_rows
+			(batch_id, row_number, outcome, application_id, errors) VALUES (?, ?, ?, NULL, ?)
+			ON CONFLICT (batch_id, row_number) DO NOTHING`), batchID, n, RowInvalid, string(raw)); err != nil {
+			return fmt.Errorf("record batch row: %w", err)
+		}
+	}
+	return nil
 }
 
 // BatchProgress counts a batch's rows by what became of them.

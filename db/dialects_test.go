@@ -231,7 +231,7 @@ func TestRecordBatchRowsConcurrentlyAndReport(t *testing.T) {
 		const attempts = 4
 		results := make([][]db.BatchRowResult, attempts)
 		errs := make([]error, attempts)
-		race(attempts, func(i int) { results[i], errs[i] = s.RecordBatchRows(ctx, batch.ID, rows) })
+		race(attempts, func(i int) { results[i], errs[i] = s.RecordBatchRows(ctx, batch.ID, rows, time.Now()) })
 		createdPerRow := map[int]int{}
 		for i := range results {
 			if errs[i] != nil {

@@ -28,13 +28,26 @@ type Document struct {
 	ExpiresAtMS   sql.NullInt64  `db:"expires_at"`
 	AttachedAtMS  sql.NullInt64  `db:"attached_at"`
 	DeletedAtMS   sql.NullInt64  `db:"deleted_at"`
+	// ChamberID is the chamber that made the upload with its token (only its
+	// batch rows may name it); NULL for anonymous uploads and uploads inside a case.
+	ChamberID sql.NullString `db:"chamber_id"`
 }
 
 // UploadedAt is when the file was uploaded.
 func (d Document) UploadedAt() time.Time { return fromMS(d.UploadedAtMS) }
 
 const documentColumns = `id, kind, media_type, size_bytes, width, height, blob_ref, application_id,
-	uploaded_at, expires_at, attached_at, deleted_at`
+	uploaded_at, expires_at, attached_at, deleted_at, chamber_id`
+
+// UploadState is what a batch row of chamberID may learn of the upload as
+// of at (domain.CheckBatchUpload): another chamber's upload is not found.
+func (d Document) UploadState(chamberID string, at time.Time) domain.UploadState {
+	if d.ChamberID.Valid && d.ChamberID.String != chamberID {
+		return domain.UploadState{}
+	}
+	return domain.UploadState{Found: true, Kind: domain.DocumentKind(d.Kind), AttachedTo: d.ApplicationID.String,
+		Gone: d.DeletedAtMS.Valid || !d.ApplicationID.Valid && d.ExpiresAtMS.Int64 <= at.UnixMilli()}
+}
 
 // NewDocument is an upload to record. With ApplicationID it is attached at
 // once (an upload inside a case); without, it expires at ExpiresAt.
@@ -48,6 +61,8 @@ type NewDocument struct {
 	ApplicationID string
 	UploadedAt    time.Time
 	ExpiresAt     time.Time
+	// ChamberID: the chamber that made the upload with its token ("" for none).
+	ChamberID string
 }
 
 // InsertDocument records an upload. Its transaction first locks the rows
@@ -66,10 +81,10 @@ func (s *Store) InsertDocument(ctx context.Context, d NewDocument) error {
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO documents
 			(id, kind, media_type, size_bytes, width, height, blob_ref, application_id, uploaded_at, expires_at,
-			 attached_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			 attached_at, chamber_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			d.ID, string(d.Kind), string(d.MediaType), d.SizeBytes, d.Width, d.Height, d.BlobRef,
-			nullable(d.ApplicationID), ms(d.UploadedAt), expires, attached)
+			nullable(d.ApplicationID), ms(d.UploadedAt), expires, attached, nullable(d.ChamberID))
 		return err
 	})
 }
@@ -109,12 +124,14 @@ func (e *UnknownUploadError) Error() string {
 }
 
 // attachDocuments attaches uploads to an application inside its creating
-// transaction: each must exist with the kind, be unattached and unexpired.
+// transaction: each must exist with the kind, be unattached and unexpired,
+// and not be a chamber's (those serve only its batch rows).
 func attachDocuments(ctx context.Context, tx *sqlx.Tx, applicationID string, links []DocumentLink, at time.Time) error {
 	for i, l := range links {
 		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE documents
 			SET application_id = ?, attached_at = ?, expires_at = NULL
-			WHERE id = ? AND kind = ? AND application_id IS NULL AND deleted_at IS NULL AND expires_at > ?`),
+			WHERE id = ? AND kind = ? AND application_id IS NULL AND deleted_at IS NULL AND expires_at > ?
+			AND chamber_id IS NULL`),
 			applicationID, ms(at), l.UploadID, string(l.Kind), ms(at))
 		if err != nil {
 			return err
@@ -231,4 +248,135 @@ func prefixed(alias, columns string) string {
 		out = append(out, alias+strings.TrimSpace(c))
 	}
 	return strings.Join(out, ", ")
+}
+
+// DocumentsByID loads the documents rows of the given ids that exist
+// (deleted or not), in no particular order.
+func (s *Store) DocumentsByID(ctx context.Context, ids []string) ([]Document, error) {
+	return documentsByID(ctx, s.db, ids)
+}
+
+// maxInList bounds the ids of one IN (…) query (SQLite allows 32,766 parameters).
+const maxInList = 500
+
+// rebindQueryer is a database or a transaction.
+type rebindQueryer interface {
+	sqlx.QueryerContext
+	Rebind(query string) string
+}
+
+func documentsByID(ctx context.Context, q rebindQueryer, ids []string) ([]Document, error) {
+	var out []Document
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxInList)]
+		ids = ids[len(chunk):]
+		query, args, err := sqlx.In(`SELECT `+documentColumns+` FROM documents WHERE id IN (?)`, chunk)
+		if err != nil {
+			return nil, err
+		}
+		var rows []Document
+		if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// KeepUploads keeps the unattached uploads of the given ids at least until
+// until: a batch that names them was accepted, and its rows are recorded
+// later (docs/documents.md, "Chambers").
+func (s *Store) KeepUploads(ctx context.Context, ids []string, until time.Time) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error { return keepUploads(ctx, tx, ids, until) })
+}
+
+func keepUploads(ctx context.Context, tx *sqlx.Tx, ids []string, until time.Time) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxInList)]
+		ids = ids[len(chunk):]
+		query, args, err := sqlx.In(`UPDATE documents SET expires_at = ?
+			WHERE id IN (?) AND application_id IS NULL AND deleted_at IS NULL AND expires_at < ?`,
+			ms(until), chunk, ms(until))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(query), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBatchUploads judges a batch row's documents (domain.CheckableRefs:
+// entry i at index i, blank entries skipped) against the store as of at.
+// applicationID is the row's application ("" for a row that has none).
+func checkBatchUploads(ctx context.Context, tx *sqlx.Tx, chamberID, applicationID string, refs []domain.DocumentRef,
+	at time.Time) (domain.FieldErrors, error) {
+	var ids []string
+	for _, r := range refs {
+		if r.UploadID != "" {
+			ids = append(ids, r.UploadID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := documentsByID(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Document, len(rows))
+	for _, d := range rows {
+		byID[d.ID] = d
+	}
+	var errs domain.FieldErrors
+	for i, r := range refs {
+		if r.UploadID == "" {
+			continue
+		}
+		st := domain.UploadState{}
+		if d, found := byID[r.UploadID]; found {
+			st = d.UploadState(chamberID, at)
+		}
+		if e := domain.CheckBatchUpload(i, r, st, applicationID); e != nil {
+			errs = append(errs, *e)
+		}
+	}
+	return errs, nil
+}
+
+// ErrUploadTaken: an upload a batch row named was attached elsewhere, or
+// deleted, between the row's check and its attachment; the transaction is
+// rolled back and, tried again, the check reports it.
+var ErrUploadTaken = errors.New("an upload was taken while its batch row was recorded")
+
+// attachBatchUploads attaches a checked row's uploads to its application.
+// An upload already attached to that application (the row replayed, or
+// posted again) is left as it is.
+func attachBatchUploads(ctx context.Context, tx *sqlx.Tx, applicationID string, refs []domain.DocumentRef,
+	at time.Time) error {
+	for _, r := range refs {
+		if r.UploadID == "" {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE documents
+			SET application_id = ?, attached_at = ?, expires_at = NULL
+			WHERE id = ? AND application_id IS NULL AND deleted_at IS NULL`),
+			applicationID, ms(at), r.UploadID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		var owner sql.NullString
+		if err := tx.GetContext(ctx, &owner, tx.Rebind(`SELECT application_id FROM documents WHERE id = ?`),
+			r.UploadID); err != nil {
+			return err
+		}
+		if owner.String != applicationID {
+			return ErrUploadTaken
+		}
+	}
+	return nil
 }

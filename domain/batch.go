@@ -22,7 +22,7 @@ var BatchColumns = []string{
 	"email", "phone", "passport_number", "passport_issuing_country", "passport_issue_date",
 	"passport_expiry_date", "passport_mrz_line1", "passport_mrz_line2", "company", "position",
 	"purpose", "intended_arrival", "host_company", "host_city", "host_address", "host_phone",
-	"membership_number",
+	"membership_number", BatchColumnDocuments,
 }
 
 // RequiredBatchColumns must appear in the header; the others may be omitted.
@@ -276,7 +276,23 @@ func ApplicationFromRow(row BatchRow, chamberID string) Application {
 	if v["membership_number"] != "" || app.Product == ProductBusiness5YMulti {
 		app.Chamber = &Chamber{ChamberID: chamberID, MembershipNumber: v["membership_number"]}
 	}
+	app.Documents, _ = ParseDocumentsCell(v[BatchColumnDocuments])
 	return app
+}
+
+// ValidateBatchRow builds the application a row describes and checks it
+// exactly like POST /v1/applications (errors located by column,
+// BatchRowErrors), the documents cell with ParseDocumentsCell. Whether the
+// uploads it names exist and may be used is the store's to tell
+// (CheckBatchUpload).
+func ValidateBatchRow(row BatchRow, chamberID string, p Policy) (Application, FieldErrors) {
+	app := Normalize(ApplicationFromRow(row, chamberID))
+	docs := app.Documents
+	app.Documents = nil // the cell's own check reports them, by entry
+	errs := BatchRowErrors(Validate(app, p))
+	app.Documents = docs
+	_, cellErrs := ParseDocumentsCell(row.Values[BatchColumnDocuments])
+	return app, append(errs, cellErrs...)
 }
 
 var pointerColumns = map[string]string{
@@ -338,6 +354,8 @@ func BatchRowErrors(errs FieldErrors) FieldErrors {
 	for _, e := range errs {
 		if col := BatchColumnFor(e.Pointer); col != "" {
 			e.Pointer, e.Column = "/"+col, col
+		} else if e.Pointer == PointerDocuments || strings.HasPrefix(e.Pointer, PointerDocuments+"/") {
+			e.Column = BatchColumnDocuments // entries keep their pointer: /documents/<i>/…
 		}
 		out = append(out, e)
 	}

@@ -21,6 +21,8 @@ func FuzzParseBatchCSV(f *testing.F) {
 		"",
 		"\x00\x01binary",
 		strings.Join(RequiredBatchColumns, ",") + "\n" + strings.Repeat("y,", len(RequiredBatchColumns)-1) + "y\n",
+		strings.Join(RequiredBatchColumns, ",") + ",documents\n" + strings.Repeat("y,", len(RequiredBatchColumns)) +
+			"\"photograph:upl_aaaaaaaaaaaaaaaaaaaaaaaaaa; chamber_recommendation_letter:upl_b;x;;:\"\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -48,8 +50,22 @@ func FuzzParseBatchCSV(f *testing.F) {
 					t.Fatalf("accepted row lacks required column %s", c)
 				}
 			}
-			// ApplicationFromRow and Validate must cope with anything the parser accepts.
+			// ApplicationFromRow, Validate and the documents cell's checks must cope with anything
+			// the parser accepts, and every problem of the documents cell is in its column.
 			_ = Validate(Normalize(ApplicationFromRow(r, "chb_x")), Policy{})
+			_, errs := ValidateBatchRow(r, "chb_x", Policy{})
+			refs, cellErrs := ParseDocumentsCell(r.Values[BatchColumnDocuments])
+			for _, e := range cellErrs {
+				if e.Column != BatchColumnDocuments || !strings.HasPrefix(e.Pointer, PointerDocuments) {
+					t.Fatalf("documents cell error out of its column: %+v", e)
+				}
+			}
+			if len(cellErrs) > 0 && len(errs) == 0 {
+				t.Fatal("a row with documents cell errors validated")
+			}
+			if len(CheckableRefs(refs, cellErrs)) != len(refs) {
+				t.Fatal("CheckableRefs moved entries")
+			}
 		}
 	})
 }

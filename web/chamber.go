@@ -69,8 +69,20 @@ func (c *Consoles) chamberBatches(w http.ResponseWriter, r *http.Request) {
 	c.render(w, http.StatusOK, "chamber_batches", pg)
 }
 
+// batchNewData is what the upload page says of the documents column.
+type batchNewData struct {
+	Kinds   []domain.DocumentKind
+	Example string
+}
+
+func newBatchData() batchNewData {
+	return batchNewData{Kinds: domain.DocumentKinds, Example: string(domain.DocumentChamberRecommendation) +
+		":upl_…;" + string(domain.DocumentPhotograph) + ":upl_…"}
+}
+
 func (c *Consoles) chamberNewBatch(w http.ResponseWriter, r *http.Request) {
 	pg := c.newPage(w, r, "chamber.batch_new.title")
+	pg.Data = newBatchData()
 	c.render(w, http.StatusOK, "chamber_batch_new", pg)
 }
 
@@ -109,6 +121,7 @@ func (c *Consoles) chamberSubmitBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := c.newPage(w, r, "chamber.batch_new.title")
+	pg.Data = newBatchData()
 	reference := strings.TrimSpace(r.PostFormValue("reference"))
 	pg.Values["reference"] = reference
 	if reference == "" || len(reference) > 100 {

@@ -73,6 +73,8 @@ func (c *Consoles) routeCaseConsole(mux *http.ServeMux) {
 	mux.Handle("POST /staff/cases/{id}/claim", officers(cc.staff(cc.claim)))
 	mux.Handle("POST /staff/cases/{id}/release", officers(cc.staff(cc.release)))
 	mux.Handle("POST /staff/cases/{id}/decision", officers(cc.staff(cc.decide)))
+	mux.Handle("GET /staff/cases/{id}/documents/{doc}", officers(cc.staff(cc.openDocument)))
+	mux.Handle("GET /staff/cases/{id}/documents/{doc}/preview", officers(cc.staff(cc.previewDocument)))
 	mux.Handle("GET /staff/dashboard", supervisors(cc.staff(cc.dashboard)))
 	mux.Handle("GET /staff/dashboard/{file}", supervisors(cc.staff(cc.dashboardCSV)))
 }

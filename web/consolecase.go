@@ -32,6 +32,11 @@ type caseDetail struct {
 	First, Second, Decision        *decisionView
 	Visa                           *domain.Visa
 	Duplicates                     []string
+	// Documents are the case's supporting documents; Missing what its checklist still lacks, in words.
+	Documents []documentView
+	Missing   []string
+	// DocumentChoices are the kinds a request for information may ask for.
+	DocumentChoices []choice
 	// The actions on offer: each is still checked by the case's rules when taken.
 	MayClaim, MayRelease bool
 	Decide               bool // approve, refuse, request information
@@ -50,6 +55,7 @@ type consoleEvent struct {
 
 type requestView struct {
 	Message, Due string
+	Documents    []string // what the request asks to upload, in words
 }
 
 type decisionView struct {
@@ -130,7 +136,22 @@ func (c *CaseConsole) renderCase(w http.ResponseWriter, r *http.Request, me staf
 	}
 	if ir := cs.InformationRequest; ir != nil && cs.Status == domain.StatusInformationRequested {
 		v.Request = &requestView{Message: ir.Message, Due: pg.DateTime(ir.DueAt)}
+		for _, req := range ir.Documents {
+			v.Request.Documents = append(v.Request.Documents, requirementWords(req))
+		}
 	}
+	docs, err := c.cases.StaffDocuments(r.Context(), me.Actor(), cs.ID) // audited, as the API's list
+	if err != nil {
+		c.serverError(w, r, me, "list documents", err)
+		return
+	}
+	v.Documents = documentViews(pg, cs.ID, docs)
+	if !v.Closed {
+		for _, req := range cs.MissingDocuments {
+			v.Missing = append(v.Missing, requirementWords(req))
+		}
+	}
+	v.DocumentChoices = documentChoices(strings.Split(v.Values[fieldDocuments], ","))
 	for _, e := range cs.Timeline {
 		v.Timeline = append(v.Timeline, consoleEvent{At: pg.DateTime(e.At), Event: words(e.Event), Actor: e.Actor,
 			Detail: e.Detail, Status: words(e.Status)})
@@ -205,6 +226,8 @@ const (
 	fieldNote     = "note"
 	fieldMessage  = "message"
 	fieldDays     = "due_in_days"
+	// fieldDocuments are the kinds a request for information asks for (ticked boxes; kept comma-joined).
+	fieldDocuments = "documents"
 )
 
 func (c *CaseConsole) decide(w http.ResponseWriter, r *http.Request, me staffMember) {
@@ -224,6 +247,10 @@ func (c *CaseConsole) decide(w http.ResponseWriter, r *http.Request, me staffMem
 	var errs []fieldError
 	if d.Decision == domain.OutcomeRequestInformation {
 		d.Message = values[fieldMessage]
+		for _, k := range r.PostForm[fieldDocuments] {
+			d.Documents = append(d.Documents, domain.DocumentKind(k))
+		}
+		values[fieldDocuments] = strings.Join(r.PostForm[fieldDocuments], ",")
 		days, err := strconv.Atoi(strings.TrimSpace(values[fieldDays]))
 		if err != nil {
 			errs = append(errs, fieldError{Href: "#due-in-days", Message: daysMessage})
@@ -273,6 +300,9 @@ func decisionFieldError(fe domain.FieldError) fieldError {
 	case "/note":
 		return fieldError{Href: "#actions", Message: fmt.Sprintf("The note must be %d characters or fewer",
 			domain.MaxMessageLength)}
+	}
+	if fe.Pointer == domain.PointerDocuments || strings.HasPrefix(fe.Pointer, domain.PointerDocuments+"/") {
+		return fieldError{Href: "#documents-asked", Message: "Choose the documents to ask for from the list"}
 	}
 	return fieldError{Href: "#actions", Message: "Choose a decision: " + fe.Detail}
 }

@@ -513,15 +513,22 @@ func (w *applicationWorkflow) activity(ctx workflow.Context, activity any, args 
 
 // localCtx gives a case's local activities the retries of writeCtx: each
 // attempt may take 10 s, and a database outage is waited out without limit.
+// A local activity without a schedule-to-close timeout gets its
+// start-to-close one, which would end the retries after 10 s and fail the
+// case: a practically endless one keeps them going.
 func localCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: localRetryFor,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrTypeApplicationMissing, activities.ErrTypeUnknownProduct},
 		},
 	})
 }
+
+// localRetryFor is how long a case's local activity is retried: ten years.
+const localRetryFor = 10 * 365 * 24 * time.Hour
 
 // writeCtx is for idempotent writes to the read model: retried without limit,
 // because a case must never be left half-recorded while the database is down.

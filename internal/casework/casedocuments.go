@@ -27,8 +27,9 @@ func (s *Service) checkAnswerUploads(ctx context.Context, id string, uploads []s
 		if err != nil && !errors.Is(err, db.ErrNotFound) {
 			return err
 		}
-		usable := err == nil && !d.DeletedAtMS.Valid &&
-			(d.ApplicationID.String == id || !d.ApplicationID.Valid && d.ExpiresAtMS.Int64 > now.UnixMilli())
+		// A chamber's upload serves its batch rows only.
+		usable := err == nil && !d.DeletedAtMS.Valid && (d.ApplicationID.String == id ||
+			!d.ApplicationID.Valid && !d.ChamberID.Valid && d.ExpiresAtMS.Int64 > now.UnixMilli())
 		if !usable {
 			errs = append(errs, domain.FieldError{Pointer: fmt.Sprintf("/uploads/%d", i),
 				Code: domain.CodeUnknownUpload, Detail: "no such upload, or it expired or belongs to another case"})

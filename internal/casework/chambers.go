@@ -139,9 +139,15 @@ func passportHint(number string) string {
 
 // SubmitBatch stores a chamber's upload (already parsed into rows, which
 // proves it readable) and starts its workflow. The same reference with the
-// same content returns the batch already accepted.
+// same content returns the batch already accepted. The rows' documents are
+// checked first: the returned batch's DocumentProblems lists the rows at
+// fault, which its report shows as invalid at once.
 func (s *Service) SubmitBatch(ctx context.Context, chamberID, reference, format string, raw []byte,
 	rows []domain.BatchRow) (Batch, bool, error) {
+	docs, err := s.batchDocuments(ctx, chamberID, reference, rows)
+	if err != nil {
+		return Batch{}, false, err
+	}
 	plain := domain.EncodeBatchUpload(format, raw)
 	sum := sha256.Sum256(plain)
 	contentHash := hex.EncodeToString(sum[:])
@@ -159,7 +165,7 @@ func (s *Service) SubmitBatch(ctx context.Context, chamberID, reference, format 
 	batch, created, err := s.Store.CreateBatchWithin(ctx, db.Batch{
 		ID: id, ChamberID: chamberID, Reference: reference, ContentHash: contentHash,
 		TotalRows: len(rows), RowsSealed: sealed, CreatedAtMS: now.UnixMilli(),
-	}, dayStart, func(posted int) bool { return domain.WithinChamberQuota(posted, len(rows), perDay) })
+	}, dayStart, func(posted int) bool { return domain.WithinChamberQuota(posted, len(rows), perDay) }, docs)
 	var quota *db.QuotaError
 	if errors.As(err, &quota) {
 		return Batch{}, false, &Error{Kind: QuotaExceeded, RetryAfter: nextDay.Sub(now), Message: fmt.Sprintf(
@@ -176,7 +182,9 @@ func (s *Service) SubmitBatch(ctx context.Context, chamberID, reference, format 
 			s.Log.Warn("batch workflow start deferred to reconciler", "batch_id", batch.ID, "error", err)
 		}
 	}
-	return batchOf(batch), created, nil
+	out := batchOf(batch)
+	out.DocumentProblems = rowProblems(docs.RowErrors)
+	return out, created, nil
 }
 
 func batchID(chamberID, reference, contentHash string) string {
@@ -248,6 +256,9 @@ type Batch struct {
 	Status      string // accepted | completed
 	CreatedAt   time.Time
 	CompletedAt *time.Time
+	// DocumentProblems are the rows whose documents cannot be used, as found
+	// when the batch was posted (set by SubmitBatch only).
+	DocumentProblems []ReportRow
 }
 
 func batchOf(b db.Batch) Batch {

@@ -54,6 +54,19 @@ func (s *Service) uploadTTL() time.Duration {
 // Invalid with field errors at "/kind" or "/file".
 func (s *Service) StoreUpload(ctx context.Context, kind domain.DocumentKind, data []byte,
 	applicationID string) (Upload, error) {
+	return s.storeUpload(ctx, kind, data, applicationID, "")
+}
+
+// StoreChamberUpload is StoreUpload for a chamber (POST /v1/uploads with its
+// token): the upload is the chamber's, and only its batch rows may name it
+// (docs/documents.md, "Chambers").
+func (s *Service) StoreChamberUpload(ctx context.Context, chamberID string, kind domain.DocumentKind,
+	data []byte) (Upload, error) {
+	return s.storeUpload(ctx, kind, data, "", chamberID)
+}
+
+func (s *Service) storeUpload(ctx context.Context, kind domain.DocumentKind, data []byte,
+	applicationID, chamberID string) (Upload, error) {
 	if s.Documents == nil {
 		return Upload{}, errNoDocumentStore
 	}
@@ -83,7 +96,7 @@ func (s *Service) StoreUpload(ctx context.Context, kind domain.DocumentKind, dat
 		SizeBytes: int64(len(clean)), Width: facts.Width, Height: facts.Height, ExpiresAt: now.Add(s.uploadTTL())}
 	err := s.Store.InsertDocument(ctx, db.NewDocument{ID: u.ID, Kind: kind, MediaType: facts.Type,
 		SizeBytes: u.SizeBytes, Width: u.Width, Height: u.Height, BlobRef: s.Documents.Ref(clean),
-		UploadedAt: now, ExpiresAt: u.ExpiresAt})
+		UploadedAt: now, ExpiresAt: u.ExpiresAt, ChamberID: chamberID})
 	if err != nil {
 		return Upload{}, err
 	}

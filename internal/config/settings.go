@@ -371,8 +371,9 @@ var Settings = []Setting{
 	},
 	{
 		Env: "VISA_UPLOAD_TTL", Flag: "upload-ttl", Default: "24h",
-		Help:  "how long an upload that no application names is kept",
-		Doc:   "The worker's sweeper deletes it (and its blob, unless another document shares it) after that.",
+		Help: "how long an upload that no application names is kept",
+		Doc: "The worker's sweeper deletes it (and its blob, unless another document shares it) after that. " +
+			"A chamber's batch that names it keeps it for this long again from when the batch is posted.",
 		field: to(positiveDuration, func(c *Config) *time.Duration { return &c.UploadTTL }),
 	},
 	{

@@ -244,6 +244,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return call{path: "/v1/applications/" + s.ID + "/uploads", token: s.AccessToken, body: letter,
 			ctype: letterType}
 	}
+	// Uploads without credentials are anonymous; with a chamber's token, the chamber's; any other token is refused.
+	upload := staffRoute("POST", "/v1/uploads", "/v1/uploads", letter, "chamber", "other chamber")
+	upload.ctype, upload.want["anonymous"] = letterType, ok
 	listDocs := staffRoute("GET", "/v1/applications/:id/documents", "/v1/applications/"+a.ID+"/documents", nil,
 		"officer", "supervisor")
 	readDoc := staffRoute("GET", "/v1/applications/:id/documents/:doc",
@@ -260,7 +263,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}},
 		{method: "POST", pattern: "/v1/status-lookup", path: "/v1/status-lookup", body: lookup, public: true},
 		{method: "GET", pattern: "/v1/products", path: "/v1/products", public: true},
-		{method: "POST", pattern: "/v1/uploads", path: "/v1/uploads", body: letter, ctype: letterType, public: true},
+		upload,
 		caseUpload,
 		listDocs,
 		readDoc,

@@ -176,6 +176,12 @@ func TestChamberPortalPages(t *testing.T) {
 		!strings.Contains(body, `href="#file"`) {
 		t.Fatalf("empty batch form: %d\n%s", code, body)
 	}
+	// The upload page explains the documents column, every kind included.
+	if _, body, _ := s.get("/chamber/batches/new"); !strings.Contains(body, `id="documents-help"`) ||
+		!strings.Contains(body, "POST /v1/uploads") ||
+		strings.Count(body, "<li><code>") != len(domain.DocumentKinds) {
+		t.Errorf("the batch upload page does not explain the documents column:\n%s", body)
+	}
 	// Progress, as the page's script polls it, until every case is decided (STP issues them).
 	deadline := time.Now().Add(3 * time.Minute)
 	var p struct {

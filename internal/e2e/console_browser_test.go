@@ -38,13 +38,18 @@ func (b *browser) waitFor(sel string, within time.Duration) {
 	}
 }
 
-// shot saves a screenshot under a name of its own (docs/screenshots/NAME.png).
-func (b *browser) shot(name string) {
+// shot saves a screenshot under a name of its own (docs/screenshots/NAME.png):
+// of the part of the page sel selects, or of the whole page.
+func (b *browser) shot(name string, sel ...string) {
 	b.t.Helper()
 	if os.Getenv("VISA_UPDATE_SCREENSHOTS") != "1" {
 		return
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	action := chromedp.FullScreenshot(100)
+	if len(sel) > 0 {
+		action = chromedp.Screenshot(chromedp.CSS(sel[0]))
+	}
+	png, err := chromedp.Run(b.ctx, action)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -63,11 +68,12 @@ func TestOfficerConsoleInBrowser(t *testing.T) {
 	two := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
 	five := submit(t, env, enrolledFiveYear(env))
 	other := submit(t, env, testenv.ValidApplication(domain.ProductBusiness2Y))
-	for _, s := range []submitted{two, five, other} {
+	withDocs := withDocuments(t, env)
+	for _, s := range []submitted{two, five, other, withDocs} {
 		env.WaitForStatus(s.ID, s.AccessToken, "awaiting_review")
 	}
 
-	b, _ := staffBrowserAs(t, chromium, env, domain.RoleOfficer)
+	b, officerID := staffBrowserAs(t, chromium, env, domain.RoleOfficer)
 	b.open("/staff/")
 	b.check("console-queue")
 	b.shot("console-queue")
@@ -117,6 +123,26 @@ func TestOfficerConsoleInBrowser(t *testing.T) {
 		t.Fatal("the issued case shows no visa")
 	}
 	b.check("console-case-issued")
+
+	// A case with documents lists them; viewing the photograph loads it, under the page's strict CSP, through
+	// the route that audits the view.
+	b.open("/staff/cases/" + withDocs.ID)
+	if rows := eval[int](b, `document.querySelectorAll("#documents-table tbody tr").length`); rows != 3 {
+		t.Fatalf("the documents table has %d rows, want 3", rows)
+	}
+	b.check("console-case-documents")
+	b.shot("console-case-documents", "#documents")
+	b.navigate("view the photograph", chromedp.Click(chromedp.CSS(`a[id^="preview-"]`)))
+	shown := eval[int](b, `new Promise(done => { const img = document.getElementById("preview");
+		const size = () => done(img.naturalWidth);
+		if (img.complete) size(); else { img.onload = size; img.onerror = size; } })`, chromedp.EvalAwaitPromise)
+	if shown < domain.MinPhotographPixels {
+		t.Fatalf("the photograph shows %d pixels wide: the page could not load it", shown)
+	}
+	b.check("console-document-preview")
+	if n := auditCount(t, env, "document.read", withDocs.ID, domain.ActorName(domain.RoleOfficer, officerID)); n != 1 {
+		t.Errorf("viewing the photograph wrote %d document.read entries, want 1", n)
+	}
 
 	// Five years: supervisor A approves first, cannot approve again; supervisor B gives the second approval.
 	a, supAID := staffBrowserAs(t, chromium, env, domain.RoleSupervisor)
