@@ -76,7 +76,7 @@ func TestMailInApplicantsLanguage(t *testing.T) {
 	}
 	for _, part := range []string{m.Text, m.HTML} {
 		if !strings.Contains(part, "PKV-7K3M9-Q2X4A") || !strings.Contains(part, "https://visa.example/application") ||
-			!strings.Contains(part, "Прочитайте вопрос") || strings.Contains(part, "vat_") {
+			!strings.Contains(part, "Прочитайте запрос") || strings.Contains(part, "vat_") {
 			t.Errorf("part lacks the reference, the next step or the link, or holds a token:\n%s", part)
 		}
 	}
