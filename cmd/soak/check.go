@@ -49,6 +49,17 @@ func windowOf(samples []reading, from, to time.Duration) window {
 	return window{requests: len(ms), p50: percentile(ms, 0.50), p99: percentile(ms, 0.99)}
 }
 
+// kindOf is the samples of one kind of request.
+func kindOf(samples []reading, kind string) []reading {
+	var out []reading
+	for _, s := range samples {
+		if s.kind == kind {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // driftLimit is the highest last-window p99 that does not count as drifting upward.
 func driftLimit(first window) float64 { return driftFactor*first.p99 + driftSlackMS }
 

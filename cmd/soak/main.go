@@ -416,6 +416,12 @@ func verdict(o options, samples []reading, rss []rssPoint, endRSS float64, run t
 	fmt.Printf("SOAK end_p50_ms=%.1f end_p99_ms=%.1f (%d requests)\n", last.p50, last.p99, last.requests)
 	fmt.Printf("SOAK p99_drift_limit_ms=%.1f (%.1f × start p99 + %.0f ms)\n", driftLimit(first), driftFactor,
 		driftSlackMS)
+	// Which requests carry the tail: p99 per kind in the first and the last window.
+	for _, k := range names {
+		of := func(from, to time.Duration) window { return windowOf(kindOf(samples, k), from, to) }
+		a, b := of(0, w), of(run-w, run+time.Second)
+		fmt.Printf("SOAK %s_p99_ms start=%.1f end=%.1f (%d and %d requests)\n", k, a.p99, b.p99, a.requests, b.requests)
+	}
 	fmt.Printf("SOAK start_rss_mb=%.0f end_rss_mb=%.0f\n", startRSS, endRSS)
 	fmt.Printf("SOAK rss_second_half_slope_mb_per_min=%.2f (limit %.2f)\n", slope, limit)
 	fmt.Printf("SOAK cases %s\n", cases)
