@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -54,8 +53,6 @@ type Service struct {
 	Documents         *documents.Vault
 	UploadTTL         time.Duration
 	DocumentRetention time.Duration
-
-	starts startMarks
 }
 
 func (s *Service) now() time.Time {
@@ -188,56 +185,7 @@ func (s *Service) startOn(ctx context.Context, queue, applicationID, product str
 	if err := s.start(ctx, queue, applicationID, product, submittedAt, 0); err != nil {
 		return err
 	}
-	return s.starts.mark(ctx, s.Store, applicationID)
-}
-
-// startMarks records started workflows a group at a time: a submission that
-// finds no write in progress marks its own start and those queued meanwhile
-// in one statement; one that finds a write in progress queues its id and
-// returns, and whoever holds the write marks it next. A transaction per
-// submission was half of what an accepted application cost the database
-// (issue 17, P1). A mark that a crash loses loses no case: the reconciler
-// starts (finds) the workflow again and marks it.
-type startMarks struct {
-	mu      sync.Mutex
-	pending []string
-	writing bool
-}
-
-func (m *startMarks) mark(ctx context.Context, store *db.Store, id string) error {
-	m.mu.Lock()
-	m.pending = append(m.pending, id)
-	if m.writing {
-		m.mu.Unlock()
-		return nil
-	}
-	m.writing = true
-	ids := m.pending
-	m.pending = nil
-	m.mu.Unlock()
-	err := store.MarkWorkflowsStarted(ctx, ids)
-	// Whatever was queued during the write is marked by a goroutine, so this
-	// request does not wait on others' marks.
-	go m.drain(store)
-	return err
-}
-
-// drain marks what is queued until nothing is, then lets the next caller write.
-func (m *startMarks) drain(store *db.Store) {
-	for {
-		m.mu.Lock()
-		ids := m.pending
-		m.pending = nil
-		if len(ids) == 0 {
-			m.writing = false
-			m.mu.Unlock()
-			return
-		}
-		m.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_ = store.MarkWorkflowsStarted(ctx, ids) // a failed mark is the reconciler's to repair
-		cancel()
-	}
+	return s.Store.MarkWorkflowStarted(ctx, applicationID)
 }
 
 // start starts (or finds) the workflow, without touching the database. A
